@@ -1,0 +1,41 @@
+"""The one exception family; the CLI turns these into a message and an exit code."""
+
+from __future__ import annotations
+
+
+class CoachError(Exception):
+    """A failure while doing the work (exit 1)."""
+
+    exit_code = 1
+
+
+class InputError(CoachError):
+    """Something the user gave us is wrong: a file, an option, a name (exit 2)."""
+
+    exit_code = 2
+
+
+class RoutineError(InputError):
+    """A routine file is invalid; the message names the file, the line and the key."""
+
+    def __init__(self, path: str, message: str, line: int | None = None, key: str | None = None):
+        self.path, self.line, self.key, self.reason = path, line, key, message
+        where = path if line is None else f"{path}:{line}"
+        what = f"{key}: {message}" if key else message
+        super().__init__(f"{where}: {what}")
+
+
+class OptionError(InputError):
+    """A command-line option has a bad value."""
+
+    def __init__(self, option: str, message: str):
+        self.option = option
+        super().__init__(f"{option}: {message}")
+
+
+class EngineError(CoachError):
+    """The speech engine is missing, hung or produced nothing."""
+
+
+class AudioDeviceError(CoachError):
+    """No audio output device could be opened."""
