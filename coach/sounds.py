@@ -1,0 +1,89 @@
+"""The beeps: built-in sound files, optionally replaced by the user's own (`--sounds DIR`)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+
+import numpy as np
+import soundfile as sf
+import soxr
+
+import coach
+from coach.errors import CoachError, InputError, OptionError
+from coach.model import SAMPLE_RATE, SOUND_NAMES
+
+# Suffixes a user's replacement sound may have; soundfile decides whether the content is readable.
+AUDIO_SUFFIXES = (".wav", ".flac", ".ogg", ".oga", ".mp3", ".aif", ".aiff")
+
+
+def builtin_sounds_dir(package_dir: Path | None = None) -> Path:
+    """The directory holding the built-in sounds: inside the package (wheel), else the repo's sounds/."""
+    package_dir = Path(coach.__file__).parent if package_dir is None else package_dir
+    candidates = (package_dir / "sounds", package_dir.parent / "sounds")
+    for candidate in candidates:
+        if all((candidate / f"{name}.wav").is_file() for name in SOUND_NAMES):
+            return candidate
+    raise CoachError(
+        "built-in sounds not found in " + " or ".join(str(c) for c in candidates)
+        + " (reinstall coach, or run scripts/make_sounds in a source checkout)"
+    )
+
+
+def read_sound(path: Path) -> np.ndarray:
+    """One sound file as float32 mono at SAMPLE_RATE; InputError naming the file if it is unusable."""
+    if not path.is_file():
+        raise InputError(f"{path}: not a regular file")
+    try:
+        data, rate_hz = sf.read(path, dtype="float32", always_2d=True)
+    except (sf.SoundFileError, RuntimeError, ValueError, TypeError, OSError) as exc:
+        detail = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise InputError(f"{path}: not a readable audio file ({detail})") from None
+    if data.shape[0] == 0 or data.shape[1] == 0:
+        raise InputError(f"{path}: the audio file is empty")
+    if not np.all(np.isfinite(data)):
+        raise InputError(f"{path}: the audio contains NaN or infinite samples")
+    mono = data.mean(axis=1, dtype=np.float32) if data.shape[1] > 1 else data[:, 0]
+    if rate_hz != SAMPLE_RATE:
+        mono = soxr.resample(mono, rate_hz, SAMPLE_RATE, quality="HQ").astype(np.float32, copy=False)
+        if mono.size == 0:
+            raise InputError(f"{path}: the audio is too short to use")
+    return np.ascontiguousarray(mono, dtype=np.float32)
+
+
+def _user_files(user_dir: Path) -> dict[str, Path]:
+    """Sound name -> the user's replacement file for it; other files in the directory are ignored."""
+    if not user_dir.exists():
+        raise OptionError("--sounds", f"directory {user_dir} does not exist")
+    if not user_dir.is_dir():
+        raise OptionError("--sounds", f"{user_dir} is not a directory")
+    try:
+        entries = sorted(user_dir.iterdir())
+    except OSError as exc:
+        raise OptionError("--sounds", f"cannot list {user_dir}: {exc.strerror or exc}") from None
+    found: dict[str, Path] = {}
+    for entry in entries:
+        if entry.stem not in SOUND_NAMES or entry.suffix.lower() not in AUDIO_SUFFIXES:
+            continue
+        if entry.stem in found:
+            raise OptionError(
+                "--sounds", f"both {found[entry.stem].name} and {entry.name} in {user_dir}; keep one"
+            )
+        found[entry.stem] = entry
+    return found
+
+
+def load_sounds(user_dir: Path | None = None) -> dict[str, np.ndarray]:
+    """Every named sound as float32 mono at SAMPLE_RATE; files in user_dir replace built-ins."""
+    overrides = _user_files(Path(user_dir)) if user_dir is not None else {}
+    builtin_dir = builtin_sounds_dir() if len(overrides) < len(SOUND_NAMES) else None
+    sounds: dict[str, np.ndarray] = {}
+    for name in SOUND_NAMES:
+        path = overrides.get(name) or builtin_dir / f"{name}.wav"
+        sounds[name] = read_sound(path)
+    return sounds
+
+
+def sound_durations_s(sounds: Mapping[str, np.ndarray]) -> dict[str, float]:
+    """Each sound's length in seconds at SAMPLE_RATE."""
+    return {name: len(clip) / SAMPLE_RATE for name, clip in sounds.items()}
