@@ -1,0 +1,327 @@
+"""Export a planned session to an audio file (wav, flac, ogg, opus, mp3) with chapters and a title tag."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Protocol, TextIO
+
+import numpy as np
+
+from coach.errors import CoachError, OptionError
+from coach.model import Plan
+
+if TYPE_CHECKING:
+    import soundfile
+
+SUPPORTED_EXTENSIONS = (".wav", ".flac", ".ogg", ".opus", ".mp3")
+OPUS_RATE = 48000  # libsndfile's Opus encoder accepts only 8/12/16/24/48 kHz
+PROGRESS_DELAY_S = 0.5
+
+Progress = Callable[[int, int], None]
+
+
+class MixerLike(Protocol):
+    """What export needs from coach.mixer.Mixer."""
+
+    total_frames: int
+
+    def blocks(self, start_frame: int = 0, block_frames: int = 65536) -> Iterator[np.ndarray]: ...
+
+
+@dataclass(frozen=True)
+class _Format:
+    container: str
+    subtype: str
+    rate: int | None  # None: the plan's own sample rate
+
+
+_FORMATS = {
+    ".wav": _Format("WAV", "PCM_16", None),
+    ".flac": _Format("FLAC", "PCM_16", None),
+    ".ogg": _Format("OGG", "VORBIS", None),
+    ".opus": _Format("OGG", "OPUS", OPUS_RATE),
+    ".mp3": _Format("MP3", "MPEG_LAYER_III", None),
+}
+
+
+def _supported() -> str:
+    return ", ".join(SUPPORTED_EXTENSIONS)
+
+
+def check_writable_folder(path: Path, option: str) -> None:
+    """Raise OptionError(option) unless path's folder exists and is writable and path is not a folder."""
+    folder = path.parent if str(path.parent) else Path(".")
+    if path.is_dir():
+        raise OptionError(option, f"{path} is a folder, not a file name")
+    if not folder.is_dir():
+        raise OptionError(option, f"folder {folder} does not exist (for {path})")
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise OptionError(option, f"folder {folder} is not writable (for {path})")
+
+
+def check_output(path: Path) -> None:
+    """Raise OptionError("OUTPUT") unless path has a supported extension and a writable folder."""
+    path = Path(path)
+    ext = path.suffix.lower()
+    if not ext:
+        raise OptionError("OUTPUT", f"{path} has no extension; supported: {_supported()}")
+    if ext not in _FORMATS:
+        raise OptionError("OUTPUT", f"{path}: unknown extension {path.suffix}; supported: {_supported()}")
+    check_writable_folder(path, "OUTPUT")
+
+
+class _Terminated(BaseException):
+    """SIGTERM arrived; unwinds like KeyboardInterrupt so temporary files get removed."""
+
+
+@contextlib.contextmanager
+def _sigterm_unwinds() -> Iterator[None]:
+    """Turn SIGTERM into an exception for the duration, then die of it as usual afterwards."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.getsignal(signal.SIGTERM)
+    if previous in (signal.SIG_IGN, None):
+        yield
+        return
+
+    def on_term(signum, frame):
+        raise _Terminated()
+
+    signal.signal(signal.SIGTERM, on_term)
+    try:
+        yield
+    except _Terminated:
+        signal.signal(signal.SIGTERM, previous)
+        if callable(previous):
+            previous(signal.SIGTERM, None)
+        else:
+            signal.raise_signal(signal.SIGTERM)
+        raise
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _final_mode(output: Path) -> int:
+    try:
+        return output.stat().st_mode & 0o7777
+    except FileNotFoundError:
+        umask = os.umask(0)
+        os.umask(umask)
+        return 0o666 & ~umask
+
+
+def _fsync_folder(folder: Path) -> None:
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass  # some filesystems cannot fsync a folder; the rename itself is still atomic
+    finally:
+        os.close(fd)
+
+
+@contextlib.contextmanager
+def atomic_output(output: Path) -> Iterator[Path]:
+    """Yield a hidden temporary path beside output; on success it replaces output, on any failure it is removed."""
+    output = Path(output)
+    folder = output.parent if str(output.parent) else Path(".")
+    with _sigterm_unwinds():
+        fd, tmp_name = tempfile.mkstemp(prefix=f".{output.name}.", suffix=".part", dir=folder)
+        os.close(fd)
+        tmp = Path(tmp_name)
+        try:
+            yield tmp
+            fd = os.open(tmp, os.O_RDWR)
+            try:
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+            os.chmod(tmp, _final_mode(output))
+            os.replace(tmp, output)
+        except BaseException:
+            with contextlib.suppress(FileNotFoundError):
+                tmp.unlink()
+            raise
+    _fsync_folder(folder)
+
+
+def _chapter_stamp(seconds: float) -> str:
+    """HH:MM:SS.mmm as the Vorbis-comment chapter convention wants it."""
+    ms = max(0, round(seconds * 1000))
+    hours, ms = divmod(ms, 3_600_000)
+    minutes, ms = divmod(ms, 60_000)
+    secs, ms = divmod(ms, 1000)
+    return f"{hours:02d}:{minutes:02d}:{secs:02d}.{ms:03d}"
+
+
+def _tag_vorbis(tags, plan: Plan) -> None:
+    tags["TITLE"] = plan.title
+    for number, chapter in enumerate(plan.chapters, start=1):
+        tags[f"CHAPTER{number:03d}"] = _chapter_stamp(chapter.start_s)
+        tags[f"CHAPTER{number:03d}NAME"] = chapter.title
+
+
+def _tag_mp3(path: Path, plan: Plan) -> None:
+    from mutagen.id3 import CHAP, CTOC, ID3, TIT2, CTOCFlags, ID3NoHeaderError
+
+    try:
+        tags = ID3(path)
+    except ID3NoHeaderError:
+        tags = ID3()
+    tags.add(TIT2(encoding=3, text=[plan.title]))
+    ids = [f"chp{number:03d}" for number in range(1, len(plan.chapters) + 1)]
+    if ids:
+        tags.add(CTOC(element_id="toc", flags=CTOCFlags.TOP_LEVEL | CTOCFlags.ORDERED,
+                      child_element_ids=ids, sub_frames=[TIT2(encoding=3, text=[plan.title])]))
+    end_ms = round(plan.duration_s * 1000)
+    for i, chapter in enumerate(plan.chapters):
+        next_ms = round(plan.chapters[i + 1].start_s * 1000) if i + 1 < len(plan.chapters) else end_ms
+        tags.add(CHAP(element_id=ids[i], start_time=round(chapter.start_s * 1000), end_time=next_ms,
+                      sub_frames=[TIT2(encoding=3, text=[chapter.title])]))
+    # ID3v2.3 is what most podcast players read chapters from
+    tags.save(path, v2_version=3)
+
+
+def _add_tags(path: Path, ext: str, plan: Plan) -> None:
+    if ext == ".wav":
+        return  # title is written by libsndfile; WAV has no chapter convention
+    if ext == ".mp3":
+        _tag_mp3(path, plan)
+        return
+    if ext == ".flac":
+        from mutagen.flac import FLAC as Tagged
+    elif ext == ".ogg":
+        from mutagen.oggvorbis import OggVorbis as Tagged
+    else:
+        from mutagen.oggopus import OggOpus as Tagged
+    audio = Tagged(path)
+    if audio.tags is None:
+        audio.add_tags()
+    _tag_vorbis(audio.tags, plan)
+    audio.save()
+
+
+def _write_blocks(out: soundfile.SoundFile, mixer: MixerLike, progress: Progress | None) -> None:
+    total = mixer.total_frames
+    done = 0
+    for block in mixer.blocks(0):
+        out.write(block)
+        done += len(block)
+        if progress:
+            progress(done, total)
+    if done != total:
+        raise CoachError(f"mixer produced {done} frames, expected {total}")
+
+
+def _write_resampled(out: soundfile.SoundFile, mixer: MixerLike, plan: Plan, rate: int,
+                     progress: Progress | None) -> None:
+    import soxr
+
+    stream = soxr.ResampleStream(plan.sample_rate, rate, 1, dtype="float32")
+    want = round(plan.duration_s * rate)
+    total = mixer.total_frames
+    done = written = 0
+
+    def put(samples: np.ndarray) -> None:
+        nonlocal written
+        samples = samples[: max(0, want - written)]
+        # resampling can overshoot slightly past full scale
+        np.clip(samples, -1.0, 1.0, out=samples)
+        out.write(samples)
+        written += len(samples)
+
+    for block in mixer.blocks(0):
+        put(stream.resample_chunk(np.ascontiguousarray(block, dtype=np.float32)))
+        done += len(block)
+        if progress:
+            progress(done, total)
+    put(stream.resample_chunk(np.zeros(0, dtype=np.float32), last=True))
+    if written < want:
+        out.write(np.zeros(want - written, dtype=np.float32))
+
+
+def export_audio(plan: Plan, mixer: MixerLike, output: Path, progress: Progress | None = None) -> None:
+    """Write the mixed session to output atomically; the format follows output's extension."""
+    import soundfile
+    from mutagen import MutagenError
+
+    output = Path(output)
+    check_output(output)
+    ext = output.suffix.lower()
+    fmt = _FORMATS[ext]
+    rate = fmt.rate or plan.sample_rate
+    try:
+        with atomic_output(output) as tmp:
+            with soundfile.SoundFile(tmp, "w", samplerate=rate, channels=1,
+                                     subtype=fmt.subtype, format=fmt.container) as out:
+                if ext == ".wav":
+                    out.title = plan.title
+                if fmt.rate is None:
+                    _write_blocks(out, mixer, progress)
+                else:
+                    _write_resampled(out, mixer, plan, rate, progress)
+            _add_tags(tmp, ext, plan)
+    except MutagenError as exc:
+        raise CoachError(f"could not tag {output}: {exc}") from exc
+    except (OSError, soundfile.SoundFileError) as exc:
+        raise CoachError(f"could not write {output}: {exc}") from exc
+    finally:
+        close = getattr(progress, "close", None)
+        if close:
+            close()
+
+
+class _DelayedBar:
+    """A rich progress bar that only appears once the work has taken longer than a moment."""
+
+    def __init__(self, stream: TextIO, delay_s: float = PROGRESS_DELAY_S):
+        self.stream, self.delay_s = stream, delay_s
+        self.started_at: float | None = None
+        self.bar = None
+        self.task = None
+
+    def __call__(self, done_frames: int, total_frames: int) -> None:
+        now = time.monotonic()
+        if self.started_at is None:
+            self.started_at = now
+        if self.bar is None:
+            if now - self.started_at < self.delay_s or done_frames >= total_frames:
+                return
+            from rich.console import Console
+            from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeRemainingColumn
+
+            self.bar = Progress(TextColumn("exporting"), BarColumn(), TaskProgressColumn(), TimeRemainingColumn(),
+                                console=Console(file=self.stream), transient=True)
+            self.task = self.bar.add_task("export", total=total_frames)
+            self.bar.start()
+        self.bar.update(self.task, completed=done_frames, total=total_frames)
+        if done_frames >= total_frames:
+            self.close()
+
+    def close(self) -> None:
+        """Remove the bar from the terminal (safe to call more than once)."""
+        if self.bar is not None:
+            self.bar.stop()
+            self.bar = None
+
+
+def progress_reporter(stream: TextIO | None = None) -> Progress | None:
+    """A progress(done_frames, total_frames) callback drawing a bar on stream, or None if it is not a terminal."""
+    stream = sys.stderr if stream is None else stream
+    isatty = getattr(stream, "isatty", None)
+    if not (isatty and isatty()):
+        return None
+    return _DelayedBar(stream)

@@ -1,0 +1,325 @@
+"""Export to audio files: formats, exact length, chapters, atomic replacement, progress."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from coach import export
+from coach.errors import CoachError, OptionError
+from coach.export import SUPPORTED_EXTENSIONS, check_output, export_audio, progress_reporter
+from coach.mixer import Mixer
+from coach.model import SAMPLE_RATE, Chapter, Cue, Plan, to_samples
+
+ROOT = Path(__file__).resolve().parents[1]
+ONE_16_BIT_STEP = 1 / 32767
+
+
+def make_plan(n_clips: int = 5, gap_s: float = 0.5, seed: int = 0) -> tuple[Plan, dict[str, np.ndarray]]:
+    """A small plan of noise 'speech' clips and a beep, with three chapters, plus its clips."""
+    rng = np.random.default_rng(seed)
+    speech = {f"say {i}": rng.uniform(-0.8, 0.8, int(SAMPLE_RATE * (0.3 + 0.37 * i))).astype(np.float32)
+              for i in range(n_clips)}
+    cues = []
+    at_s = 0.25
+    for text, clip in speech.items():
+        cues.append(Cue(at_s, len(clip) / SAMPLE_RATE, "speech", text=text))
+        at_s += len(clip) / SAMPLE_RATE + gap_s
+    beep = np.sin(np.arange(2205) * 0.2).astype(np.float32) * 0.5
+    cues.append(Cue(at_s, len(beep) / SAMPLE_RATE, "sound", sound="end"))
+    duration_s = at_s + 0.7013
+    chapters = (Chapter(0.0, "Introduction"), Chapter(1.5, "Cat --> cow, 2 × 30 s"), Chapter(3.25, "Close"))
+    plan = Plan("test", "Test session: feet", duration_s, SAMPLE_RATE, (), tuple(cues), chapters)
+    return plan, speech | {"end": beep}
+
+
+@pytest.fixture(scope="module")
+def small():
+    plan, clips = make_plan()
+    speech = {k: v for k, v in clips.items() if k != "end"}
+    mixer = Mixer(plan, speech, {"end": clips["end"]})
+    return plan, mixer
+
+
+def ffprobe(path: Path) -> dict:
+    done = subprocess.run(["ffprobe", "-v", "error", "-show_chapters", "-show_format", "-show_streams",
+                           "-of", "json", str(path)], capture_output=True, text=True, check=True)
+    return json.loads(done.stdout)
+
+
+def leftovers(folder: Path) -> list[str]:
+    return sorted(p.name for p in folder.iterdir() if p.name.startswith("."))
+
+
+class FailingMixer:
+    """Yields the real mixer's blocks, then raises partway through."""
+
+    def __init__(self, mixer: Mixer, fail_after: int, error: BaseException):
+        self.mixer, self.fail_after, self.error = mixer, fail_after, error
+        self.total_frames = mixer.total_frames
+
+    def blocks(self, start_frame: int = 0, block_frames: int = 65536):
+        for number, block in enumerate(self.mixer.blocks(start_frame, 4096)):
+            if number == self.fail_after:
+                raise self.error
+            yield block
+
+
+# --- check_output -------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("name", ["session.txt", "session", "session.wav.bak", "session.m4a"])
+def test_check_output_rejects_unsupported_extension(tmp_path, name):
+    with pytest.raises(OptionError) as caught:
+        check_output(tmp_path / name)
+    assert caught.value.option == "OUTPUT"
+    assert "supported: .wav, .flac, .ogg, .opus, .mp3" in str(caught.value)
+
+
+@pytest.mark.parametrize("ext", SUPPORTED_EXTENSIONS + (".MP3", ".Wav"))
+def test_check_output_accepts_supported_extensions(tmp_path, ext):
+    check_output(tmp_path / f"session{ext}")
+
+
+def test_check_output_rejects_missing_folder(tmp_path):
+    with pytest.raises(OptionError) as caught:
+        check_output(tmp_path / "nowhere" / "session.wav")
+    assert caught.value.option == "OUTPUT"
+    assert "nowhere" in str(caught.value) and "does not exist" in str(caught.value)
+
+
+def test_check_output_rejects_a_folder_named_like_audio(tmp_path):
+    (tmp_path / "x.wav").mkdir()
+    with pytest.raises(OptionError, match="is a folder"):
+        check_output(tmp_path / "x.wav")
+
+
+def test_export_checks_output_before_touching_the_mixer(tmp_path, small):
+    plan, _ = small
+
+    class Untouchable:
+        total_frames = plan.duration_samples
+
+        def blocks(self, *args, **kwargs):
+            raise AssertionError("mixer used before the output was checked")
+
+    with pytest.raises(OptionError):
+        export_audio(plan, Untouchable(), tmp_path / "out.aiff")
+    assert list(tmp_path.iterdir()) == []
+
+
+# --- the audio is the plan ----------------------------------------------------------------------
+
+@pytest.mark.parametrize("ext", [".wav", ".flac"])
+def test_lossless_export_equals_the_mix(tmp_path, small, ext):
+    plan, mixer = small
+    out = tmp_path / f"session{ext}"
+    export_audio(plan, mixer, out)
+    audio, rate = sf.read(out, dtype="float32")
+    assert rate == SAMPLE_RATE
+    assert len(audio) == plan.duration_samples
+    np.testing.assert_allclose(audio, mixer.render(0, mixer.total_frames), rtol=0, atol=ONE_16_BIT_STEP)
+    assert sf.info(out).subtype == "PCM_16"
+
+
+@pytest.mark.parametrize("ext, rate", [(".mp3", SAMPLE_RATE), (".ogg", SAMPLE_RATE), (".opus", 48000)])
+def test_lossy_export_has_exact_length_and_the_cues_in_place(tmp_path, small, ext, rate):
+    plan, mixer = small
+    out = tmp_path / f"session{ext}"
+    export_audio(plan, mixer, out)
+    audio, read_rate = sf.read(out, dtype="float32")
+    assert read_rate == rate
+    # libsndfile writes a LAME gapless header for MP3 and Ogg granule positions for Vorbis/Opus,
+    # so the decoder trims encoder delay and padding: the decoded length is exact, no tolerance needed.
+    assert len(audio) == round(plan.duration_s * rate)
+    # Loud where each cue sounds, silent in the gaps between them (within lossy coding noise).
+    for cue in plan.cues:
+        start, end = to_samples(cue.at_s, rate), to_samples(cue.end_s, rate)
+        inside = audio[start + rate // 50:end - rate // 50]
+        assert np.sqrt(np.mean(inside ** 2)) > 0.2, cue
+        gap = audio[end + rate // 20:end + rate // 5]
+        assert np.sqrt(np.mean(gap ** 2)) < 0.01, cue
+
+
+@pytest.mark.parametrize("ext", [".mp3", ".flac", ".ogg", ".opus"])
+def test_chapters_and_title_are_embedded(tmp_path, small, ext):
+    plan, mixer = small
+    out = tmp_path / f"session{ext}"
+    export_audio(plan, mixer, out)
+    probed = ffprobe(out)
+    # ffprobe lists ID3 chapters in the tag's frame order, which mutagen does not keep chronological;
+    # the CTOC frame carries the order, so compare by start time.
+    chapters = sorted(probed["chapters"], key=lambda c: float(c["start_time"]))
+    assert [(float(c["start_time"]), c["tags"]["title"]) for c in chapters] == \
+        [(pytest.approx(c.start_s, abs=0.0005), c.title) for c in plan.chapters]
+    tags = probed["format"].get("tags", {}) | probed["streams"][0].get("tags", {})
+    assert {k.lower(): v for k, v in tags.items()}["title"] == plan.title
+
+
+def test_mp3_table_of_contents_orders_the_chapters(tmp_path, small):
+    from mutagen.id3 import ID3
+
+    plan, mixer = small
+    out = tmp_path / "session.mp3"
+    export_audio(plan, mixer, out)
+    tags = ID3(out)
+    order = tags["CTOC:toc"].child_element_ids
+    starts = [tags[f"CHAP:{element}"].start_time for element in order]
+    titles = [tags[f"CHAP:{element}"].sub_frames["TIT2"].text[0] for element in order]
+    assert starts == [round(c.start_s * 1000) for c in plan.chapters]
+    assert titles == [c.title for c in plan.chapters]
+    ends = [tags[f"CHAP:{element}"].end_time for element in order]
+    assert ends == starts[1:] + [round(plan.duration_s * 1000)]
+
+
+def test_wav_has_the_title_and_no_chapters(tmp_path, small):
+    plan, mixer = small
+    out = tmp_path / "session.wav"
+    export_audio(plan, mixer, out)
+    probed = ffprobe(out)
+    assert probed["chapters"] == []
+    assert probed["format"]["tags"]["title"] == plan.title
+
+
+def test_new_file_gets_ordinary_permissions_and_replacement_keeps_them(tmp_path, small):
+    plan, mixer = small
+    out = tmp_path / "session.wav"
+    umask = os.umask(0o022)
+    try:
+        export_audio(plan, mixer, out)
+    finally:
+        os.umask(umask)
+    assert out.stat().st_mode & 0o777 == 0o644
+    out.chmod(0o640)
+    export_audio(plan, mixer, out)
+    assert out.stat().st_mode & 0o777 == 0o640
+
+
+def test_progress_reports_every_block_up_to_the_total(tmp_path, small):
+    plan, mixer = small
+    calls = []
+    export_audio(plan, mixer, tmp_path / "session.opus", progress=lambda done, total: calls.append((done, total)))
+    assert calls[-1] == (mixer.total_frames, mixer.total_frames)
+    assert all(total == mixer.total_frames for _, total in calls)
+    dones = [done for done, _ in calls]
+    assert dones == sorted(dones) and len(set(dones)) == len(dones)
+
+
+def test_mixer_falling_short_is_an_error(tmp_path, small):
+    plan, mixer = small
+
+    class Short:
+        total_frames = mixer.total_frames
+
+        def blocks(self, start_frame=0, block_frames=65536):
+            yield mixer.render(0, 1000)
+
+    with pytest.raises(CoachError, match="1000 frames"):
+        export_audio(plan, Short(), tmp_path / "session.wav")
+    assert list(tmp_path.iterdir()) == []
+
+
+# --- atomic replacement ---------------------------------------------------------------------------
+
+@pytest.mark.parametrize("error", [RuntimeError("mixer broke"), KeyboardInterrupt()])
+@pytest.mark.parametrize("ext", [".wav", ".mp3", ".opus"])
+def test_existing_output_survives_a_failed_export(tmp_path, small, ext, error):
+    plan, mixer = small
+    out = tmp_path / f"session{ext}"
+    out.write_bytes(b"the old session")
+    with pytest.raises(BaseException) as caught:
+        export_audio(plan, FailingMixer(mixer, fail_after=3, error=error), out)
+    assert caught.value is error
+    assert out.read_bytes() == b"the old session"
+    assert leftovers(tmp_path) == []
+
+
+def test_failed_first_export_leaves_nothing(tmp_path, small):
+    plan, mixer = small
+    with pytest.raises(RuntimeError, match="broke"):
+        export_audio(plan, FailingMixer(mixer, fail_after=2, error=RuntimeError("broke")), tmp_path / "s.flac")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_sigterm_during_export_keeps_the_old_file_and_removes_the_temporary(tmp_path):
+    out = tmp_path / "session.flac"
+    out.write_bytes(b"the old session")
+    script = tmp_path / "run_export.py"
+    script.write_text(textwrap.dedent(f"""
+        import sys, time
+        sys.path.insert(0, {str(ROOT / "tests")!r})
+        from pathlib import Path
+        from test_export import make_plan
+        from coach.export import export_audio
+        from coach.mixer import Mixer
+
+        plan, clips = make_plan(n_clips=40, gap_s=20.0)
+        sounds = {{"end": clips.pop("end")}}
+
+        def progress(done, total):
+            print("progress", done, total, flush=True)
+            time.sleep(0.05)  # keep the export running long enough to be interrupted midway
+
+        export_audio(plan, Mixer(plan, clips, sounds), Path({str(out)!r}), progress)
+        print("finished", flush=True)
+    """))
+    child = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, text=True, cwd=ROOT)
+    try:
+        first = child.stdout.readline()
+        assert first.startswith("progress"), first
+        assert len(leftovers(tmp_path)) == 1  # the hidden temporary beside OUTPUT, being written
+        child.send_signal(signal.SIGTERM)
+        rest = child.stdout.read()
+        assert child.wait(timeout=30) == -signal.SIGTERM
+    finally:
+        if child.poll() is None:
+            child.kill()
+            child.wait()
+    assert "finished" not in rest
+    assert out.read_bytes() == b"the old session"
+    assert leftovers(tmp_path) == []
+
+
+# --- progress bar ------------------------------------------------------------------------------
+
+def test_no_progress_bar_when_stderr_is_not_a_terminal():
+    assert progress_reporter(io.StringIO()) is None
+
+
+class FakeTerminal(io.StringIO):
+    def isatty(self):
+        return True
+
+
+def test_progress_bar_appears_only_after_a_moment(monkeypatch):
+    clock = [100.0]
+    monkeypatch.setattr(export.time, "monotonic", lambda: clock[0])
+    terminal = FakeTerminal()
+    report = progress_reporter(terminal)
+    assert report is not None
+    report(0, 1000)
+    clock[0] += 0.2
+    report(100, 1000)
+    assert report.bar is None and terminal.getvalue() == ""
+    clock[0] += 0.5
+    report(500, 1000)
+    assert report.bar is not None
+    report(1000, 1000)
+    assert report.bar is None  # finished: the bar is taken down
+    assert "exporting" in terminal.getvalue()
+
+
+def test_quick_export_never_shows_a_bar(tmp_path, small):
+    plan, mixer = small
+    terminal = FakeTerminal()
+    export_audio(plan, mixer, tmp_path / "session.wav", progress_reporter(terminal))
+    assert terminal.getvalue() == ""
