@@ -1,0 +1,110 @@
+"""The mixer: lays every cue of a plan on one silent timeline, rendered block by block on demand."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+
+import numpy as np
+
+from coach.errors import CoachError, OptionError
+from coach.model import SAMPLE_RATE, Plan, to_samples
+
+# Headroom: the whole mix is scaled by this (-1 dB) so full-scale speech passes the limiter untouched.
+MASTER_GAIN = np.float32(10 ** (-1 / 20))
+# Samples with |x| up to the knee pass unchanged; above it they bend smoothly towards 1.0.
+LIMIT_KNEE = np.float32(0.9)
+
+
+def soft_limit(mix: np.ndarray) -> np.ndarray:
+    """Bends samples above LIMIT_KNEE smoothly into [-1, 1], in place; the same input gives the same output."""
+    loud = np.abs(mix) > LIMIT_KNEE
+    if np.any(loud):
+        over = np.abs(mix[loud]) - LIMIT_KNEE
+        span = np.float32(1.0) - LIMIT_KNEE
+        # A rational curve: slope 1 at the knee (no kink), approaches but never passes 1.0, and uses
+        # only correctly rounded arithmetic, so vectorised and scalar paths agree bit for bit.
+        bent = LIMIT_KNEE + span * (over / (over + span))
+        mix[loud] = np.copysign(np.minimum(bent, np.float32(1.0)), mix[loud])
+    return mix
+
+
+def _checked_volume(value: float, option: str) -> np.float32:
+    """A volume fraction 0.0..1.0, or OptionError naming the option it came from."""
+    if not 0.0 <= value <= 1.0:
+        raise OptionError(option, f"must be between 0 and 100 % (got {value * 100:g} %)")
+    return np.float32(value)
+
+
+def _checked_clip(clip: np.ndarray, what: str) -> np.ndarray:
+    """A clip as a 1-D finite float32 array, or CoachError naming what it is."""
+    samples = np.asarray(clip, dtype=np.float32)
+    if samples.ndim != 1:
+        raise CoachError(f"{what}: expected mono audio, got an array of shape {samples.shape}")
+    if not np.all(np.isfinite(samples)):
+        raise CoachError(f"{what}: the audio contains NaN or infinite samples")
+    return samples
+
+
+class Mixer:
+    """Renders a plan's speech and sound cues into float32 mono frames at SAMPLE_RATE."""
+
+    def __init__(self, plan: Plan, speech: Mapping[str, np.ndarray], sounds: Mapping[str, np.ndarray],
+                 voice_volume: float = 1.0, beep_volume: float = 1.0):
+        if plan.sample_rate != SAMPLE_RATE:
+            raise CoachError(f"plan {plan.routine}: sample rate {plan.sample_rate} Hz, the mixer needs {SAMPLE_RATE} Hz")
+        self.plan = plan
+        self.total_frames: int = plan.duration_samples
+        voice_gain = _checked_volume(voice_volume, "--voice-volume") * MASTER_GAIN
+        beep_gain = _checked_volume(beep_volume, "--beep-volume") * MASTER_GAIN
+
+        # Each distinct clip is scaled once and shared by all the cues that use it.
+        scaled: dict[tuple[str, str], np.ndarray] = {}
+        placed: list[tuple[int, int, np.ndarray]] = []
+        for cue in plan.cues:
+            if cue.kind == "speech":
+                key, source, gain = ("speech", cue.text), speech, voice_gain
+                what = f"speech {cue.text!r} at {cue.at_s:.3f} s"
+            elif cue.kind == "sound":
+                key, source, gain = ("sound", cue.sound), sounds, beep_gain
+                what = f"sound {cue.sound!r} at {cue.at_s:.3f} s"
+            else:
+                raise CoachError(f"cue at {cue.at_s:.3f} s: unknown kind {cue.kind!r}")
+            if key not in scaled:
+                if key[1] not in source:
+                    raise CoachError(f"no audio for {what}")
+                scaled[key] = _checked_clip(source[key[1]], what) * gain
+            clip = scaled[key]
+            start = to_samples(cue.at_s, SAMPLE_RATE)
+            end = min(start + len(clip), self.total_frames)
+            if end > max(start, 0):
+                placed.append((start, end, clip))
+
+        placed.sort(key=lambda item: item[0])  # stable: equal starts keep plan order
+        self._starts = np.array([p[0] for p in placed], dtype=np.int64)
+        ends = np.array([p[1] for p in placed], dtype=np.int64)
+        # Running maximum of the ends lets a binary search find the first cue that can still sound,
+        # even if cues overlap.
+        self._max_end_upto = np.maximum.accumulate(ends) if len(ends) else ends
+        self._ends = ends
+        self._clips = [p[2] for p in placed]
+
+    def render(self, start_frame: int, end_frame: int) -> np.ndarray:
+        """Frames [start_frame, end_frame) of the session as float32 mono within [-1, 1]."""
+        if start_frame < 0 or end_frame < start_frame:
+            raise ValueError(f"bad frame range [{start_frame}, {end_frame})")
+        out = np.zeros(end_frame - start_frame, dtype=np.float32)
+        first = int(np.searchsorted(self._max_end_upto, start_frame, side="right"))
+        stop = int(np.searchsorted(self._starts, end_frame, side="left"))
+        for i in range(first, stop):
+            cue_start, cue_end = int(self._starts[i]), int(self._ends[i])
+            lo, hi = max(cue_start, start_frame), min(cue_end, end_frame)
+            if lo < hi:
+                out[lo - start_frame:hi - start_frame] += self._clips[i][lo - cue_start:hi - cue_start]
+        return soft_limit(out)
+
+    def blocks(self, start_frame: int = 0, block_frames: int = 65536) -> Iterator[np.ndarray]:
+        """Consecutive render() blocks from start_frame to total_frames."""
+        if block_frames <= 0:
+            raise ValueError(f"block_frames must be positive, got {block_frames}")
+        for lo in range(start_frame, self.total_frames, block_frames):
+            yield self.render(lo, min(lo + block_frames, self.total_frames))
