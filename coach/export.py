@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import math
 import os
 import signal
 import sys
@@ -160,7 +161,7 @@ def atomic_output(output: Path) -> Iterator[Path]:
 
 def _chapter_stamp(seconds: float) -> str:
     """HH:MM:SS.mmm as the Vorbis-comment chapter convention wants it."""
-    ms = max(0, round(seconds * 1000))
+    ms = max(0, math.floor(seconds * 1000 + 0.5))  # halves round up, not to even
     hours, ms = divmod(ms, 3_600_000)
     minutes, ms = divmod(ms, 60_000)
     secs, ms = divmod(ms, 1000)
