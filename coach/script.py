@@ -1,0 +1,130 @@
+"""The coaching script: every sentence coach says, in one place."""
+
+from __future__ import annotations
+
+from coach.routine import Exercise, Routine
+
+HOLD = "Hold."
+RELEASE = "Release."
+GO = "Go."
+STOP = "Stop."
+GET_READY = "Get ready."
+BEGIN = "Let's begin."
+
+
+def count(number: int) -> str:
+    """A spoken count number."""
+    return str(number)
+
+
+def seconds_left(seconds: int) -> str:
+    """A marker in a long hold or work period."""
+    return f"{seconds} seconds left."
+
+
+def intro_lines(routine: Routine, minutes: int) -> list[str]:
+    """What is said before the first exercise."""
+    lines = [f"{_sentence(routine.title)}"]
+    if routine.summary:
+        lines.append(routine.summary)
+    lines.append("This session takes about one minute." if minutes <= 1
+                 else f"This session takes about {minutes} minutes.")
+    if routine.equipment:
+        lines.append(f"You will need {_join(routine.equipment)}.")
+    if routine.caution:
+        lines.append(routine.caution)
+    lines.append(BEGIN)
+    return lines
+
+
+def exercise_lines(routine: Routine, index: int, ex: Exercise) -> list[str]:
+    """The announcement of an exercise: position, name, instructions, dose and first side."""
+    lines = [f"Exercise {index} of {len(routine.exercises)}: {_sentence(ex.name)}", ex.instructions, dose(ex)]
+    if ex.sides:
+        lines.append(f"Start with {_side(ex.sides[0])}.")
+    return lines
+
+
+def dose(ex: Exercise) -> str:
+    """The dose of an exercise in one sentence."""
+    times = "once" if ex.reps == 1 else f"{ex.reps} times"
+    if ex.hold_s is not None:
+        text = f"Hold for {ex.hold_s} seconds, {times}"
+    else:
+        text = f"Keep going for {ex.work_s} seconds" + ("" if ex.reps == 1 else f", {ex.reps} rounds")
+    if ex.reps > 1 and ex.rest_given:
+        text += f", with {_secs(ex.rest_s)} of rest in between"
+    if ex.sets > 1:
+        text += f"; {ex.sets} sets"
+    if len(ex.sides) > 1:
+        text += "; " + ", then ".join(ex.sides)
+    return text + "."
+
+
+def switch_side(side: str) -> str:
+    """Said when the exercise moves on to the next side."""
+    return f"Now {_side(side)}."
+
+
+def set_start(set_number: int, sets: int) -> str:
+    """Said when a new set begins."""
+    return f"Set {set_number} of {sets}."
+
+
+def next_rep(ex: Exercise, rep: int) -> str:
+    """Said in a rest: which rep comes next."""
+    word = "rep" if ex.hold_s is not None else "round"
+    return f"Next: {word} {rep} of {ex.reps}."
+
+
+def next_set(set_number: int, sets: int) -> str:
+    """Said in a set rest: which set comes next."""
+    return f"Next: set {set_number} of {sets}."
+
+
+def next_exercise(ex: Exercise) -> str:
+    """Said in the rest between exercises."""
+    return f"Next: {_sentence(ex.name)}"
+
+
+def close_lines(routine: Routine, elapsed_s: float) -> list[str]:
+    """What is said at the end: congratulations, the time it took, how often to come back."""
+    lines = ["That's the whole routine. Well done!", f"You have been going for {_duration(elapsed_s)}."]
+    if routine.frequency:
+        unit, low, high = routine.frequency
+        times = _times(low) if low == high else f"{low} to {high} times"
+        lines.append(f"Aim to do this routine {times} a {unit}.")
+    lines.append("See you next time.")
+    return lines
+
+
+def _times(n: int) -> str:
+    return {1: "once", 2: "twice"}.get(n, f"{n} times")
+
+
+def _secs(seconds: float) -> str:
+    value = f"{seconds:g}"
+    return "1 second" if value == "1" else f"{value} seconds"
+
+
+def _duration(seconds: float) -> str:
+    minutes, secs = divmod(int(round(seconds)), 60)
+    parts = []
+    if minutes:
+        parts.append("1 minute" if minutes == 1 else f"{minutes} minutes")
+    if secs or not minutes:
+        parts.append("1 second" if secs == 1 else f"{secs} seconds")
+    return " and ".join(parts)
+
+
+def _side(side: str) -> str:
+    lowered = side.lower()
+    return side if lowered.startswith(("the ", "your ", "my ")) else "the " + side
+
+
+def _sentence(text: str) -> str:
+    return text if text.endswith((".", "!", "?")) else text + "."
+
+
+def _join(items: tuple[str, ...]) -> str:
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
