@@ -51,7 +51,9 @@ class Mixer:
     def __init__(self, plan: Plan, speech: Mapping[str, np.ndarray], sounds: Mapping[str, np.ndarray],
                  voice_volume: float = 1.0, beep_volume: float = 1.0):
         if plan.sample_rate != SAMPLE_RATE:
-            raise CoachError(f"plan {plan.routine}: sample rate {plan.sample_rate} Hz, the mixer needs {SAMPLE_RATE} Hz")
+            raise CoachError(
+                f"plan {plan.routine}: sample rate {plan.sample_rate} Hz, the mixer needs {SAMPLE_RATE} Hz"
+            )
         self.plan = plan
         self.total_frames: int = plan.duration_samples
         voice_gain = _checked_volume(voice_volume, "--voice-volume") * MASTER_GAIN

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import subprocess
 import tracemalloc
 
 import numpy as np
@@ -13,7 +14,7 @@ from hypothesis import strategies as st
 from coach.errors import CoachError, OptionError
 from coach.mixer import LIMIT_KNEE, MASTER_GAIN, Mixer, soft_limit
 from coach.model import SAMPLE_RATE, Cue, Plan
-from coach.sounds import load_sounds
+from coach.sounds import load_sounds, read_sound
 
 
 def make_plan(duration_s: float, cues: list[Cue]) -> Plan:
@@ -60,6 +61,22 @@ def test_onsets_are_exact_and_silence_is_exactly_zero(sounds):
         covered[onset:onset + len(clip)] = True
     assert out[round(0.5 * SAMPLE_RATE) - 1] == 0.0 and out[round(0.5 * SAMPLE_RATE)] != 0.0
     assert np.all(out[~covered] == 0.0)
+
+
+def test_real_speech_and_beeps_mix_at_their_onsets(tmp_path, sounds):
+    wav = tmp_path / "hold.wav"
+    subprocess.run(["espeak-ng", "-w", str(wav), "Hold for ten seconds"], check=True, capture_output=True)
+    words = read_sound(wav)
+    assert len(words) > SAMPLE_RATE // 2
+    cues = [speech_cue(0.25, "Hold for ten seconds", words),
+            sound_cue(0.25 + len(words) / SAMPLE_RATE + 0.1, "start", sounds["start"])]
+    mixer = Mixer(make_plan(cues[1].end_s + 0.5, cues), {"Hold for ten seconds": words}, sounds)
+    out = np.concatenate(list(mixer.blocks(0, 4097)))
+    for cue, clip in zip(cues, (words, sounds["start"])):
+        onset = round(cue.at_s * SAMPLE_RATE)
+        expected = soft_limit(clip * MASTER_GAIN)
+        assert np.array_equal(out[onset:onset + len(clip)], expected)
+    assert np.all(np.abs(out) <= 1.0)
 
 
 def test_render_of_an_inner_range_matches_the_whole(sounds):
