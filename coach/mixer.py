@@ -16,7 +16,7 @@ LIMIT_KNEE = np.float32(0.9)
 
 
 def soft_limit(mix: np.ndarray) -> np.ndarray:
-    """Bends samples above LIMIT_KNEE smoothly into [-1, 1], in place; the same input gives the same output."""
+    """Bends samples above LIMIT_KNEE smoothly into [-1, 1], in place; pointwise, so blocks agree."""
     loud = np.abs(mix) > LIMIT_KNEE
     if np.any(loud):
         over = np.abs(mix[loud]) - LIMIT_KNEE
