@@ -168,7 +168,7 @@ def pick_voice(voices: Iterable[Voice], query: str | None, language: str = DEFAU
 
 # --- text ----------------------------------------------------------------------------------------
 
-_TAG = re.compile(r"<[^<>]*>")
+_TAG = re.compile(r"</?[A-Za-z!?][^<>]*>")  # "a < b" is not a tag: tags have no space after "<"
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 
 
@@ -188,10 +188,10 @@ def speakable(text: str) -> str:
 def to_clip(data: np.ndarray, rate_hz: int) -> np.ndarray:
     """Audio of any shape, type and rate as 22050 Hz mono float32."""
     audio = np.asarray(data)
-    if audio.ndim == 2:
-        audio = audio.mean(axis=1)
     if np.issubdtype(audio.dtype, np.integer):
         audio = audio.astype(np.float32) / float(np.iinfo(audio.dtype).max + 1)
+    if audio.ndim == 2:
+        audio = audio.mean(axis=1)
     audio = np.ascontiguousarray(audio, dtype=np.float32)
     if rate_hz != SAMPLE_RATE and len(audio):
         import soxr

@@ -154,12 +154,14 @@ def _wav_is_complete(path: str) -> bool:
 
 
 def _file_is_ready(path: str) -> bool:
-    if path.lower().endswith((".wav", ".wave")):
-        return _wav_is_complete(path)
     try:
-        return os.path.getsize(path) > 0
+        with open(path, "rb") as f:
+            magic = f.read(4)
     except OSError:
         return False
+    if magic == b"RIFF":
+        return _wav_is_complete(path)
+    return len(magic) > 0  # other formats (AIFF on macOS) are checked when the parent decodes them
 
 
 def _wait_for_file(path: str) -> bool:
