@@ -161,7 +161,8 @@ class _Builder:
         ready = self.alts(script.GET_READY, None)
         frames = self.frames(ex.setup_s)
         if ready:
-            frames = max(frames, ready[0].frames + self.frames(FLEX_GAP_S))
+            # grow the set-up so "get ready" and a full 3-2-1 both fit
+            frames = max(frames, ready[0].frames + self.frames(FLEX_GAP_S) + 3 * self.rate)
         reqs = [_Req(P_KEY, 0, ready, self.t, True)]
         reqs += self.countdown(self.t + frames, 3, self.t)
         self.timed("prepare", frames, reqs, meta)

@@ -168,7 +168,8 @@ class _Checker:
         if value <= least:
             raise self.fail(key, f"must be more than {_fmt(least)}{unit and ' ' + unit}, not {_fmt(value)}")
         if value > most:
-            raise self.fail(key, f"is {_fmt(value)}{unit and ' ' + unit}, which is over the limit of {_fmt(most)}")
+            raise self.fail(key, f"is {_fmt(value)}{unit and ' ' + unit}, which is over the limit of "
+                                 f"{_fmt(most)}{unit and ' ' + unit}")
         return int(value) if whole else float(value)
 
 
