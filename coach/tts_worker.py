@@ -24,8 +24,8 @@ import wave
 from typing import Protocol
 
 DEFAULT_BACKEND = "coach.tts_worker:Pyttsx3Backend"
-FILE_SETTLE_S = 2.0
-FINISH_WAIT_S = 120.0  # the parent's per-clip timeout normally ends a stuck render much sooner  # how long a finished utterance may take to show up complete on disk
+FILE_SETTLE_S = 1.0  # how long a finished utterance may take to show up complete on disk
+FINISH_WAIT_S = 120.0  # the parent's per-clip timeout normally ends a stuck render much sooner
 
 
 class Backend(Protocol):
