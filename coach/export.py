@@ -45,6 +45,9 @@ class _Format:
     rate: int | None  # None: the plan's own sample rate
 
 
+# Lossy lengths: libsndfile's MP3 writer adds a LAME/Xing header recording the encoder delay and padding,
+# and Ogg granule positions do the same for Vorbis and Opus (pre-skip), so decoders that honour them
+# (libsndfile, ffmpeg) give back exactly the frames written: no tolerance is needed on read-back length.
 _FORMATS = {
     ".wav": _Format("WAV", "PCM_16", None),
     ".flac": _Format("FLAC", "PCM_16", None),
