@@ -1,0 +1,137 @@
+"""Rendered speech clips, kept on disk per (engine, voice, rate, text) and in memory."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import struct
+import tempfile
+import zlib
+from pathlib import Path
+from typing import Iterable
+
+import numpy as np
+
+from coach.model import SAMPLE_RATE
+from coach.speech import SpeechEngine, Voice
+
+# File layout: magic, sample rate, sample count, CRC-32 of the samples, then float32 little-endian
+# samples. The CRC is what lets a reader tell a complete entry from a truncated or damaged one.
+MAGIC = b"COACHCLIP1\n"
+HEADER = struct.Struct("<III")
+SUFFIX = ".clip"
+
+log = logging.getLogger(__name__)
+
+
+def default_cache_dir() -> Path:
+    """Where clips live unless told otherwise."""
+    import platformdirs
+
+    return Path(platformdirs.user_cache_dir("coach")) / "clips"
+
+
+def encode_clip(clip: np.ndarray) -> bytes:
+    """A clip as the bytes of a cache entry."""
+    data = np.ascontiguousarray(clip, dtype="<f4").tobytes()
+    return MAGIC + HEADER.pack(SAMPLE_RATE, len(data) // 4, zlib.crc32(data)) + data
+
+
+def decode_clip(blob: bytes) -> np.ndarray | None:
+    """The clip in a cache entry's bytes, or None if they are not a complete, intact entry."""
+    start = len(MAGIC) + HEADER.size
+    if len(blob) < start or not blob.startswith(MAGIC):
+        return None
+    rate_hz, frames, crc = HEADER.unpack_from(blob, len(MAGIC))
+    data = blob[start:]
+    if rate_hz != SAMPLE_RATE or len(data) != frames * 4 or zlib.crc32(data) != crc:
+        return None
+    clip = np.frombuffer(data, dtype="<f4").astype(np.float32, copy=False)
+    clip.flags.writeable = False
+    return clip
+
+
+class ClipCache:
+    """Speech clips for one engine, voice and rate: rendered once, then read from disk or memory."""
+
+    def __init__(
+        self,
+        engine: SpeechEngine,
+        voice: Voice,
+        rate_wpm: int,
+        cache_dir: Path | None = None,
+    ):
+        self.engine = engine
+        self.voice = voice
+        self.rate_wpm = rate_wpm
+        self.cache_dir = Path(cache_dir) if cache_dir is not None else default_cache_dir()
+        self._clips: dict[str, np.ndarray] = {}
+        self.rendered = 0  # how many clips this cache had the engine render
+
+    def key(self, text: str) -> str:
+        """The entry name for `text` with this engine, voice and rate."""
+        ident = "\0".join((self.engine.name, self.voice.id, str(self.rate_wpm), text))
+        return hashlib.sha256(ident.encode("utf-8")).hexdigest()
+
+    def path(self, text: str) -> Path:
+        """The file that holds (or will hold) the clip for `text`."""
+        return self.cache_dir / (self.key(text) + SUFFIX)
+
+    def clip(self, text: str) -> np.ndarray:
+        """The clip for `text` (read-only float32 mono at 22050 Hz), rendering it if needed."""
+        found = self._clips.get(text)
+        if found is None:
+            found = self._load(text)
+            if found is None:
+                found = self._render(text)
+            self._clips[text] = found
+        return found
+
+    def duration_s(self, text: str) -> float:
+        """The clip's length in seconds: exactly len(clip) / 22050."""
+        return len(self.clip(text)) / SAMPLE_RATE
+
+    def prefetch(self, texts: Iterable[str]) -> int:
+        """Make sure every text has a clip, rendering the missing ones; returns how many were rendered."""
+        before = self.rendered
+        for text in dict.fromkeys(texts):
+            self.clip(text)
+        return self.rendered - before
+
+    def _load(self, text: str) -> np.ndarray | None:
+        try:
+            blob = self.path(text).read_bytes()
+        except OSError:
+            return None
+        return decode_clip(blob)  # None for a damaged entry, which is then rendered again
+
+    def _render(self, text: str) -> np.ndarray:
+        rendered = np.asarray(self.engine.render(text, self.voice.id, self.rate_wpm), dtype=np.float32)
+        self.rendered += 1
+        blob = encode_clip(rendered)
+        try:
+            self._store(self.path(text), blob)
+        except OSError as exc:
+            # The cache only saves time; a read-only or full disk must not stop a session.
+            log.warning("could not keep a speech clip in %s: %s", self.cache_dir, exc)
+        clip = decode_clip(blob)
+        assert clip is not None
+        return clip
+
+    def _store(self, path: Path, blob: bytes) -> None:
+        # Write beside the target and rename over it: a reader in another process sees either the
+        # old entry or the whole new one, never a partial file. Without fsync a crash can leave a
+        # damaged entry, which the CRC catches on the next read.
+        self.cache_dir.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=SUFFIX, dir=self.cache_dir)
+        try:
+            with os.fdopen(fd, "wb") as out:
+                out.write(blob)
+            os.replace(tmp, path)
+        except BaseException:
+            try:
+                os.unlink(tmp)
+            except OSError:
+                pass
+            raise
