@@ -37,9 +37,11 @@ class CountingEngine:
 
 
 def expected_clip(text: str, rate_wpm: int) -> np.ndarray:
+    """16-bit audio as float32, like espeak's (which the cache stores without loss)."""
     frames = 100 * len(text) * 160 // rate_wpm + 1
     seed = sum(text.encode()) + rate_wpm
-    return np.sin(np.arange(frames, dtype=np.float32) * (0.01 + seed % 97 / 1000)).astype(np.float32)
+    wave = np.sin(np.arange(frames) * (0.01 + seed % 97 / 1000))
+    return (np.round(wave * 30000) / 32768).astype(np.float32)
 
 
 def test_renders_each_text_once_and_keeps_it_on_disk(tmp_path):
@@ -121,6 +123,14 @@ def test_damaged_entry_is_rendered_again(tmp_path, damage):
 def test_encode_decode_round_trip():
     clip = expected_clip("round trip", 160)
     assert np.array_equal(decode_clip(encode_clip(clip)), clip)
+    full_range = np.array([-1.0, -0.5, 0.0, 0.25, 32767 / 32768], dtype=np.float32)
+    assert np.array_equal(decode_clip(encode_clip(full_range)), full_range)
+    # Finer-than-16-bit audio comes back within half a step; overs are clipped, not wrapped.
+    fine = np.linspace(-1.5, 1.5, 1001).astype(np.float32)
+    back = decode_clip(encode_clip(fine))
+    inside = np.abs(fine) < 0.999
+    assert np.abs(back[inside] - fine[inside]).max() <= 0.5 / 32768 + 1e-9
+    assert back[0] == -1.0 and back[-1] == np.float32(32767 / 32768)
     empty = decode_clip(encode_clip(np.zeros(0, dtype=np.float32)))
     assert empty is not None and len(empty) == 0
 
