@@ -11,17 +11,20 @@ from typing import Optional
 import typer
 
 from coach import __version__
+from coach.captions import check_captions, write_captions
 from coach.errors import CoachError, OptionError
+from coach.export import check_output, export_audio, progress_reporter
 from coach.model import Plan
 from coach.plan import Settings, estimate_clip_duration, plan
 from coach.routine import (Routine, builtin_names, load_routine, load_routine_file, nominal_duration_s,
                            user_routine_dir, user_routine_files)
+from coach.session import SessionOptions, build_session, check_options
+from coach.speech import DEFAULT_RATE_WPM, default_engine, filter_voices
 
 # typer keeps its own copy of click; reach its exception classes through a public one
 _UsageError = next(c for c in typer.BadParameter.__mro__ if c.__name__ == "UsageError")
 
 DEFAULT_ROUTINE = "back-pain-feet"
-DEFAULT_RATE_WPM = 160
 
 app = typer.Typer(
     add_completion=False,
@@ -47,14 +50,8 @@ def _options(
     _state["debug"] = debug
 
 
-def check_rate(rate_wpm: int) -> int:
-    """Reject speaking rates outside 80-400 words per minute."""
-    if not 80 <= rate_wpm <= 400:
-        raise OptionError("--rate", f"{rate_wpm} words per minute is outside 80-400")
-    return rate_wpm
-
-
 def _estimated_plan(routine: Routine, rate_wpm: int = DEFAULT_RATE_WPM) -> Plan:
+    """A quick plan with speech lengths estimated from word counts (for listings)."""
     return plan(routine, Settings(), estimate_clip_duration(rate_wpm))
 
 
@@ -129,15 +126,33 @@ def _dose_text(ex) -> str:
     return text + f"; {ex.setup_s:g} s to get into position"
 
 
+def _voice_opt() -> typer.models.OptionInfo:
+    return typer.Option(None, "--voice", help="Voice by id, name or language code (see 'coach voices').")
+
+
+def _options_from(voice, rate, no_voice, sounds=None, voice_volume=100.0, beep_volume=100.0) -> SessionOptions:
+    return SessionOptions(voice=voice, rate_wpm=rate, no_voice=no_voice, sounds_dir=sounds,
+                          voice_volume_pct=voice_volume, beep_volume_pct=beep_volume)
+
+
+RATE_HELP = "Speaking rate in words per minute (80-400)."
+NO_VOICE_HELP = "Beeps only, no speech (for when no speech engine is installed)."
+SOUNDS_HELP = "A folder of WAV files (rest, pip, start, stop, end) that replace the built-in sounds."
+
+
 @app.command("plan")
 def plan_command(
     routine: str = typer.Argument(DEFAULT_ROUTINE, help="A built-in routine name or a path to a .toml file."),
-    rate: int = typer.Option(DEFAULT_RATE_WPM, "--rate", help="Speaking rate in words per minute (80-400)."),
+    voice: Optional[str] = _voice_opt(),
+    rate: int = typer.Option(DEFAULT_RATE_WPM, "--rate", help=RATE_HELP),
+    no_voice: bool = typer.Option(False, "--no-voice", help=NO_VOICE_HELP),
+    sounds: Optional[Path] = typer.Option(None, "--sounds", help=SOUNDS_HELP),
     as_json: bool = typer.Option(False, "--json", help="Print the plan as JSON."),
 ) -> None:
     """Print the session's timeline: when each cue is spoken or sounded."""
-    check_rate(rate)
-    p = _estimated_plan(load_routine(routine), rate)
+    options = _options_from(voice, rate, no_voice, sounds)
+    check_options(options)
+    p = build_session(load_routine(routine), options).plan
     if as_json:
         json.dump(p.to_json(), sys.stdout, indent=2)
         print()
@@ -150,6 +165,48 @@ def plan_command(
         what = cue.text if cue.kind == "speech" else f"[{cue.sound} sound]"
         print(f"{_clock(cue.at_s)}  {what}")
     print(f"\n{_clock(p.duration_s)}  (end)")
+
+
+@app.command("voices")
+def voices_command(
+    language: Optional[str] = typer.Option(None, "--language", help="Only voices for this language code, e.g. en or fr."),
+) -> None:
+    """List the installed speech voices."""
+    engine = default_engine()
+    try:
+        found = filter_voices(engine.voices(), language)
+    finally:
+        engine.close()
+    if not found:
+        raise OptionError("--language", f"no installed voice speaks '{language}'")
+    for v in found:
+        print(f"{v.id:28}  {v.name:36}  {', '.join(v.languages):16}  {v.gender or ''}".rstrip())
+
+
+@app.command("export")
+def export_command(
+    routine: str = typer.Argument(..., help="A built-in routine name or a path to a .toml file."),
+    output: Path = typer.Argument(..., help="The audio file to write: .wav, .flac, .ogg, .opus or .mp3."),
+    voice: Optional[str] = _voice_opt(),
+    rate: int = typer.Option(DEFAULT_RATE_WPM, "--rate", help=RATE_HELP),
+    voice_volume: float = typer.Option(100.0, "--voice-volume", help="Speech volume, 0-100 %."),
+    beep_volume: float = typer.Option(100.0, "--beep-volume", help="Beep volume, 0-100 %."),
+    no_voice: bool = typer.Option(False, "--no-voice", help=NO_VOICE_HELP),
+    sounds: Optional[Path] = typer.Option(None, "--sounds", help=SOUNDS_HELP),
+    captions: Optional[Path] = typer.Option(None, "--captions", help="Also write the speech as captions (.srt or .vtt)."),
+) -> None:
+    """Export a whole session to an audio file, with chapters and optional captions."""
+    options = _options_from(voice, rate, no_voice, sounds, voice_volume, beep_volume)
+    check_options(options)
+    check_output(output)
+    if captions is not None:
+        check_captions(captions)
+    session = build_session(load_routine(routine), options)
+    export_audio(session.plan, session.mixer(), output, progress_reporter())
+    if captions is not None:
+        write_captions(session.plan, captions)
+    print(f"wrote {output} ({_clock(session.plan.duration_s, millis=False)}, {len(session.plan.chapters)} chapters)"
+          + (f" and {captions}" if captions is not None else ""), file=sys.stderr)
 
 
 @app.command("validate")

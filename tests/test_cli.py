@@ -73,7 +73,7 @@ def test_plan_text_shows_times_and_chapters():
 
 
 @pytest.mark.parametrize("args, code, words", [
-    (("plan", "--rate", "79"), 2, ("--rate", "80-400")),
+    (("plan", "--rate", "79"), 2, ("--rate", "80")),
     (("plan", "--rate", "401"), 2, ("--rate",)),
     (("plan", "--rate", "fast"), 2, ("--rate",)),
     (("plan", "no-such-routine"), 2, ("no-such-routine", "back-pain-feet")),

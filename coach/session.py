@@ -1,0 +1,128 @@
+"""Puts the pipeline together: routine -> voice and clips -> plan -> mixer, for plan, export and run."""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+from coach.errors import OptionError
+from coach.mixer import Mixer
+from coach.model import Plan
+from coach.plan import Settings, plan
+from coach.routine import Routine
+from coach.sounds import load_sounds, sound_durations_s
+from coach.speech import DEFAULT_RATE_WPM, SpeechEngine, Voice, default_engine, pick_voice, validate_rate
+
+ESPEAK_DATA_DIRS = ("/usr/lib/x86_64-linux-gnu/espeak-ng-data", "/usr/lib/aarch64-linux-gnu/espeak-ng-data",
+                    "/usr/share/espeak-ng-data", "/usr/lib/espeak-ng-data")
+
+
+@dataclass(frozen=True)
+class SessionOptions:
+    """What the user chose on the command line."""
+
+    voice: str | None = None
+    rate_wpm: int = DEFAULT_RATE_WPM
+    no_voice: bool = False
+    sounds_dir: Path | None = None
+    voice_volume_pct: float = 100.0
+    beep_volume_pct: float = 100.0
+
+
+@dataclass
+class Session:
+    """A planned session, ready to be mixed: the plan, the clips and sounds, and the voice used."""
+
+    routine: Routine
+    plan: Plan
+    speech: dict[str, np.ndarray]
+    sounds: dict[str, np.ndarray]
+    voice: Voice | None
+    options: SessionOptions = field(default_factory=SessionOptions)
+
+    def mixer(self) -> Mixer:
+        """The one timeline both sinks play."""
+        return Mixer(self.plan, self.speech, self.sounds, self.options.voice_volume_pct / 100.0,
+                     self.options.beep_volume_pct / 100.0)
+
+
+def check_volume(value: float, option: str) -> float:
+    """Reject volumes outside 0-100 %."""
+    if not 0 <= value <= 100:
+        raise OptionError(option, f"{value:g} is outside 0-100 %")
+    return value
+
+
+def check_options(options: SessionOptions) -> None:
+    """Validate every option before any slow work starts."""
+    validate_rate(options.rate_wpm)
+    check_volume(options.voice_volume_pct, "--voice-volume")
+    check_volume(options.beep_volume_pct, "--beep-volume")
+    if options.sounds_dir is not None and not options.sounds_dir.is_dir():
+        raise OptionError("--sounds", f"{options.sounds_dir} is not a folder")
+    if options.no_voice and options.voice is not None:
+        raise OptionError("--voice", "cannot be combined with --no-voice")
+
+
+def _voices_fingerprint() -> str | None:
+    for folder in ESPEAK_DATA_DIRS:
+        try:
+            return f"{folder}:{os.stat(folder).st_mtime_ns}:{os.stat(Path(folder) / 'voices').st_mtime_ns}"
+        except OSError:
+            continue
+    return None
+
+
+def installed_voices(engine: SpeechEngine, cache_dir: Path | None) -> list[Voice]:
+    """The engine's voices, remembered on disk so a warm start needs no engine at all."""
+    fingerprint = _voices_fingerprint()
+    store = cache_dir / f"voices-{engine.name}.json" if cache_dir is not None else None
+    if store is not None and fingerprint is not None:
+        try:
+            saved = json.loads(store.read_text(encoding="utf-8"))
+            if saved["fingerprint"] == fingerprint:
+                return [Voice(v["id"], v["name"], tuple(v["languages"]), v["gender"]) for v in saved["voices"]]
+        except (OSError, ValueError, KeyError, TypeError):
+            pass
+    voices = engine.voices()
+    if store is not None and fingerprint is not None:
+        doc = {"fingerprint": fingerprint, "voices": [v.__dict__ | {"languages": list(v.languages)} for v in voices]}
+        try:
+            store.parent.mkdir(parents=True, exist_ok=True)
+            tmp = store.with_name(f".{store.name}.{os.getpid()}")
+            tmp.write_text(json.dumps(doc), encoding="utf-8")
+            os.replace(tmp, store)
+        except OSError:
+            pass  # only a speed-up
+    return voices
+
+
+def build_session(routine: Routine, options: SessionOptions,
+                  engine_factory: Callable[[], SpeechEngine] = default_engine,
+                  cache_dir: Path | None = None) -> Session:
+    """Render (or fetch) every clip, plan the session with their real lengths, and collect its audio."""
+    check_options(options)
+    sounds = load_sounds(options.sounds_dir)
+    settings = Settings(speech=not options.no_voice, sound_s=sound_durations_s(sounds))
+    if options.no_voice:
+        p = plan(routine, settings, lambda text: 0.0)
+        return Session(routine, p, {}, sounds, None, options)
+    from coach.clipcache import ClipCache, default_cache_dir
+
+    clips_dir = cache_dir if cache_dir is not None else default_cache_dir()
+    engine = engine_factory()
+    try:
+        voice = pick_voice(installed_voices(engine, clips_dir.parent), options.voice, routine.language)
+        cache = ClipCache(engine, voice, options.rate_wpm, clips_dir)
+        p = plan(routine, settings, cache.duration_s)
+        speech = {c.text: cache.clip(c.text) for c in p.cues if c.text is not None}
+    finally:
+        close = getattr(engine, "close", None)
+        if close is not None:
+            close()
+    return Session(routine, p, speech, sounds, voice, options)
