@@ -7,6 +7,7 @@ import logging
 import os
 import struct
 import tempfile
+import time
 import zlib
 from pathlib import Path
 from typing import Iterable
@@ -71,6 +72,7 @@ class ClipCache:
         self.rate_wpm = rate_wpm
         self.cache_dir = Path(cache_dir) if cache_dir is not None else default_cache_dir()
         self._clips: dict[str, np.ndarray] = {}
+        self._swept = False
         self.rendered = 0  # how many clips this cache had the engine render
 
     def key(self, text: str) -> str:
@@ -123,11 +125,24 @@ class ClipCache:
         assert clip is not None
         return clip
 
+    def _remove_stale_temporaries(self, age_s: float = 3600.0) -> None:
+        # A process killed mid-write leaves its temporary file; an hour is far longer than any write.
+        cutoff = time.time() - age_s
+        for leftover in self.cache_dir.glob(".tmp-*" + SUFFIX):
+            try:
+                if leftover.stat().st_mtime < cutoff:
+                    leftover.unlink()
+            except OSError:
+                pass
+
     def _store(self, path: Path, blob: bytes) -> None:
         # Write beside the target and rename over it: a reader in another process sees either the
         # old entry or the whole new one, never a partial file. Without fsync a crash can leave a
         # damaged entry, which the CRC catches on the next read.
         self.cache_dir.mkdir(parents=True, exist_ok=True)
+        if not self._swept:
+            self._swept = True
+            self._remove_stale_temporaries()
         fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=SUFFIX, dir=self.cache_dir)
         try:
             with os.fdopen(fd, "wb") as out:

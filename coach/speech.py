@@ -278,6 +278,9 @@ class WorkerEngine:
         env = dict(os.environ)
         if self._env:
             env.update(self._env)
+        # The worker must import this same coach, installed or not.
+        package_root = str(Path(__file__).resolve().parent.parent)
+        env["PYTHONPATH"] = os.pathsep.join(p for p in (package_root, env.get("PYTHONPATH")) if p)
         try:
             self._proc = subprocess.Popen(
                 [sys.executable, "-m", "coach.tts_worker", "--backend", self.backend],

@@ -17,6 +17,7 @@ import ctypes
 import importlib
 import json
 import os
+import signal
 import sys
 import threading
 import time
@@ -197,8 +198,24 @@ def handle(backend: Backend, request: dict) -> dict:
     return {"ok": False, "error": f"unknown request {op!r}"}
 
 
+def _exit_with_parent(poll_s: float = 1.0) -> None:
+    """End this process when the parent goes away, even if the engine is stuck mid-utterance."""
+    parent = os.getppid()
+
+    def watch() -> None:
+        while True:
+            time.sleep(poll_s)
+            if os.getppid() != parent:
+                os._exit(0)
+
+    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
+
+
 def serve(backend_spec: str) -> int:
     """Answer requests from stdin until it closes."""
+    # Ctrl-C in the terminal reaches the whole process group; the parent decides when we stop.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _exit_with_parent()
     replies = os.fdopen(os.dup(1), "w", encoding="utf-8", buffering=1)
     devnull = os.open(os.devnull, os.O_WRONLY)
     os.dup2(devnull, 1)

@@ -156,8 +156,14 @@ def test_unwritable_cache_still_gives_the_clip(tmp_path, caplog):
 
 
 def test_no_temporary_files_are_left_behind(tmp_path):
+    stale = tmp_path / (".tmp-killed" + SUFFIX)
+    stale.write_bytes(b"half a clip")
+    os.utime(stale, (0, 0))
+    recent = tmp_path / (".tmp-busy" + SUFFIX)
+    recent.write_bytes(b"another process is writing this")
     ClipCache(CountingEngine(), VOICE, 160, tmp_path).prefetch(f"text {i}" for i in range(20))
-    assert sorted(p.name for p in tmp_path.iterdir() if not p.name.endswith(SUFFIX)) == []
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".")) == [recent.name]
+    assert len(list(tmp_path.glob("[0-9a-f]*" + SUFFIX))) == 20
 
 
 # --- real espeak-ng ------------------------------------------------------------------------------

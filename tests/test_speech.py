@@ -392,3 +392,43 @@ def test_worker_module_runs_standalone():
     )
     lines = done.stdout.decode().splitlines()
     assert lines == ['{"ok": true, "ready": true}', '{"ok": false, "error": "unknown request \'nonsense\'"}']
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    # A zombie (exited, not yet reaped) counts as gone.
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().split(") ")[1][0] != "Z"
+    except (OSError, IndexError):
+        return False
+
+
+def test_a_stuck_worker_ends_when_its_parent_dies():
+    import signal
+    import subprocess
+
+    parent_script = (
+        "import sys\n"
+        "from test_speech import fake_engine\n"
+        "engine = fake_engine('HangingBackend', timeout_s=600)\n"
+        "engine.voices()\n"
+        "print(engine.worker_pid, flush=True)\n"
+        "engine.render('hold', None, 160)\n"
+    )
+    parent = subprocess.Popen(
+        [sys.executable, "-c", parent_script], stdout=subprocess.PIPE, env={**os.environ, **FAKE_ENV}
+    )
+    worker_pid = int(parent.stdout.readline())
+    time.sleep(0.3)  # let the render request reach the worker
+    os.kill(worker_pid, signal.SIGINT)  # Ctrl-C in a terminal reaches the worker too: it ignores it
+    time.sleep(0.3)
+    assert _alive(worker_pid)
+    parent.kill()
+    parent.wait()
+    deadline = time.monotonic() + 20
+    while _alive(worker_pid) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not _alive(worker_pid)
