@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shlex
 import sys
 import traceback
 from pathlib import Path
@@ -207,6 +208,71 @@ def export_command(
         write_captions(session.plan, captions)
     print(f"wrote {output} ({_clock(session.plan.duration_s, millis=False)}, {len(session.plan.chapters)} chapters)"
           + (f" and {captions}" if captions is not None else ""), file=sys.stderr)
+
+
+def _export_hint(routine: str, options: SessionOptions) -> str:
+    """The `coach export` command that gives the same session as a file."""
+    parts = ["coach", "export", shlex.quote(routine), "session.mp3"]
+    if options.voice:
+        parts += ["--voice", shlex.quote(options.voice)]
+    if options.rate_wpm != DEFAULT_RATE_WPM:
+        parts += ["--rate", str(options.rate_wpm)]
+    if options.no_voice:
+        parts.append("--no-voice")
+    if options.sounds_dir is not None:
+        parts += ["--sounds", shlex.quote(str(options.sounds_dir))]
+    if options.voice_volume_pct != 100:
+        parts += ["--voice-volume", f"{options.voice_volume_pct:g}"]
+    if options.beep_volume_pct != 100:
+        parts += ["--beep-volume", f"{options.beep_volume_pct:g}"]
+    return " ".join(parts)
+
+
+def _exercise_number(routine: Routine, which: str | None) -> int | None:
+    """The 1-based number of the exercise --from names (by number or by name, any case)."""
+    if which is None:
+        return None
+    names = [ex.name for ex in routine.exercises]
+    text = which.strip()
+    if text.isdigit() and 1 <= int(text) <= len(names):
+        return int(text)
+    for number, name in enumerate(names, start=1):
+        if name.casefold() == text.casefold():
+            return number
+    choices = ", ".join(f"{i} ({name})" for i, name in enumerate(names, start=1))
+    raise OptionError("--from", f"no exercise {text!r} in {routine.id}; choose a number or a name: {choices}")
+
+
+@app.command("run")
+def run_command(
+    routine: str = typer.Argument(DEFAULT_ROUTINE, help="A built-in routine name or a path to a .toml file."),
+    voice: Optional[str] = _voice_opt(),
+    rate: int = typer.Option(DEFAULT_RATE_WPM, "--rate", help=RATE_HELP),
+    voice_volume: float = typer.Option(100.0, "--voice-volume", help="Speech volume, 0-100 %."),
+    beep_volume: float = typer.Option(100.0, "--beep-volume", help="Beep volume, 0-100 %."),
+    no_voice: bool = typer.Option(False, "--no-voice", help=NO_VOICE_HELP),
+    sounds: Optional[Path] = typer.Option(None, "--sounds", help=SOUNDS_HELP),
+    from_exercise: Optional[str] = typer.Option(None, "--from", help="Start at this exercise (number or name)."),
+    quiet: bool = typer.Option(False, "--quiet", help="No screen output at all."),
+) -> None:
+    """Coach a session live through the speakers: space pauses, n next, p back, q quits."""
+    from coach.live import run_session, start_position_s
+    from coach.status import StatusLine
+
+    options = _options_from(voice, rate, no_voice, sounds, voice_volume, beep_volume)
+    check_options(options)
+    r = load_routine(routine)
+    number = _exercise_number(r, from_exercise)
+    session = build_session(r, options)
+    start_s = start_position_s(session.plan, number)
+    if not quiet:
+        keys = " (space: pause/resume, n: next, p: back, q: quit)" if sys.stdin.isatty() else ""
+        print(f"{session.plan.title}: {_clock(session.plan.duration_s - start_s, millis=False)}{keys}", file=sys.stderr)
+    result = run_session(session.plan, session.mixer(), start_s=start_s,
+                         status=None if quiet else StatusLine(sys.stderr),
+                         export_hint=_export_hint(routine, options))
+    if not quiet:
+        print(result.summary(), file=sys.stderr)
 
 
 @app.command("validate")
