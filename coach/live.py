@@ -1,0 +1,316 @@
+"""Live playback of a session: the mixed timeline through the sound card, with single-key controls.
+
+Playback design. simpleaudio cannot stream, so the timeline is played as a few large buffers, each
+mixed from the current position up to a "seam" at most `window_s` (5 minutes) ahead. A seam is put in
+the middle of the longest silence of the window's second half. When the clock says the current buffer
+has reached its seam, the next buffer (already mixed) is started while the old one is left to run out
+its silent tail: both go through the same device with the same latency, so the hand-off costs only the
+jitter of one play call, and no cue is ever cut. Capping the window keeps memory small (a 5-minute
+window is 13 MB of int16 against ~635 MB for a whole 4-hour session) and the first sound quick (only
+the first window is mixed before playing).
+
+Pause, skip and quit stop every buffer and start a new one at the new position. The audio position is
+`position at buffer start + (clock now - clock when play() returned)`.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from contextlib import ExitStack
+from dataclasses import dataclass
+from typing import Protocol
+
+import numpy as np
+
+from coach.errors import AudioDeviceError, OptionError
+from coach.keys import Keys, open_keys
+from coach.model import SAMPLE_RATE, Plan, to_samples
+from coach.status import StatusLine, clock_text, status_text
+
+WINDOW_S = 300.0  # longest stretch mixed ahead of the listener
+POLL_S = 0.05  # how often keys and the clock are looked at (controls answer well within 200 ms)
+BACK_GRACE_S = 3.0  # `p` within this long of an exercise's start goes to the previous exercise
+RESTART_KINDS = ("hold", "work")  # steps that restart from their start when resumed mid-way
+DRAIN_LIMIT_S = 3.0  # longest wait after the timeline's end for the device to play out
+DUE_S = 1e-6  # this close to a seam or the end counts as there (float sums never land exactly)
+
+
+# --- interfaces the session runs against (real ones below, fakes in tests) ---------------------
+
+class Clock(Protocol):
+    def now(self) -> float: ...
+
+
+class Playback(Protocol):
+    def stop(self) -> None: ...
+
+    def is_playing(self) -> bool: ...
+
+
+class AudioOutput(Protocol):
+    def play(self, frames: np.ndarray) -> Playback: ...
+
+
+class MonotonicClock:
+    """Seconds from time.monotonic()."""
+
+    def now(self) -> float:
+        """The current monotonic time in seconds."""
+        return time.monotonic()
+
+
+class SimpleaudioOutput:
+    """Plays int16 mono buffers at SAMPLE_RATE through simpleaudio (ALSA on Linux)."""
+
+    def play(self, frames: np.ndarray) -> Playback:
+        """Starts playing frames and returns at once; AudioDeviceError when no device can be opened."""
+        try:
+            import simpleaudio
+        except ImportError as exc:
+            raise AudioDeviceError(f"no audio output device (simpleaudio cannot be loaded: {exc})") from exc
+        try:
+            return simpleaudio.play_buffer(np.ascontiguousarray(frames, dtype=np.int16), 1, 2, SAMPLE_RATE)
+        except Exception as exc:  # simpleaudio raises its own SimpleaudioError, not exported
+            reason = " ".join(str(exc).split()) or type(exc).__name__
+            raise AudioDeviceError(f"no audio output device ({reason})") from exc
+
+
+@dataclass(frozen=True)
+class SessionResult:
+    """How a live session ended: wall-clock seconds it took, and whether it ran to the end or was quit."""
+
+    elapsed_s: float
+    finished: bool
+    quit: bool
+
+    def summary(self) -> str:
+        """One line for the person: how it ended and how long it took."""
+        how = "session finished" if self.finished else "session stopped"
+        return f"{how} after {clock_text(self.elapsed_s)}"
+
+
+# --- positions --------------------------------------------------------------------------------
+
+def _exercise_chapters(plan: Plan):
+    """Chapters 1..N (chapter 0 is the introduction, the last the close)."""
+    return plan.chapters[1:-1] if len(plan.chapters) > 2 else ()
+
+
+def start_position_s(plan: Plan, exercise: str | int | None) -> float:
+    """Where --from starts: a 1-based exercise number or name (case-insensitive); None is the start."""
+    if exercise is None:
+        return 0.0
+    chapters = _exercise_chapters(plan)
+    names = [c.title for c in chapters]
+    choices = ", ".join(f"{i} {name}" for i, name in enumerate(names, 1)) or "(no exercises)"
+    text = str(exercise).strip()
+    if isinstance(exercise, int) or text.isdigit():
+        number = int(text)
+        if 1 <= number <= len(chapters):
+            return chapters[number - 1].start_s
+        raise OptionError("--from", f"no exercise number {number}; choose from: {choices}")
+    for chapter in chapters:
+        if chapter.title.casefold() == text.casefold():
+            return chapter.start_s
+    raise OptionError("--from", f"no exercise named {text!r}; choose from: {choices}")
+
+
+def resume_position_s(plan: Plan, position_s: float) -> float:
+    """Where playback resumes after a pause at position_s: holds/work restart, cut cues restart."""
+    target = position_s
+    for step in plan.steps:
+        if step.kind in RESTART_KINDS and step.start_s < target < step.end_s:
+            target = step.start_s
+            break
+    for cue in plan.cues:
+        if cue.at_s < target < cue.end_s:
+            target = cue.at_s
+            break
+    return target
+
+
+def next_position_s(plan: Plan, position_s: float) -> float:
+    """Where `n` goes: the next chapter's start, or the session's end after the last one."""
+    for chapter in plan.chapters:
+        if chapter.start_s > position_s + 1e-6:
+            return chapter.start_s
+    return plan.duration_s
+
+
+def previous_position_s(plan: Plan, position_s: float) -> float:
+    """Where `p` goes: this chapter's start, or the previous one's when within BACK_GRACE_S of it."""
+    current = None
+    for i, chapter in enumerate(plan.chapters):
+        if chapter.start_s <= position_s + 1e-6:
+            current = i
+    if current is None:
+        return 0.0
+    if position_s - plan.chapters[current].start_s < BACK_GRACE_S and current > 0:
+        current -= 1
+    return plan.chapters[current].start_s
+
+
+def seam_position_s(plan: Plan, start_s: float, window_s: float = WINDOW_S) -> float:
+    """Where a buffer starting at start_s ends: mid-way in the longest silence of the window's second half."""
+    limit_s = start_s + window_s
+    if limit_s >= plan.duration_s:
+        return plan.duration_s
+    best_s, best_gap_s = limit_s, -1.0
+    edges = [(start_s, start_s)] + [(c.at_s, c.end_s) for c in plan.cues if c.end_s > start_s and c.at_s < limit_s]
+    edges.append((limit_s, limit_s))
+    edges.sort()
+    silence_from_s = start_s
+    for at_s, end_s in edges:
+        lo, hi = max(silence_from_s, start_s + window_s / 2), min(at_s, limit_s)
+        if hi - lo > best_gap_s:
+            best_gap_s, best_s = hi - lo, (lo + hi) / 2
+        silence_from_s = max(silence_from_s, end_s)
+    return to_samples(best_s) / SAMPLE_RATE  # on a frame, so buffer lengths and positions agree
+
+
+# --- the session ------------------------------------------------------------------------------
+
+def _pcm16(samples: np.ndarray) -> np.ndarray:
+    """float32 [-1, 1] to int16, the way a 16-bit file stores it."""
+    return (np.clip(samples, -1.0, 1.0) * 32767.0).round().astype(np.int16)
+
+
+class _Player:
+    """Keeps the buffers that are sounding and the audio position they imply."""
+
+    def __init__(self, plan: Plan, mixer, output: AudioOutput, clock: Clock, window_s: float):
+        self.plan, self.mixer, self.output, self.clock, self.window_s = plan, mixer, output, clock, window_s
+        self.sounding: list[Playback] = []
+        self.base_s = 0.0
+        self.started_at = 0.0
+        self.seam_s = 0.0
+        self._next: tuple[float, float, np.ndarray] | None = None
+
+    def _mix(self, start_s: float) -> tuple[float, float, np.ndarray]:
+        seam_s = seam_position_s(self.plan, start_s, self.window_s)
+        frames = self.mixer.render(to_samples(start_s), min(to_samples(seam_s), self.mixer.total_frames))
+        return start_s, seam_s, _pcm16(frames)
+
+    def _start(self, start_s: float, seam_s: float, frames: np.ndarray) -> None:
+        self.sounding.append(self.output.play(frames))
+        self.started_at = self.clock.now()
+        self.base_s, self.seam_s = start_s, seam_s
+        self._next = None
+
+    def play_from(self, start_s: float) -> None:
+        """Stops everything and plays from start_s (nothing when that is the end)."""
+        self.stop()
+        if start_s >= self.plan.duration_s:
+            self.base_s, self.seam_s, self.started_at = self.plan.duration_s, self.plan.duration_s, self.clock.now()
+            return
+        self._start(*self._mix(start_s))
+
+    def position_s(self) -> float:
+        """The audio position from the clock."""
+        return self.base_s + (self.clock.now() - self.started_at)
+
+    def prepare_next(self) -> None:
+        """Mixes the buffer after the seam, ahead of time, so the hand-off is instant."""
+        if self._next is None and self.seam_s < self.plan.duration_s:
+            self._next = self._mix(self.seam_s)
+
+    def hand_off_if_due(self) -> None:
+        """At the seam, starts the next buffer and lets the old one play out its silent tail."""
+        if self.seam_s < self.plan.duration_s and self.position_s() >= self.seam_s - DUE_S:
+            self.prepare_next()
+            self.sounding = [p for p in self.sounding if p.is_playing()]
+            self._start(*self._next)
+
+    def until_seam_s(self) -> float:
+        return self.seam_s - self.position_s()
+
+    def drained(self) -> bool:
+        """True once no buffer is sounding any more."""
+        self.sounding = [p for p in self.sounding if p.is_playing()]
+        return not self.sounding
+
+    def stop(self) -> None:
+        """Silences every buffer at once."""
+        for playback in self.sounding:
+            playback.stop()
+        self.sounding = []
+        self._next = None
+
+
+def run_session(plan: Plan, mixer, *, start_s: float = 0.0, output: AudioOutput | None = None,
+                clock: Clock | None = None, keys: Keys | None = None, status: StatusLine | None = None,
+                export_hint: str = "", window_s: float = WINDOW_S) -> SessionResult:
+    """Plays the plan's mixed timeline live from start_s, answering keys, until the end or `q`.
+
+    keys=None reads single keys from stdin when it is a terminal (restored on every exit). status=None
+    shows no status line (quiet). Ctrl+C stops the sound and lets KeyboardInterrupt propagate (the
+    caller exits 130). No audio device raises AudioDeviceError with export_hint in its message.
+    """
+    clock = clock or MonotonicClock()
+    output = output or SimpleaudioOutput()
+    began = clock.now()
+    with ExitStack() as stack:
+        if keys is None:
+            keys = stack.enter_context(open_keys())
+        if status is not None:
+            stack.callback(status.clear)
+        player = _Player(plan, mixer, output, clock, window_s)
+        stack.callback(player.stop)
+        try:
+            player.play_from(min(max(start_s, 0.0), plan.duration_s))
+        except AudioDeviceError as exc:
+            hint = f"; export the session instead: {export_hint}" if export_hint else ""
+            raise AudioDeviceError(f"{exc}{hint}") from None
+        finished, quit_ = _loop(plan, player, keys, status)
+        return SessionResult(elapsed_s=clock.now() - began, finished=finished, quit=quit_)
+
+
+def _loop(plan: Plan, player: _Player, keys: Keys, status: StatusLine | None) -> tuple[bool, bool]:
+    """Runs the controls until the end (True, False) or `q` (False, True)."""
+    paused_at: float | None = None
+    while True:
+        if paused_at is None:
+            player.hand_off_if_due()
+            position_s = player.position_s()
+            if position_s >= plan.duration_s - DUE_S:
+                # The timeline is over; let the device play out what it still holds.
+                if status is not None:
+                    status.show(status_text(plan, plan.duration_s))
+                limit = player.clock.now() + DRAIN_LIMIT_S
+                while not player.drained() and player.clock.now() < limit:
+                    if keys.poll(POLL_S) == "q":
+                        break
+                return True, False
+            player.prepare_next()
+            wait_s = min(POLL_S, max(0.0, player.until_seam_s()), max(0.0, plan.duration_s - position_s))
+        else:
+            position_s = paused_at
+            wait_s = POLL_S
+        if status is not None:
+            status.show(status_text(plan, position_s, paused=paused_at is not None))
+        key = keys.poll(wait_s)
+        if key is None:
+            continue
+        key = key.lower()
+        if key == "q":
+            return False, True
+        if key == " ":
+            if paused_at is None:
+                paused_at = min(player.position_s(), plan.duration_s)
+                player.stop()
+            elif paused_at >= plan.duration_s:
+                return True, False
+            else:
+                player.play_from(resume_position_s(plan, paused_at))
+                paused_at = None
+        elif key in ("n", "p"):
+            here_s = paused_at if paused_at is not None else player.position_s()
+            target_s = next_position_s(plan, here_s) if key == "n" else previous_position_s(plan, here_s)
+            if paused_at is not None:
+                paused_at = target_s
+            elif target_s >= plan.duration_s:
+                player.stop()
+                return True, False
+            else:
+                player.play_from(target_s)
