@@ -7,7 +7,7 @@ import shlex
 import sys
 import traceback
 from pathlib import Path
-from typing import Optional
+from typing import Annotated, Optional
 
 import typer
 
@@ -35,6 +35,19 @@ app = typer.Typer(
     "beeps the rests, and can export a whole session to an audio file.",
 )
 _state = {"debug": False}
+
+RATE_HELP = "Speaking rate in words per minute (80-400)."
+NO_VOICE_HELP = "Beeps only, no speech (for when no speech engine is installed)."
+SOUNDS_HELP = "A folder of WAV files (rest, pip, start, stop, end) that replace the built-in sounds."
+
+# Options shared by plan, export and run, declared once.
+RoutineArg = Annotated[str, typer.Argument(help="A built-in routine name or a path to a .toml file.")]
+VoiceOpt = Annotated[Optional[str], typer.Option("--voice", help="Voice by id, name or language code (see 'coach voices').")]
+RateOpt = Annotated[int, typer.Option("--rate", help=RATE_HELP)]
+VoiceVolumeOpt = Annotated[float, typer.Option("--voice-volume", help="Speech volume, 0-100 %.")]
+BeepVolumeOpt = Annotated[float, typer.Option("--beep-volume", help="Beep volume, 0-100 %.")]
+NoVoiceOpt = Annotated[bool, typer.Option("--no-voice", help=NO_VOICE_HELP)]
+SoundsOpt = Annotated[Optional[Path], typer.Option("--sounds", help=SOUNDS_HELP)]
 
 
 def _version(value: bool) -> None:
@@ -91,7 +104,7 @@ def routines_command() -> None:
 
 
 @app.command("show")
-def show_command(routine: str = typer.Argument(..., help="A built-in routine name or a path to a .toml file.")) -> None:
+def show_command(routine: RoutineArg) -> None:
     """Show a routine as a person would read it."""
     r = load_routine(routine)
     print(r.title)
@@ -127,8 +140,6 @@ def _dose_text(ex) -> str:
     return text + f"; {ex.setup_s:g} s to get into position"
 
 
-def _voice_opt() -> typer.models.OptionInfo:
-    return typer.Option(None, "--voice", help="Voice by id, name or language code (see 'coach voices').")
 
 
 def _options_from(voice, rate, no_voice, sounds=None, voice_volume=100.0, beep_volume=100.0) -> SessionOptions:
@@ -136,18 +147,15 @@ def _options_from(voice, rate, no_voice, sounds=None, voice_volume=100.0, beep_v
                           voice_volume_pct=voice_volume, beep_volume_pct=beep_volume)
 
 
-RATE_HELP = "Speaking rate in words per minute (80-400)."
-NO_VOICE_HELP = "Beeps only, no speech (for when no speech engine is installed)."
-SOUNDS_HELP = "A folder of WAV files (rest, pip, start, stop, end) that replace the built-in sounds."
 
 
 @app.command("plan")
 def plan_command(
-    routine: str = typer.Argument(DEFAULT_ROUTINE, help="A built-in routine name or a path to a .toml file."),
-    voice: Optional[str] = _voice_opt(),
-    rate: int = typer.Option(DEFAULT_RATE_WPM, "--rate", help=RATE_HELP),
-    no_voice: bool = typer.Option(False, "--no-voice", help=NO_VOICE_HELP),
-    sounds: Optional[Path] = typer.Option(None, "--sounds", help=SOUNDS_HELP),
+    routine: RoutineArg = DEFAULT_ROUTINE,
+    voice: VoiceOpt = None,
+    rate: RateOpt = DEFAULT_RATE_WPM,
+    no_voice: NoVoiceOpt = False,
+    sounds: SoundsOpt = None,
     as_json: bool = typer.Option(False, "--json", help="Print the plan as JSON."),
 ) -> None:
     """Print the session's timeline: when each cue is spoken or sounded."""
@@ -186,14 +194,14 @@ def voices_command(
 
 @app.command("export")
 def export_command(
-    routine: str = typer.Argument(..., help="A built-in routine name or a path to a .toml file."),
+    routine: RoutineArg,
     output: Path = typer.Argument(..., help="The audio file to write: .wav, .flac, .ogg, .opus or .mp3."),
-    voice: Optional[str] = _voice_opt(),
-    rate: int = typer.Option(DEFAULT_RATE_WPM, "--rate", help=RATE_HELP),
-    voice_volume: float = typer.Option(100.0, "--voice-volume", help="Speech volume, 0-100 %."),
-    beep_volume: float = typer.Option(100.0, "--beep-volume", help="Beep volume, 0-100 %."),
-    no_voice: bool = typer.Option(False, "--no-voice", help=NO_VOICE_HELP),
-    sounds: Optional[Path] = typer.Option(None, "--sounds", help=SOUNDS_HELP),
+    voice: VoiceOpt = None,
+    rate: RateOpt = DEFAULT_RATE_WPM,
+    voice_volume: VoiceVolumeOpt = 100.0,
+    beep_volume: BeepVolumeOpt = 100.0,
+    no_voice: NoVoiceOpt = False,
+    sounds: SoundsOpt = None,
     captions: Optional[Path] = typer.Option(None, "--captions", help="Also write the speech as captions (.srt or .vtt)."),
 ) -> None:
     """Export a whole session to an audio file, with chapters and optional captions."""
@@ -245,13 +253,13 @@ def _exercise_number(routine: Routine, which: str | None) -> int | None:
 
 @app.command("run")
 def run_command(
-    routine: str = typer.Argument(DEFAULT_ROUTINE, help="A built-in routine name or a path to a .toml file."),
-    voice: Optional[str] = _voice_opt(),
-    rate: int = typer.Option(DEFAULT_RATE_WPM, "--rate", help=RATE_HELP),
-    voice_volume: float = typer.Option(100.0, "--voice-volume", help="Speech volume, 0-100 %."),
-    beep_volume: float = typer.Option(100.0, "--beep-volume", help="Beep volume, 0-100 %."),
-    no_voice: bool = typer.Option(False, "--no-voice", help=NO_VOICE_HELP),
-    sounds: Optional[Path] = typer.Option(None, "--sounds", help=SOUNDS_HELP),
+    routine: RoutineArg = DEFAULT_ROUTINE,
+    voice: VoiceOpt = None,
+    rate: RateOpt = DEFAULT_RATE_WPM,
+    voice_volume: VoiceVolumeOpt = 100.0,
+    beep_volume: BeepVolumeOpt = 100.0,
+    no_voice: NoVoiceOpt = False,
+    sounds: SoundsOpt = None,
     from_exercise: Optional[str] = typer.Option(None, "--from", help="Start at this exercise (number or name)."),
     quiet: bool = typer.Option(False, "--quiet", help="No screen output at all."),
 ) -> None:
