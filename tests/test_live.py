@@ -1,0 +1,483 @@
+"""Live sessions: position logic with a fake clock and output, and real playback through PulseAudio."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import pty
+import select
+import subprocess
+import sys
+import termios
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from coach.errors import AudioDeviceError, OptionError
+from coach.keys import NoKeys, open_keys
+from coach.live import (
+    SessionResult, next_position_s, previous_position_s, resume_position_s, run_session, seam_position_s,
+    start_position_s,
+)
+from coach.mixer import Mixer
+from coach.model import SAMPLE_RATE, Chapter, Cue, Plan, Step, to_samples
+from coach.status import StatusLine, status_text
+from pulse import dominant_hz, no_device_env, onsets_s, pulse_server, read_recording  # noqa: F401 (fixture)
+
+TONE_S = 0.2
+HERE = Path(__file__).parent
+ROOT = HERE.parent
+
+
+# --- a small synthetic session: every cue is a tone of its own frequency -----------------------
+
+def tone(hz: float, seconds: float = TONE_S) -> np.ndarray:
+    """A sine tone at half scale with 2 ms ramps."""
+    t = np.arange(to_samples(seconds)) / SAMPLE_RATE
+    ramp = np.minimum(1.0, np.minimum(t, seconds - t) / 0.002)
+    return (0.5 * np.sin(2 * np.pi * hz * t) * ramp).astype(np.float32)
+
+
+def make_plan(exercises=("bridge", "plank"), side=None, hold_s=4.0) -> tuple[Plan, dict[str, np.ndarray]]:
+    """intro 2 s; per exercise prepare 2 s, hold, rest 2 s; close 1.5 s. Returns the plan and its tones."""
+    steps, cues, chapters = [], [], [Chapter(0.0, "Introduction")]
+    sounds: dict[str, np.ndarray] = {}
+
+    def cue(at_s: float) -> None:
+        name = f"tone{len(cues)}"
+        sounds[name] = tone(cue_hz(len(cues)))
+        cues.append(Cue(at_s, TONE_S, "sound", sound=name))
+
+    steps.append(Step("talk", None, None, None, None, None, 0.0, 2.0))
+    cue(0.1)
+    t = 2.0
+    for i, name in enumerate(exercises, 1):
+        chapters.append(Chapter(t, name))
+        steps.append(Step("prepare", name, i, side, 1, None, t, t + 2.0))
+        cue(t)
+        steps.append(Step("hold", name, i, side, 1, 1, t + 2.0, t + 2.0 + hold_s))
+        cue(t + 2.0)
+        cue(t + 2.0 + hold_s / 2)
+        steps.append(Step("rest", name, i, side, 1, None, t + 2.0 + hold_s, t + 4.0 + hold_s))
+        cue(t + 2.0 + hold_s)
+        t += 4.0 + hold_s
+    chapters.append(Chapter(t, "Close"))
+    steps.append(Step("close", None, None, None, None, None, t, t + 1.5))
+    cue(t + 0.1)
+    plan = Plan("test", "Test", t + 1.5, SAMPLE_RATE, tuple(steps), tuple(cues), tuple(chapters))
+    return plan, sounds
+
+
+def cue_hz(number: int) -> float:
+    return 400.0 + 90.0 * number
+
+
+def make_mixer(plan: Plan, sounds) -> Mixer:
+    return Mixer(plan, speech={}, sounds=sounds)
+
+
+# --- fakes --------------------------------------------------------------------------------------
+
+class FakeClock:
+    def __init__(self, t: float = 100.0):
+        self.t = t
+
+    def now(self) -> float:
+        return self.t
+
+
+class FakePlayback:
+    def __init__(self, clock: FakeClock, frames: np.ndarray):
+        self.clock, self.frames, self.started_at, self.stopped_at = clock, frames, clock.now(), None
+
+    def stop(self) -> None:
+        if self.stopped_at is None:
+            self.stopped_at = self.clock.now()
+
+    def is_playing(self) -> bool:
+        return self.stopped_at is None and self.clock.now() < self.started_at + len(self.frames) / SAMPLE_RATE
+
+
+class FakeOutput:
+    def __init__(self, clock: FakeClock):
+        self.clock, self.played = clock, []
+
+    def play(self, frames: np.ndarray) -> FakePlayback:
+        assert frames.dtype == np.int16 and len(frames) > 0
+        playback = FakePlayback(self.clock, frames)
+        self.played.append(playback)
+        return playback
+
+
+class NoDeviceOutput:
+    def play(self, frames):
+        raise AudioDeviceError("no audio output device (cannot open default)")
+
+
+class ScriptedKeys:
+    """Keys pressed at given audio-independent clock times; waiting advances the fake clock."""
+
+    def __init__(self, clock: FakeClock, presses: list[tuple[float, str]]):
+        self.clock, self.presses, self.polls = clock, sorted(presses), []
+
+    def poll(self, timeout_s: float) -> str | None:
+        self.polls.append(timeout_s)
+        if self.presses and self.presses[0][0] <= self.clock.t + timeout_s:
+            at, key = self.presses.pop(0)
+            self.clock.t = max(self.clock.t, at)
+            if key == "^C":
+                raise KeyboardInterrupt
+            return key
+        self.clock.t += timeout_s
+        return None
+
+
+def run_fake(plan, sounds, presses=(), window_s=300.0, status=None, start_s=0.0):
+    clock = FakeClock(100.0)
+    output = FakeOutput(clock)
+    keys = ScriptedKeys(clock, [(100.0 + at, key) for at, key in presses])
+    result = run_session(plan, make_mixer(plan, sounds), start_s=start_s, output=output, clock=clock, keys=keys,
+                         status=status, window_s=window_s)
+    return result, output, keys
+
+
+def starts(output: FakeOutput) -> list[tuple[float, int]]:
+    """(clock time since start, frames) of every play call."""
+    return [(round(p.started_at - 100.0, 6), len(p.frames)) for p in output.played]
+
+
+# --- positions ----------------------------------------------------------------------------------
+
+def test_start_position_by_number_and_name_case_insensitive():
+    plan, _ = make_plan()
+    assert start_position_s(plan, None) == 0.0
+    assert start_position_s(plan, 1) == 2.0
+    assert start_position_s(plan, "2") == 10.0
+    assert start_position_s(plan, "PLANK") == 10.0
+
+
+@pytest.mark.parametrize("choice", ["3", 0, "crunch"])
+def test_start_position_unknown_names_the_option_and_the_choices(choice):
+    plan, _ = make_plan()
+    with pytest.raises(OptionError) as err:
+        start_position_s(plan, choice)
+    assert err.value.option == "--from"
+    assert str(err.value).startswith("--from: ")
+    assert "choose from: 1 bridge, 2 plank" in str(err.value)
+
+
+def test_resume_restarts_hold_and_cut_cues_but_not_rests():
+    plan, _ = make_plan()
+    assert resume_position_s(plan, 5.0) == 4.0  # mid-hold: the hold's start (its start cue)
+    assert resume_position_s(plan, 7.9) == 4.0
+    assert resume_position_s(plan, 9.0) == 9.0  # rest: as it was
+    assert resume_position_s(plan, 8.1) == 8.0  # inside the rest cue: the cue again
+    assert resume_position_s(plan, 0.5) == 0.5
+
+
+def test_next_and_previous_targets():
+    plan, _ = make_plan()
+    assert next_position_s(plan, 0.5) == 2.0
+    assert next_position_s(plan, 2.0) == 10.0
+    assert next_position_s(plan, 19.0) == plan.duration_s  # past the close: the end
+    assert previous_position_s(plan, 7.0) == 2.0  # well into the exercise: its start
+    assert previous_position_s(plan, 11.0) == 2.0  # within 3 s of its start: the previous one
+    assert previous_position_s(plan, 13.5) == 10.0
+    assert previous_position_s(plan, 1.0) == 0.0
+
+
+def test_seam_lies_in_silence_in_the_second_half_of_the_window():
+    plan, _ = make_plan()
+    for start_s in (0.0, 3.3, 6.0, 10.05):
+        seam = seam_position_s(plan, start_s, window_s=5.0)
+        assert start_s + 2.5 <= seam <= start_s + 5.0
+        assert not any(c.at_s <= seam < c.end_s for c in plan.cues), seam
+    assert seam_position_s(plan, 16.0, window_s=5.0) == plan.duration_s
+
+
+# --- the session with a fake clock and output ---------------------------------------------------
+
+def test_plays_whole_session_in_seamless_windows_matching_the_mix():
+    plan, sounds = make_plan()
+    result, output, _ = run_fake(plan, sounds, window_s=5.0)
+    assert result.finished and not result.quit
+    played = output.played
+    assert len(played) > 3
+    # Each buffer starts exactly when the previous one's audio reaches the seam, so they join up.
+    for before, after in zip(played, played[1:]):
+        assert after.started_at == pytest.approx(before.started_at + len(before.frames) / SAMPLE_RATE, abs=1e-6)
+    joined = np.concatenate([p.frames for p in played])
+    whole = make_mixer(plan, sounds).render(0, plan.duration_samples)
+    assert len(joined) == plan.duration_samples
+    assert np.array_equal(joined, (np.clip(whole, -1, 1) * 32767).round().astype(np.int16))
+    assert result.elapsed_s == pytest.approx(plan.duration_s, abs=0.06)
+    assert all(p.stopped_at is None or not p.is_playing() for p in played)
+
+
+def test_controls_are_polled_at_least_every_50_ms():
+    plan, sounds = make_plan()
+    _, _, keys = run_fake(plan, sounds, presses=[(3.0, " "), (4.0, " ")], window_s=5.0)
+    assert max(keys.polls) <= 0.05
+
+
+def test_pause_mid_hold_resumes_at_the_hold_start():
+    plan, sounds = make_plan()
+    result, output, _ = run_fake(plan, sounds, presses=[(5.0, " "), (9.0, " ")])
+    first, second = output.played[:2]
+    assert first.stopped_at == pytest.approx(105.0)
+    assert second.started_at == pytest.approx(109.0)
+    assert len(second.frames) == plan.duration_samples - to_samples(4.0)
+    # Time paused (4 s) plus the second of the hold heard again.
+    assert result.finished and result.elapsed_s == pytest.approx(plan.duration_s + 5.0, abs=0.06)
+
+
+def test_pause_in_rest_resumes_where_it_was():
+    plan, sounds = make_plan()
+    _, output, _ = run_fake(plan, sounds, presses=[(9.0, " "), (10.0, " ")])
+    assert len(output.played[1].frames) == plan.duration_samples - to_samples(9.0)
+
+
+def test_next_and_previous_restart_playback_at_chapter_starts():
+    plan, sounds = make_plan()
+    # n at 1 s -> 2 s (bridge); p at 1 s later (position 3 s, within 3 s) -> intro; n -> bridge; n -> plank.
+    presses = [(1.0, "n"), (2.0, "p"), (2.5, "n"), (6.0, "n"), (7.0, "p")]
+    result, output, _ = run_fake(plan, sounds, presses=presses)
+    begun = [plan.duration_samples - len(p.frames) for p in output.played]
+    assert begun == [0, to_samples(2.0), 0, to_samples(2.0), to_samples(10.0), to_samples(2.0)]
+    assert all(p.stopped_at is not None for p in output.played[:-1])
+    assert result.finished
+
+
+def test_next_past_the_close_ends_the_session():
+    plan, sounds = make_plan()
+    result, output, _ = run_fake(plan, sounds, presses=[(0.5, "n"), (0.6, "n"), (0.7, "n"), (0.8, "n")])
+    assert result == SessionResult(elapsed_s=pytest.approx(0.8), finished=True, quit=False)
+    assert output.played[-1].stopped_at == pytest.approx(100.8)
+
+
+def test_keys_while_paused_move_the_position_and_stay_paused():
+    plan, sounds = make_plan()
+    _, output, _ = run_fake(plan, sounds, presses=[(5.0, " "), (6.0, "n"), (7.0, " ")])
+    assert len(output.played) == 2
+    assert output.played[1].started_at == pytest.approx(107.0)
+    assert len(output.played[1].frames) == plan.duration_samples - to_samples(10.0)
+
+
+def test_quit_stops_the_sound_and_says_so():
+    plan, sounds = make_plan()
+    result, output, _ = run_fake(plan, sounds, presses=[(3.0, "q")])
+    assert result.quit and not result.finished
+    assert result.elapsed_s == pytest.approx(3.0)
+    assert output.played[0].stopped_at == pytest.approx(103.0)
+    assert result.summary() == "session stopped after 0:03"
+
+
+def test_ctrl_c_stops_the_sound_clears_the_status_and_propagates():
+    plan, sounds = make_plan()
+    stream = io.StringIO()
+    with pytest.raises(KeyboardInterrupt):
+        run_fake(plan, sounds, presses=[(3.0, "^C")], status=StatusLine(stream))
+    assert stream.getvalue().endswith("\r")
+    assert stream.getvalue().rsplit("\r", 2)[-2].strip() == ""
+
+
+def test_start_from_an_exercise():
+    plan, sounds = make_plan()
+    result, output, _ = run_fake(plan, sounds, start_s=10.0)
+    assert len(output.played[0].frames) == plan.duration_samples - to_samples(10.0)
+    assert result.elapsed_s == pytest.approx(plan.duration_s - 10.0, abs=0.06)
+
+
+def test_no_device_names_the_export_command():
+    plan, sounds = make_plan()
+    with pytest.raises(AudioDeviceError) as err:
+        run_session(plan, make_mixer(plan, sounds), output=NoDeviceOutput(), clock=FakeClock(),
+                    keys=NoKeys(), export_hint="coach export test session.mp3")
+    assert str(err.value) == ("no audio output device (cannot open default); "
+                              "export the session instead: coach export test session.mp3")
+
+
+# --- the status line ----------------------------------------------------------------------------
+
+def test_status_text_tells_exercise_side_set_rep_and_time_left():
+    plan, _ = make_plan(side="left")
+    assert status_text(plan, 0.5) == "introduction · talk 2 s · 0:19 left"
+    assert status_text(plan, 12.5) == "exercise 2/2 plank · left · set 1/1 · rep 1/1 · hold 4 s · 0:07 left"
+    assert status_text(plan, 16.2, paused=True) == "paused · exercise 2/2 plank · left · set 1/1 · rest 2 s · 0:03 left"
+    assert status_text(plan, plan.duration_s) == "close · close 0 s · 0:00 left"
+
+
+def test_status_line_rewrites_in_place_and_clears():
+    stream = io.StringIO()
+    line = StatusLine(stream)
+    line.show("exercise 1/2 bridge")
+    line.show("exercise 1/2 bridge")
+    line.show("rest")
+    line.clear()
+    assert stream.getvalue() == "\rexercise 1/2 bridge\rrest               \r    \r"
+
+
+def test_session_status_follows_the_audio_position():
+    plan, sounds = make_plan()
+    stream = io.StringIO()
+    run_fake(plan, sounds, presses=[(5.0, " "), (6.0, " ")], status=StatusLine(stream))
+    shown = [s.strip() for s in stream.getvalue().split("\r") if s.strip()]
+    assert shown[0] == "introduction · talk 2 s · 0:20 left"
+    assert "paused · exercise 1/2 bridge · set 1/1 · rep 1/1 · hold 3 s · 0:15 left" in shown
+    assert shown[-1] == "close · close 0 s · 0:00 left"
+
+
+# --- keys from a terminal -----------------------------------------------------------------------
+
+def test_open_keys_reads_single_keys_and_restores_the_terminal():
+    master, slave = pty.openpty()
+    try:
+        before = termios.tcgetattr(slave)
+        with open(slave, "r", closefd=False) as stream, open_keys(stream) as keys:
+            during = termios.tcgetattr(slave)
+            assert not during[3] & (termios.ICANON | termios.ECHO)
+            assert during[3] & termios.ISIG  # Ctrl+C still interrupts
+            assert keys.poll(0.01) is None
+            os.write(master, b"n")
+            assert keys.poll(0.5) == "n"
+        assert termios.tcgetattr(slave) == before
+    finally:
+        os.close(master)
+        os.close(slave)
+
+
+def test_open_keys_without_a_terminal_just_waits():
+    with open_keys(io.StringIO()) as keys:
+        assert isinstance(keys, NoKeys)
+        assert keys.poll(0.0) is None
+
+
+# --- real audio through a private PulseAudio server ---------------------------------------------
+
+DRIVER = """
+import json, sys, time
+sys.path[:0] = [{tests!r}]
+from test_live import make_plan, make_mixer
+from coach.live import run_session
+from coach.status import StatusLine
+args = json.loads(sys.argv[1])
+plan, sounds = make_plan(hold_s=args.get("hold_s", 4.0))
+mixer = make_mixer(plan, sounds)
+began = time.monotonic()
+try:
+    result = run_session(plan, mixer, start_s=args.get("start_s", 0.0), window_s=args["window_s"],
+                         status=StatusLine(sys.stderr), export_hint="coach export test out.mp3")
+except KeyboardInterrupt:
+    sys.exit(130)
+print(json.dumps({{"elapsed_s": result.elapsed_s, "finished": result.finished, "quit": result.quit}}))
+"""
+
+
+def driver_command(**args) -> list[str]:
+    return [sys.executable, "-c", DRIVER.format(tests=str(HERE)), json.dumps(args)]
+
+
+def match_onsets(plan: Plan, heard_s: list[float]) -> np.ndarray:
+    """Heard minus planned onset for each cue, after removing the median (the constant latency)."""
+    planned = np.array([c.at_s for c in plan.cues])
+    assert len(heard_s) == len(planned), f"heard {len(heard_s)} cues, planned {len(planned)}"
+    offsets = np.array(heard_s) - planned
+    return offsets - np.median(offsets)
+
+
+def test_live_playback_matches_the_plan_within_20_ms(pulse_server, tmp_path):
+    plan, _ = make_plan()
+    with pulse_server.recording(tmp_path / "live.wav") as wav:
+        done = subprocess.run(driver_command(window_s=5.0), env=pulse_server.env, capture_output=True,
+                              text=True, timeout=60, cwd=ROOT)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["finished"] is True
+    recorded = read_recording(wav)
+    heard = onsets_s(recorded)
+    errors_ms = match_onsets(plan, heard) * 1000
+    assert np.max(np.abs(errors_ms)) <= 20, errors_ms.round(1)
+    # Every cue is the right tone, so nothing was skipped or repeated at a seam.
+    for number, at_s in enumerate(heard):
+        assert dominant_hz(recorded, at_s + 0.01) == pytest.approx(cue_hz(number), abs=15)
+
+
+def spawn_on_pty(server, **args):
+    """The driver with a pseudo-terminal as stdin and controlling terminal; returns (process, master)."""
+    master, slave = pty.openpty()
+
+    def take_terminal():
+        import fcntl
+        fcntl.ioctl(0, termios.TIOCSCTTY, 0)
+
+    process = subprocess.Popen(driver_command(**args), env=server.env, stdin=slave, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True, cwd=ROOT, start_new_session=True, preexec_fn=take_terminal)
+    os.close(slave)
+    # The first status line is written right after the first buffer starts: session time zero.
+    ready, _, _ = select.select([process.stderr], [], [], 20)
+    assert ready, "the session never started"
+    return process, master, time.monotonic()
+
+
+def press_at(master: int, t0: float, at_s: float, key: bytes) -> None:
+    time.sleep(max(0.0, t0 + at_s - time.monotonic()))
+    os.write(master, key)
+
+
+def heard_tones(recorded: np.ndarray) -> list[tuple[float, int]]:
+    """(onset, cue number) of each tone in a recording."""
+    found = []
+    for at_s in onsets_s(recorded):
+        hz = dominant_hz(recorded, at_s + 0.01)
+        found.append((at_s, round((hz - 400.0) / 90.0)))
+    return found
+
+
+def test_pause_resume_and_skip_from_the_keyboard(pulse_server, tmp_path):
+    plan, _ = make_plan()
+    with pulse_server.recording(tmp_path / "keys.wav") as wav:
+        process, master, t0 = spawn_on_pty(pulse_server, window_s=300.0)
+        try:
+            press_at(master, t0, 5.0, b" ")  # mid-hold of bridge (hold 4..8 s, its middle cue at 6 s)
+            press_at(master, t0, 6.5, b" ")  # resume: the hold starts again at 4 s
+            press_at(master, t0, 7.5, b"n")  # position 5 s: skip to plank at 10 s
+            out, err = process.communicate(timeout=30)
+        finally:
+            os.close(master)
+    assert process.returncode == 0, err
+    assert json.loads(out)["finished"] is True
+    tones = heard_tones(read_recording(wav))
+    numbers = [n for _, n in tones]
+    # intro, bridge prepare, hold, hold again, then plank prepare, hold, middle, rest, close.
+    assert numbers == [0, 1, 2, 2, 5, 6, 7, 8, 9]
+    onset = dict(enumerate(t for t, _ in tones))
+    assert onset[3] - onset[2] == pytest.approx(1.0 + 1.5, abs=0.25)  # 1 s heard + 1.5 s paused
+    assert onset[4] - onset[3] == pytest.approx(1.0, abs=0.25)  # the skip answers at once
+    assert onset[5] - onset[4] == pytest.approx(2.0, abs=0.02)  # and plays on in time
+    assert "paused · exercise 1/2 bridge" in err
+
+
+def test_ctrl_c_silences_at_once_and_restores_the_terminal(pulse_server, tmp_path):
+    with pulse_server.recording(tmp_path / "interrupt.wav") as wav:
+        process, master, t0 = spawn_on_pty(pulse_server, window_s=300.0)
+        try:
+            press_at(master, t0, 3.0, b"\x03")
+            out, err = process.communicate(timeout=30)
+            attrs = termios.tcgetattr(master)
+        finally:
+            os.close(master)
+    assert process.returncode == 130, err
+    assert attrs[3] & termios.ICANON and attrs[3] & termios.ECHO
+    numbers = [n for _, n in heard_tones(read_recording(wav))]
+    assert numbers == [0, 1]  # intro and bridge prepare (2 s); nothing after 3 s
+
+
+def test_no_audio_device_raises_with_the_export_hint(tmp_path):
+    done = subprocess.run(driver_command(window_s=300.0), env=no_device_env(tmp_path), capture_output=True,
+                          text=True, timeout=60, cwd=ROOT, stdin=subprocess.DEVNULL)
+    assert done.returncode == 1, done.stderr
+    last = done.stderr.strip().splitlines()[-1]
+    assert last.startswith("coach.errors.AudioDeviceError: no audio output device (")
+    assert last.endswith("); export the session instead: coach export test out.mp3")
