@@ -117,13 +117,11 @@ def best_voice_for(voices: Iterable[Voice], language: str) -> Voice | None:
 
 
 def _suggest(query: str, voices: list[Voice]) -> str:
-    labels: dict[str, list[str]] = {}
+    labels: dict[str, list[str]] = {}  # what a query may resemble -> what we suggest for it
     for v in voices:
         # "French" should find "French (France)", "French (Belgium)", ...
-        for label in (v.id, v.name, v.name.split(" (")[0]):
-            shown = labels.setdefault(label.lower(), [])
-            if (v.id if label == v.id else v.name) not in shown:
-                shown.append(v.id if label == v.id else v.name)
+        for label, shown in ((v.id, v.id), (v.name, v.name), (v.name.split(" (")[0], v.name)):
+            labels.setdefault(label.lower(), []).append(shown)
     close = difflib.get_close_matches(query.lower(), list(labels), n=3, cutoff=0.6)
     names = list(dict.fromkeys(name for c in close for name in labels[c]))[:5]
     if not names:

@@ -87,7 +87,7 @@ class Pyttsx3Backend:
         self._engine.setProperty("rate", int(rate_wpm))
         if self._errors:
             self._voice_id = None
-            raise RuntimeError(f"could not set voice {voice_id!r}: {self._errors[0]}")
+            raise RuntimeError(f"could not set voice {voice_id!r} or rate {rate_wpm}: {self._errors[0]}")
         self._wait_until_idle()
         self._finished.clear()
         # One utterance per runAndWait: queued save_to_file calls only write the last file.
@@ -97,6 +97,8 @@ class Pyttsx3Backend:
         if not self._finished.wait(timeout=FINISH_WAIT_S):
             raise RuntimeError("the engine never finished the utterance")
         if self._errors:
+            # Before the first loop pyttsx3 only queues settings, so a bad voice shows up here.
+            self._voice_id = None
             raise RuntimeError(f"engine error: {self._errors[0]}")
         self._wait_until_idle()
 

@@ -166,6 +166,12 @@ def test_markup_is_never_interpreted(engine, english):
     assert abs(phonemes - literal) < 0.1 * literal
 
 
+def test_unknown_voice_id_is_an_engine_error_and_the_engine_recovers(engine, english):
+    with pytest.raises(EngineError, match="nonexistent/voice"):
+        engine.render("hold", "nonexistent/voice", 160)
+    assert len(engine.render("hold", english.id, 160)) > 0
+
+
 def test_punctuation_alone_is_an_empty_clip(engine, english):
     assert len(engine.render("   ", english.id, 160)) == 0
     assert engine.render("<break/>", english.id, 160).dtype == np.float32
