@@ -131,8 +131,8 @@ class _Checker:
         if not isinstance(value, str):
             raise self.fail(key, f"must be text, not {_type(value)}")
         value = " ".join(value.split())
-        if not value:
-            raise self.fail(key, "must not be empty")
+        if not any(ch.isalnum() for ch in value):
+            raise self.fail(key, "must have words in it, not only spaces or punctuation")
         if len(value) > MAX_TEXT_CHARS:
             raise self.fail(key, f"is too long ({len(value)} characters, at most {MAX_TEXT_CHARS})")
         return value
@@ -148,8 +148,8 @@ class _Checker:
             raise self.fail(key, f"has {len(value)} entries, at most {most}")
         out = []
         for i, item in enumerate(value, start=1):
-            if not isinstance(item, str) or not item.strip():
-                raise self.fail(key, f"entry {i} must be non-empty text")
+            if not isinstance(item, str) or not any(ch.isalnum() for ch in item):
+                raise self.fail(key, f"entry {i} must be text with words in it")
             if len(item) > MAX_TEXT_CHARS:
                 raise self.fail(key, f"entry {i} is too long")
             out.append(" ".join(item.split()))
