@@ -98,12 +98,17 @@ def _exercise_chapters(plan: Plan):
     return plan.chapters[1:-1] if len(plan.chapters) > 2 else ()
 
 
+def _exercise_name(plan: Plan, number: int, fallback: str) -> str:
+    """Exercise number's name as its steps carry it (chapter titles may be numbered)."""
+    return next((s.exercise for s in plan.steps if s.index == number and s.exercise), fallback)
+
+
 def start_position_s(plan: Plan, exercise: str | int | None) -> float:
     """Where --from starts: a 1-based exercise number or name (case-insensitive); None is the start."""
     if exercise is None:
         return 0.0
     chapters = _exercise_chapters(plan)
-    names = [c.title for c in chapters]
+    names = [_exercise_name(plan, i, c.title) for i, c in enumerate(chapters, 1)]
     choices = ", ".join(f"{i} {name}" for i, name in enumerate(names, 1)) or "(no exercises)"
     text = str(exercise).strip()
     if isinstance(exercise, int) or text.isdigit():
@@ -111,8 +116,8 @@ def start_position_s(plan: Plan, exercise: str | int | None) -> float:
         if 1 <= number <= len(chapters):
             return chapters[number - 1].start_s
         raise OptionError("--from", f"no exercise number {number}; choose from: {choices}")
-    for chapter in chapters:
-        if chapter.title.casefold() == text.casefold():
+    for chapter, name in zip(chapters, names):
+        if text.casefold() in (name.casefold(), chapter.title.casefold()):
             return chapter.start_s
     raise OptionError("--from", f"no exercise named {text!r}; choose from: {choices}")
 

@@ -60,7 +60,8 @@ def status_text(plan: Plan, position_s: float, paused: bool = False) -> str:
         if step.rep is not None:
             parts.append(f"rep {_of_total(plan, step, 'rep')}")
     if step is not None:
-        parts.append(f"{_KIND_NAMES.get(step.kind, step.kind)} {max(0, int(step.end_s - position_s + 0.999))} s")
+        left = f"{max(0, int(step.end_s - position_s + 0.999))} s"
+        parts.append(left if step.index is None else f"{_KIND_NAMES.get(step.kind, step.kind)} {left}")
     parts.append(f"{clock_text(plan.duration_s - position_s)} left")
     return " · ".join(parts)
 

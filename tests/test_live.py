@@ -55,7 +55,7 @@ def make_plan(exercises=("bridge", "plank"), side=None, hold_s=4.0) -> tuple[Pla
     cue(0.1)
     t = 2.0
     for i, name in enumerate(exercises, 1):
-        chapters.append(Chapter(t, name))
+        chapters.append(Chapter(t, f"{i}. {name}"))
         steps.append(Step("prepare", name, i, side, 1, None, t, t + 2.0))
         cue(t)
         steps.append(Step("hold", name, i, side, 1, 1, t + 2.0, t + 2.0 + hold_s))
@@ -157,6 +157,7 @@ def test_start_position_by_number_and_name_case_insensitive():
     assert start_position_s(plan, 1) == 2.0
     assert start_position_s(plan, "2") == 10.0
     assert start_position_s(plan, "PLANK") == 10.0
+    assert start_position_s(plan, "2. plank") == 10.0
 
 
 @pytest.mark.parametrize("choice", ["3", 0, "crunch"])
@@ -304,10 +305,10 @@ def test_no_device_names_the_export_command():
 
 def test_status_text_tells_exercise_side_set_rep_and_time_left():
     plan, _ = make_plan(side="left")
-    assert status_text(plan, 0.5) == "introduction · talk 2 s · 0:19 left"
+    assert status_text(plan, 0.5) == "introduction · 2 s · 0:19 left"
     assert status_text(plan, 12.5) == "exercise 2/2 plank · left · set 1/1 · rep 1/1 · hold 4 s · 0:07 left"
     assert status_text(plan, 16.2, paused=True) == "paused · exercise 2/2 plank · left · set 1/1 · rest 2 s · 0:03 left"
-    assert status_text(plan, plan.duration_s) == "close · close 0 s · 0:00 left"
+    assert status_text(plan, plan.duration_s) == "close · 0 s · 0:00 left"
 
 
 def test_status_line_rewrites_in_place_and_clears():
@@ -325,9 +326,9 @@ def test_session_status_follows_the_audio_position():
     stream = io.StringIO()
     run_fake(plan, sounds, presses=[(5.0, " "), (6.0, " ")], status=StatusLine(stream))
     shown = [s.strip() for s in stream.getvalue().split("\r") if s.strip()]
-    assert shown[0] == "introduction · talk 2 s · 0:20 left"
+    assert shown[0] == "introduction · 2 s · 0:20 left"
     assert "paused · exercise 1/2 bridge · set 1/1 · rep 1/1 · hold 3 s · 0:15 left" in shown
-    assert shown[-1] == "close · close 0 s · 0:00 left"
+    assert shown[-1] == "close · 0 s · 0:00 left"
 
 
 # --- keys from a terminal -----------------------------------------------------------------------
