@@ -16,8 +16,9 @@ Pause, skip and quit stop every buffer and start a new one at the new position. 
 
 from __future__ import annotations
 
+import ctypes
+import sys
 import time
-from collections.abc import Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass
 from typing import Protocol
@@ -61,6 +62,25 @@ class MonotonicClock:
         return time.monotonic()
 
 
+_alsa_quiet_handler = None  # kept alive for as long as libasound may call it
+
+
+def _quiet_alsa() -> None:
+    """Stops libasound printing its own diagnostics on stderr (they would break the status line and
+    bury the one-line error); failures to open the device still reach us as exceptions."""
+    global _alsa_quiet_handler
+    if _alsa_quiet_handler is not None or not sys.platform.startswith("linux"):
+        return
+    try:
+        lib = ctypes.CDLL("libasound.so.2")
+        handler_type = ctypes.CFUNCTYPE(None, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_int,
+                                        ctypes.c_char_p)
+        _alsa_quiet_handler = handler_type(lambda *args: None)
+        lib.snd_lib_error_set_handler(_alsa_quiet_handler)
+    except (OSError, AttributeError):
+        pass
+
+
 class SimpleaudioOutput:
     """Plays int16 mono buffers at SAMPLE_RATE through simpleaudio (ALSA on Linux)."""
 
@@ -70,6 +90,7 @@ class SimpleaudioOutput:
             import simpleaudio
         except ImportError as exc:
             raise AudioDeviceError(f"no audio output device (simpleaudio cannot be loaded: {exc})") from exc
+        _quiet_alsa()
         try:
             return simpleaudio.play_buffer(np.ascontiguousarray(frames, dtype=np.int16), 1, 2, SAMPLE_RATE)
         except Exception as exc:  # simpleaudio raises its own SimpleaudioError, not exported

@@ -24,8 +24,8 @@ SINK = "coach"
 
 # ALSA's own configuration first, then ours on top: the default PCM is the pulse plugin.
 _ALSA_TO_PULSE = "pcm.!default { type pulse }\nctl.!default { type pulse }\n"
-# A default PCM that cannot open, as on a machine without any sound card.
-_ALSA_NOWHERE = "pcm.!default { type hw card 63 }\nctl.!default { type hw card 63 }\n"
+# A default PCM that cannot open, as on a machine without any sound card (ALSA complains on stderr).
+_ALSA_NOWHERE = 'pcm.!default { type plug slave.pcm "nosuchdevice" }\n'
 
 
 def alsa_env(tmp: Path, config_text: str) -> dict[str, str]:
