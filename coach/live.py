@@ -1,14 +1,16 @@
 """Live playback of a session: the mixed timeline through the sound card, with single-key controls.
 
 Playback design. simpleaudio cannot stream, so the timeline is played as a few large buffers, each
-mixed from the current position up to a "seam" at most `window_s` (5 minutes) ahead. A seam is put in
+mixed from the current position up to a "seam" at most `window_s` (30 minutes) ahead. A seam is put in
 the middle of the longest silence of the window's second half. When the clock says the current buffer
 has reached its seam, the next buffer (already mixed) is started while the old one is left to run out
 its silent tail: both go through the same device with about the same latency, so a hand-off only moves
 what follows by the difference of two streams' start-up latencies (measured: up to ~30 ms through
-PulseAudio), and no cue is ever cut. Capping the window keeps memory small (a 5-minute
-window is 13 MB of int16 against ~635 MB for a whole 4-hour session) and the first sound quick (only
-the first window is mixed before playing).
+PulseAudio), and no cue is ever cut. The window is long so that a typical session (under half an hour)
+plays as one single stream with no hand-off at all; capping it keeps memory bounded (a 30-minute
+window is 79 MB of int16 against ~635 MB for a whole 4-hour session). Each buffer is mixed block by
+block straight into int16, which keeps the first sound quick, and the buffer after a seam is mixed in
+a background thread so the keys stay responsive.
 
 Pause, skip and quit stop every buffer and start a new one at the new position. The audio position is
 `position at buffer start + (clock now - clock when play() returned)`.
@@ -18,6 +20,7 @@ from __future__ import annotations
 
 import ctypes
 import sys
+import threading
 import time
 from contextlib import ExitStack
 from dataclasses import dataclass
@@ -30,7 +33,7 @@ from coach.keys import Keys, open_keys
 from coach.model import SAMPLE_RATE, Plan, to_samples
 from coach.status import StatusLine, clock_text, status_text
 
-WINDOW_S = 300.0  # longest stretch mixed ahead of the listener
+WINDOW_S = 1800.0  # longest stretch mixed ahead of the listener
 POLL_S = 0.05  # how often keys and the clock are looked at (controls answer well within 200 ms)
 BACK_GRACE_S = 3.0  # `p` within this long of an exercise's start goes to the previous exercise
 RESTART_KINDS = ("hold", "work")  # steps that restart from their start when resumed mid-way
@@ -203,6 +206,37 @@ def _pcm16(samples: np.ndarray) -> np.ndarray:
     return (np.clip(samples, -1.0, 1.0) * 32767.0).round().astype(np.int16)
 
 
+def _mix_pcm16(mixer, start_frame: int, end_frame: int, block_frames: int = 65536) -> np.ndarray:
+    """The mix of [start_frame, end_frame) as int16, made a block at a time so no float copy of it all exists."""
+    out = np.empty(max(0, end_frame - start_frame), dtype=np.int16)
+    for at in range(start_frame, end_frame, block_frames):
+        stop = min(at + block_frames, end_frame)
+        out[at - start_frame:stop - start_frame] = _pcm16(mixer.render(at, stop))
+    return out
+
+
+class _Background:
+    """One call run in a thread; result() waits for it and re-raises its error."""
+
+    def __init__(self, func, *args):
+        self._value = None
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, args=(func, *args), daemon=True)
+        self._thread.start()
+
+    def _run(self, func, *args) -> None:
+        try:
+            self._value = func(*args)
+        except BaseException as exc:  # handed to the caller of result()
+            self._error = exc
+
+    def result(self):
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        return self._value
+
+
 class _Player:
     """Keeps the buffers that are sounding and the audio position they imply."""
 
@@ -212,12 +246,12 @@ class _Player:
         self.base_s = 0.0
         self.started_at = 0.0
         self.seam_s = 0.0
-        self._next: tuple[float, float, np.ndarray] | None = None
+        self._next: _Background | None = None
 
     def _mix(self, start_s: float) -> tuple[float, float, np.ndarray]:
         seam_s = seam_position_s(self.plan, start_s, self.window_s)
-        frames = self.mixer.render(to_samples(start_s), min(to_samples(seam_s), self.mixer.total_frames))
-        return start_s, seam_s, _pcm16(frames)
+        end = min(to_samples(seam_s), self.mixer.total_frames)
+        return start_s, seam_s, _mix_pcm16(self.mixer, min(to_samples(start_s), end), end)
 
     def _start(self, start_s: float, seam_s: float, frames: np.ndarray) -> None:
         self.sounding.append(self.output.play(frames))
@@ -238,16 +272,16 @@ class _Player:
         return self.base_s + (self.clock.now() - self.started_at)
 
     def prepare_next(self) -> None:
-        """Mixes the buffer after the seam, ahead of time, so the hand-off is instant."""
+        """Starts mixing the buffer after the seam in the background, so the hand-off is instant."""
         if self._next is None and self.seam_s < self.plan.duration_s:
-            self._next = self._mix(self.seam_s)
+            self._next = _Background(self._mix, self.seam_s)
 
     def hand_off_if_due(self) -> None:
         """At the seam, starts the next buffer and lets the old one play out its silent tail."""
         if self.seam_s < self.plan.duration_s and self.position_s() >= self.seam_s - DUE_S:
             self.prepare_next()
             self.sounding = [p for p in self.sounding if p.is_playing()]
-            self._start(*self._next)
+            self._start(*self._next.result())  # type: ignore[union-attr]
 
     def until_seam_s(self) -> float:
         return self.seam_s - self.position_s()
