@@ -6,6 +6,8 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
+
 from pulse import no_device_env, pulse_server, read_recording  # noqa: F401 (fixture)
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -41,3 +43,54 @@ def test_run_plays_the_routine_and_ctrl_c_exits_130(pulse_server, tmp_path):
     assert "Feet first" in err  # the title line; --quiet would print nothing
     audio = read_recording(wav)
     assert (abs(audio) > 0.01).any(), "nothing was heard"
+
+
+SHORT = """\
+title = "Live check"
+
+[[exercises]]
+name = "Press"
+instructions = "Press your toes down."
+setup_s = 2
+reps = 2
+hold_s = 3
+rest_s = 3
+
+[[exercises]]
+name = "March"
+instructions = "March on the spot."
+work_s = 4
+"""
+
+
+def test_live_audio_is_the_exported_audio(pulse_server, tmp_path):
+    """What the speaker plays is the exported file, shifted only by the device's constant latency."""
+    import soundfile
+
+    from pulse import onsets_s
+
+    routine = tmp_path / "short.toml"
+    routine.write_text(SHORT)
+    exported = tmp_path / "short.wav"
+    subprocess.run(coach_cmd("export", str(routine), str(exported)), check=True, capture_output=True, timeout=300)
+    file_audio, _ = soundfile.read(exported, dtype="float32")
+    with pulse_server.recording(tmp_path / "live.wav") as wav:
+        done = subprocess.run(coach_cmd("run", str(routine), "--quiet"), env=pulse_server.env,
+                              stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == "" and done.stderr == ""  # --quiet: nothing on the screen
+    live = read_recording(wav)
+    want, got = onsets_s(file_audio, 0.02), onsets_s(live, 0.02)
+    assert len(got) == len(want), (want, got)
+    offsets = [g - w for g, w in zip(got, want)]
+    median = sorted(offsets)[len(offsets) // 2]
+    errors_ms = [abs(o - median) * 1000 for o in offsets]
+    assert max(errors_ms) <= 20, errors_ms
+    # and the sound itself matches: the latency-aligned recording follows the file's envelope
+    shift = round(median * 22050)
+    aligned = live[shift:shift + len(file_audio)]
+    n = min(len(aligned), len(file_audio))
+    frames = n // 441 * 441
+    env_file = np.abs(file_audio[:frames]).reshape(-1, 441).mean(axis=1)
+    env_live = np.abs(aligned[:frames]).reshape(-1, 441).mean(axis=1)
+    assert np.corrcoef(env_file, env_live)[0, 1] > 0.95
