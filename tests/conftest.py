@@ -18,3 +18,31 @@ def private_user_dirs(tmp_path_factory):
             os.environ.pop(key, None)
         else:
             os.environ[key] = value
+
+
+SHORT_ROUTINE = """\
+title = "Short test"
+equipment = ["a chair"]
+
+[[exercises]]
+name = "Press"
+instructions = "Press your toes down."
+setup_s = 2
+reps = 2
+hold_s = 3
+rest_s = 3
+
+[[exercises]]
+name = "March"
+instructions = "March on the spot."
+sides = ["left", "right"]
+work_s = 4
+"""
+
+
+@pytest.fixture
+def short_routine(tmp_path):
+    """A routine file of two small exercises (a hold with reps, a work period with sides)."""
+    path = tmp_path / "short.toml"
+    path.write_text(SHORT_ROUTINE)
+    return path

@@ -45,32 +45,13 @@ def test_run_plays_the_routine_and_ctrl_c_exits_130(pulse_server, tmp_path):
     assert (abs(audio) > 0.01).any(), "nothing was heard"
 
 
-SHORT = """\
-title = "Live check"
-
-[[exercises]]
-name = "Press"
-instructions = "Press your toes down."
-setup_s = 2
-reps = 2
-hold_s = 3
-rest_s = 3
-
-[[exercises]]
-name = "March"
-instructions = "March on the spot."
-work_s = 4
-"""
-
-
-def test_live_audio_is_the_exported_audio(pulse_server, tmp_path):
+def test_live_audio_is_the_exported_audio(pulse_server, tmp_path, short_routine):
     """What the speaker plays is the exported file, shifted only by the device's constant latency."""
     import soundfile
 
     from pulse import onsets_s
 
-    routine = tmp_path / "short.toml"
-    routine.write_text(SHORT)
+    routine = short_routine
     exported = tmp_path / "short.wav"
     subprocess.run(coach_cmd("export", str(routine), str(exported)), check=True, capture_output=True, timeout=300)
     file_audio, _ = soundfile.read(exported, dtype="float32")

@@ -9,25 +9,6 @@ import soundfile
 
 from coach.model import to_samples
 
-SHORT = """\
-title = "Short test"
-equipment = ["a chair"]
-
-[[exercises]]
-name = "Press"
-instructions = "Press your toes down."
-setup_s = 2
-reps = 2
-hold_s = 3
-rest_s = 3
-
-[[exercises]]
-name = "March"
-instructions = "March on the spot."
-sides = ["left", "right"]
-work_s = 4
-"""
-
 
 def coach(*args):
     return subprocess.run([sys.executable, "-m", "coach", *args], capture_output=True, text=True, timeout=300)
@@ -39,9 +20,8 @@ def plan_json(*args):
     return json.loads(result.stdout)
 
 
-def test_wav_export_is_the_plan_to_the_sample(tmp_path):
-    routine = tmp_path / "short.toml"
-    routine.write_text(SHORT)
+def test_wav_export_is_the_plan_to_the_sample(tmp_path, short_routine):
+    routine = short_routine
     doc = plan_json(str(routine), "--rate", "180")
     out = tmp_path / "s.wav"
     result = coach("export", str(routine), str(out), "--rate", "180")
