@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import math
 from pathlib import Path
 
 from coach.errors import CoachError, OptionError
-from coach.export import atomic_output, check_writable_folder
+from coach.export import atomic_output, check_writable_folder, hms_stamp
 from coach.model import Plan
 
 CAPTION_EXTENSIONS = (".srt", ".vtt")
@@ -19,14 +18,6 @@ def check_captions(path: Path) -> None:
         raise OptionError("--captions", f"{path}: unknown extension {path.suffix or '(none)'}; "
                                         f"supported: {', '.join(CAPTION_EXTENSIONS)}")
     check_writable_folder(path, "--captions")
-
-
-def _stamp(seconds: float, separator: str) -> str:
-    ms = max(0, math.floor(seconds * 1000 + 0.5))  # halves round up, not to even
-    hours, ms = divmod(ms, 3_600_000)
-    minutes, ms = divmod(ms, 60_000)
-    secs, ms = divmod(ms, 1000)
-    return f"{hours:02d}:{minutes:02d}:{secs:02d}{separator}{ms:03d}"
 
 
 def _lines(text: str) -> list[str]:
@@ -55,7 +46,7 @@ def srt(plan: Plan) -> str:
     """The plan's speech cues as a SubRip document."""
     blocks = []
     for number, cue in enumerate(_speech(plan), start=1):
-        timing = f"{_stamp(cue.at_s, ',')} --> {_stamp(cue.end_s, ',')}"
+        timing = f"{hms_stamp(cue.at_s, ',')} --> {hms_stamp(cue.end_s, ',')}"
         blocks.append(f"{number}\n{timing}\n{_srt_text(cue.text)}\n")
     return "\n".join(blocks)
 
@@ -64,7 +55,7 @@ def vtt(plan: Plan) -> str:
     """The plan's speech cues as a WebVTT document."""
     blocks = ["WEBVTT\n"]
     for number, cue in enumerate(_speech(plan), start=1):
-        timing = f"{_stamp(cue.at_s, '.')} --> {_stamp(cue.end_s, '.')}"
+        timing = f"{hms_stamp(cue.at_s, '.')} --> {hms_stamp(cue.end_s, '.')}"
         blocks.append(f"{number}\n{timing}\n{_vtt_text(cue.text)}\n")
     return "\n".join(blocks)
 

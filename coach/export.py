@@ -162,19 +162,19 @@ def atomic_output(output: Path) -> Iterator[Path]:
     _fsync_folder(folder)
 
 
-def _chapter_stamp(seconds: float) -> str:
-    """HH:MM:SS.mmm as the Vorbis-comment chapter convention wants it."""
+def hms_stamp(seconds: float, separator: str = ".") -> str:
+    """HH:MM:SS.mmm (chapters, WebVTT) or, with separator ",", HH:MM:SS,mmm (SRT)."""
     ms = max(0, math.floor(seconds * 1000 + 0.5))  # halves round up, not to even
     hours, ms = divmod(ms, 3_600_000)
     minutes, ms = divmod(ms, 60_000)
     secs, ms = divmod(ms, 1000)
-    return f"{hours:02d}:{minutes:02d}:{secs:02d}.{ms:03d}"
+    return f"{hours:02d}:{minutes:02d}:{secs:02d}{separator}{ms:03d}"
 
 
 def _tag_vorbis(tags, plan: Plan) -> None:
     tags["TITLE"] = plan.title
     for number, chapter in enumerate(plan.chapters, start=1):
-        tags[f"CHAPTER{number:03d}"] = _chapter_stamp(chapter.start_s)
+        tags[f"CHAPTER{number:03d}"] = hms_stamp(chapter.start_s)
         tags[f"CHAPTER{number:03d}NAME"] = chapter.title
 
 
