@@ -84,7 +84,6 @@ class _Builder:
         self.chapters: list[Chapter] = []
         self.carry: list[_Req] = []
         self.tip_turn: dict[str, int] = {}
-        self._lengths: dict[str, float] = {}
 
     # -- sources of sound -------------------------------------------------------------------
     def frames(self, seconds: float) -> int:
@@ -93,9 +92,7 @@ class _Builder:
     def speech(self, text: str) -> _Alt | None:
         if not self.settings.speech:
             return None
-        if text not in self._lengths:
-            self._lengths[text] = float(self.clip_duration(text))
-        seconds = self._lengths[text]
+        seconds = float(self.clip_duration(text))
         # ceil, with a hair of tolerance for lengths that are exact sample counts
         return _Alt("speech", text, None, seconds, max(1, math.ceil(seconds * self.rate - 1e-6)))
 
