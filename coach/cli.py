@@ -20,6 +20,7 @@ from coach.plan import Settings, estimate_clip_duration, plan
 from coach.routine import (Routine, builtin_names, load_routine, load_routine_file, nominal_duration_s,
                            user_routine_dir, user_routine_files)
 from coach.session import SessionOptions, build_session, check_options
+from coach.status import StatusLine, clock_text
 from coach.speech import DEFAULT_RATE_WPM, default_engine, filter_voices
 
 # typer keeps its own copy of click; reach its exception classes through a public one
@@ -69,10 +70,11 @@ def _estimated_plan(routine: Routine, rate_wpm: int = DEFAULT_RATE_WPM) -> Plan:
     return plan(routine, Settings(), estimate_clip_duration(rate_wpm))
 
 
-def _clock(seconds: float, millis: bool = True) -> str:
+def _clock(seconds: float) -> str:
+    """A cue time as [h:]mm:ss.mmm."""
     minutes, secs = divmod(seconds, 60)
     hours, minutes = divmod(int(minutes), 60)
-    text = f"{minutes:02d}:{secs:06.3f}" if millis else f"{minutes:02d}:{int(secs):02d}"
+    text = f"{minutes:02d}:{secs:06.3f}"
     return f"{hours}:{text}" if hours else text
 
 
@@ -166,7 +168,7 @@ def plan_command(
         json.dump(p.to_json(), sys.stdout, indent=2)
         print()
         return
-    print(f"{p.title}: {_clock(p.duration_s, millis=False)}")
+    print(f"{p.title}: {clock_text(p.duration_s)}")
     chapters = list(p.chapters)
     for cue in p.cues:
         while chapters and chapters[0].start_s <= cue.at_s:
@@ -214,7 +216,7 @@ def export_command(
     export_audio(session.plan, session.mixer(), output, progress_reporter())
     if captions is not None:
         write_captions(session.plan, captions)
-    print(f"wrote {output} ({_clock(session.plan.duration_s, millis=False)}, {len(session.plan.chapters)} chapters)"
+    print(f"wrote {output} ({clock_text(session.plan.duration_s)}, {len(session.plan.chapters)} chapters)"
           + (f" and {captions}" if captions is not None else ""), file=sys.stderr)
 
 
@@ -236,21 +238,6 @@ def _export_hint(routine: str, options: SessionOptions) -> str:
     return " ".join(parts)
 
 
-def _exercise_number(routine: Routine, which: str | None) -> int | None:
-    """The 1-based number of the exercise --from names (by number or by name, any case)."""
-    if which is None:
-        return None
-    names = [ex.name for ex in routine.exercises]
-    text = which.strip()
-    if text.isdigit() and 1 <= int(text) <= len(names):
-        return int(text)
-    for number, name in enumerate(names, start=1):
-        if name.casefold() == text.casefold():
-            return number
-    choices = ", ".join(f"{i} ({name})" for i, name in enumerate(names, start=1))
-    raise OptionError("--from", f"no exercise {text!r} in {routine.id}; choose a number or a name: {choices}")
-
-
 @app.command("run")
 def run_command(
     routine: RoutineArg = DEFAULT_ROUTINE,
@@ -265,17 +252,14 @@ def run_command(
 ) -> None:
     """Coach a session live through the speakers: space pauses, n next, p back, q quits."""
     from coach.live import run_session, start_position_s
-    from coach.status import StatusLine
 
     options = _options_from(voice, rate, no_voice, sounds, voice_volume, beep_volume)
     check_options(options)
-    r = load_routine(routine)
-    number = _exercise_number(r, from_exercise)
-    session = build_session(r, options)
-    start_s = start_position_s(session.plan, number)
+    session = build_session(load_routine(routine), options)
+    start_s = start_position_s(session.plan, from_exercise)
     if not quiet:
         keys = " (space: pause/resume, n: next, p: back, q: quit)" if sys.stdin.isatty() else ""
-        print(f"{session.plan.title}: {_clock(session.plan.duration_s - start_s, millis=False)}{keys}", file=sys.stderr)
+        print(f"{session.plan.title}: {clock_text(session.plan.duration_s - start_s)}{keys}", file=sys.stderr)
     result = run_session(session.plan, session.mixer(), start_s=start_s,
                          status=None if quiet else StatusLine(sys.stderr),
                          export_hint=_export_hint(routine, options))

@@ -63,8 +63,6 @@ def check_options(options: SessionOptions) -> None:
     validate_rate(options.rate_wpm)
     check_volume(options.voice_volume_pct, "--voice-volume")
     check_volume(options.beep_volume_pct, "--beep-volume")
-    if options.sounds_dir is not None and not options.sounds_dir.is_dir():
-        raise OptionError("--sounds", f"{options.sounds_dir} is not a folder")
     if options.no_voice and options.voice is not None:
         raise OptionError("--voice", "cannot be combined with --no-voice")
 
