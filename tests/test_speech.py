@@ -35,28 +35,24 @@ FAKE_ENV = {"PYTHONPATH": TESTS_DIR + os.pathsep + os.environ.get("PYTHONPATH", 
 # --- fake backends, loaded by the worker process as "test_speech:<Name>" -------------------------
 
 
-class HangingBackend:
+class _NoVoices:
     def voices(self):
         return []
 
+
+class HangingBackend(_NoVoices):
     def save(self, text, voice_id, rate_wpm, path):
         time.sleep(3600)
 
 
-class SilentBackend:
+class SilentBackend(_NoVoices):
     """Reports success but writes no file at all."""
-
-    def voices(self):
-        return []
 
     def save(self, text, voice_id, rate_wpm, path):
         pass
 
 
-class EmptyFileBackend:
-    def voices(self):
-        return []
-
+class EmptyFileBackend(_NoVoices):
     def save(self, text, voice_id, rate_wpm, path):
         Path(path).write_bytes(b"")
 
@@ -76,10 +72,7 @@ class ChattyBackend:
         soundfile.write(path, np.stack([padded, padded], axis=1), 44100, format="AIFF")
 
 
-class CrashingBackend:
-    def voices(self):
-        return []
-
+class CrashingBackend(_NoVoices):
     def save(self, text, voice_id, rate_wpm, path):
         os._exit(3)
 
