@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -82,6 +83,12 @@ def load_sounds(user_dir: Path | None = None) -> dict[str, np.ndarray]:
         path = overrides.get(name) or builtin_dir / f"{name}.wav"
         sounds[name] = read_sound(path)
     return sounds
+
+
+@functools.cache
+def builtin_sound_durations_s() -> dict[str, float]:
+    """The length in seconds of each shipped sound, read from its file."""
+    return sound_durations_s(load_sounds())
 
 
 def sound_durations_s(sounds: Mapping[str, np.ndarray]) -> dict[str, float]:

@@ -2,13 +2,16 @@
 
 import math
 
+import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from coach.model import SAMPLE_RATE
+from coach.model import SAMPLE_RATE, CueKind, StepKind
 from coach.plan import Settings, estimate_clip_duration, plan
 from coach.routine import Exercise, Routine, load_routine
+from coach.sounds import builtin_sound_durations_s
 
 RATE = SAMPLE_RATE
+SOUND_S = builtin_sound_durations_s()
 
 
 def frames(seconds: float) -> int:
@@ -97,7 +100,7 @@ routine_st = st.builds(
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(routine=routine_st, rate_wpm=st.integers(80, 400), speech=st.booleans())
 def test_invariants_hold_for_generated_routines(routine, rate_wpm, speech):
-    s = Settings(speech=speech)
+    s = Settings(sound_s=SOUND_S, speech=speech)
     p = plan(routine, s, fake_voice(rate_wpm))
     check_invariants(p, routine)
     # deterministic
@@ -115,7 +118,7 @@ def test_invariants_hold_for_generated_routines(routine, rate_wpm, speech):
             assert [c.text for c in cue_at(p, step.start_s)] == ["Get ready."]
     # everything said in a talk step finishes inside it
     for step in p.steps:
-        if step.kind in ("talk", "intro"):
+        if step.kind in ("announce", "intro"):
             for cue in p.cues:
                 if step.start_s <= cue.at_s < step.end_s:
                     assert cue.end_s <= step.end_s + 1e-9
@@ -126,12 +129,12 @@ def test_invariants_hold_for_generated_routines(routine, rate_wpm, speech):
 def test_builtin_routines_keep_their_invariants_at_any_rate(rate_wpm):
     for name in ("back-pain-feet", "back-pain-stretches"):
         routine = load_routine(name)
-        check_invariants(plan(routine, Settings(), fake_voice(rate_wpm)), routine)
+        check_invariants(plan(routine, Settings(sound_s=SOUND_S), fake_voice(rate_wpm)), routine)
 
 
 def test_counts_fall_on_whole_seconds_of_a_hold():
     routine = load_routine("back-pain-feet")
-    p = plan(routine, Settings(), fake_voice(160))
+    p = plan(routine, Settings(sound_s=SOUND_S), fake_voice(160))
     hold = next(s for s in p.steps if s.exercise == "Resisted flexion" and s.kind == "hold")
     inside = [c for c in p.cues if hold.start_s <= c.at_s < hold.end_s]
     assert [(round(c.at_s - hold.start_s, 6), c.text) for c in inside] == [
@@ -141,7 +144,7 @@ def test_counts_fall_on_whole_seconds_of_a_hold():
 
 def test_rests_beep_pip_and_announce_what_comes_next():
     routine = load_routine("back-pain-feet")
-    p = plan(routine, Settings(), fake_voice(160))
+    p = plan(routine, Settings(sound_s=SOUND_S), fake_voice(160))
     rest = next(s for s in p.steps if s.exercise == "Toe walking" and s.kind == "rest")
     inside = [c for c in p.cues if rest.start_s <= c.at_s < rest.end_s]
     said = [c.text or f"[{c.sound}]" for c in inside]
@@ -154,8 +157,8 @@ def test_rests_beep_pip_and_announce_what_comes_next():
 
 def test_speech_that_does_not_fit_is_dropped_by_priority_never_cut():
     routine = load_routine("back-pain-feet")
-    slow = plan(routine, Settings(), fake_voice(80))
-    fast = plan(routine, Settings(), fake_voice(400))
+    slow = plan(routine, Settings(sound_s=SOUND_S), fake_voice(80))
+    fast = plan(routine, Settings(sound_s=SOUND_S), fake_voice(400))
     # at a slow rate, more rep numbers and tips are dropped, but every count and start/stop cue stays
     assert len(slow.dropped) >= len(fast.dropped)
     for p in (slow, fast):
@@ -168,7 +171,7 @@ def test_speech_that_does_not_fit_is_dropped_by_priority_never_cut():
 
 def test_session_script_covers_the_start_sides_and_close():
     routine = load_routine("back-pain-feet")
-    p = plan(routine, Settings(), estimate_clip_duration(160))
+    p = plan(routine, Settings(sound_s=SOUND_S), estimate_clip_duration(160))
     said = [c.text for c in p.cues if c.text]
     assert said[0] == "Feet first: five foot exercises."
     assert any(t.startswith("This session takes about") and t.endswith("minutes.") for t in said[:4])
@@ -185,7 +188,7 @@ def test_session_script_covers_the_start_sides_and_close():
 
 
 def test_done_when_doses_of_the_default_routine():
-    p = plan(load_routine("back-pain-feet"), Settings(), estimate_clip_duration(160))
+    p = plan(load_routine("back-pain-feet"), Settings(sound_s=SOUND_S), estimate_clip_duration(160))
     doc = p.to_json()
     assert [c["title"] for c in doc["chapters"]][1:-1] == [
         "1. Toe presses", "2. Toe walking", "3. Ankle circles", "4. Resisted flexion", "5. Toe pencil pickups"]
@@ -202,3 +205,34 @@ def test_done_when_doses_of_the_default_routine():
     assert lengths("Resisted flexion", "hold") == [5.0] * 10
     assert lengths("Resisted flexion", "rest") == [10.0] * 9 + [10.0]
     assert len(lengths("Ankle circles", "work")) == 4
+
+
+def test_the_plan_describes_itself():
+    routine = load_routine("back-pain-feet")
+    p = plan(routine, Settings(sound_s=SOUND_S), fake_voice(160))
+    assert all(isinstance(s.kind, StepKind) for s in p.steps) and all(isinstance(c.kind, CueKind) for c in p.cues)
+    # each exercise chapter knows its exercise, and the exercises carry their totals
+    chapters = p.exercise_chapters()
+    assert [c.exercise for c in chapters] == list(range(1, len(routine.exercises) + 1))
+    for chapter, ex, summary in zip(chapters, routine.exercises, p.exercises):
+        assert summary.name == ex.name and summary.start_s == chapter.start_s
+        doses = [s for s in p.steps if s.index == summary.position and s.kind.is_dose]
+        assert len(doses) == summary.planned_reps * len(summary.sides)
+        assert sum(s.duration_s for s in doses) == pytest.approx(summary.planned_dose_s)
+        assert summary.end_s == max(s.end_s for s in p.steps if s.index == summary.position and s.next_index is None)
+    assert p.planned_dose_s == sum(s.duration_s for s in p.steps if s.kind.is_dose)
+    # rests between exercises say which one follows
+    breaks = [s for s in p.steps if s.next_index is not None]
+    assert [s.next_index for s in breaks] == list(range(2, len(routine.exercises) + 1))
+    # step_at finds the step sounding at any position, as a scan would
+    for t in [0.0, 0.5, 61.2, p.steps[5].start_s, p.duration_s - 0.01, p.duration_s]:
+        assert p.step_at(t) == [s for s in p.steps if s.start_s <= t][-1]
+    assert p.step_at(-1.0) is None
+
+
+def test_intro_minutes_match_the_planned_length():
+    for name in ("back-pain-feet", "back-pain-stretches"):
+        p = plan(load_routine(name), Settings(sound_s=SOUND_S), fake_voice(160))
+        minutes = max(1, round(p.duration_s / 60))
+        said = " ".join(c.text for c in p.cues if c.text)
+        assert (f"about {minutes} minutes" in said) or (minutes == 1 and "about one minute" in said)
