@@ -5,8 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from coach.errors import CoachError, OptionError
-from coach.export import atomic_output, check_writable_folder, hms_stamp
-from coach.model import Plan
+from coach.export import atomic_output, check_writable_folder
+from coach.model import CueKind, Plan
+from coach.timefmt import hms_stamp
 
 CAPTION_EXTENSIONS = (".srt", ".vtt")
 
@@ -38,7 +39,7 @@ def _vtt_text(text: str) -> str:
 
 def _speech(plan: Plan):
     for cue in plan.cues:
-        if cue.kind == "speech" and cue.text and _lines(cue.text):
+        if cue.kind == CueKind.SPEECH and cue.text and _lines(cue.text):
             yield cue
 
 

@@ -15,13 +15,13 @@ from typing import Iterable
 import numpy as np
 
 from coach.model import SAMPLE_RATE
+from coach.pcm import from_pcm16, to_pcm16
 from coach.speech import SpeechEngine, Voice
 
 # File layout: magic, sample rate, sample count, CRC-32 of the samples, then 16-bit little-endian
 # samples. The CRC is what lets a reader tell a complete entry from a truncated or damaged one.
 # 16 bits is lossless for espeak (it synthesises 16-bit audio) and halves what a warm start reads.
 MAGIC = b"COACHCLIP2\n"
-FULL_SCALE = 32768.0
 HEADER = struct.Struct("<III")
 SUFFIX = ".clip"
 
@@ -37,8 +37,7 @@ def default_cache_dir() -> Path:
 
 def encode_clip(clip: np.ndarray) -> bytes:
     """A clip as the bytes of a cache entry."""
-    scaled = np.clip(np.rint(np.asarray(clip, dtype=np.float64) * FULL_SCALE), -32768, 32767)
-    data = scaled.astype("<i2").tobytes()
+    data = to_pcm16(clip).astype("<i2").tobytes()
     return MAGIC + HEADER.pack(SAMPLE_RATE, len(data) // 2, zlib.crc32(data)) + data
 
 
@@ -51,8 +50,7 @@ def decode_clip(blob: bytes) -> np.ndarray | None:
     data = memoryview(blob)[start:]
     if rate_hz != SAMPLE_RATE or len(data) != frames * 2 or zlib.crc32(data) != crc:
         return None
-    clip = np.frombuffer(data, dtype="<i2").astype(np.float32)
-    clip *= np.float32(1 / FULL_SCALE)
+    clip = from_pcm16(np.frombuffer(data, dtype="<i2"))
     clip.flags.writeable = False
     return clip
 

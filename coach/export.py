@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import math
 import os
 import signal
 import sys
@@ -19,6 +18,8 @@ import numpy as np
 
 from coach.errors import CoachError, OptionError
 from coach.model import Plan
+from coach.pcm import to_pcm16
+from coach.timefmt import hms_stamp
 
 if TYPE_CHECKING:
     import soundfile
@@ -162,15 +163,6 @@ def atomic_output(output: Path) -> Iterator[Path]:
     _fsync_folder(folder)
 
 
-def hms_stamp(seconds: float, separator: str = ".") -> str:
-    """HH:MM:SS.mmm (chapters, WebVTT) or, with separator ",", HH:MM:SS,mmm (SRT)."""
-    ms = max(0, math.floor(seconds * 1000 + 0.5))  # halves round up, not to even
-    hours, ms = divmod(ms, 3_600_000)
-    minutes, ms = divmod(ms, 60_000)
-    secs, ms = divmod(ms, 1000)
-    return f"{hours:02d}:{minutes:02d}:{secs:02d}{separator}{ms:03d}"
-
-
 def _tag_vorbis(tags, plan: Plan) -> None:
     tags["TITLE"] = plan.title
     for number, chapter in enumerate(plan.chapters, start=1):
@@ -221,8 +213,10 @@ def _add_tags(path: Path, ext: str, plan: Plan) -> None:
 def _write_blocks(out: soundfile.SoundFile, mixer: MixerLike, progress: Progress | None) -> None:
     total = mixer.total_frames
     done = 0
+    pcm16 = out.subtype == "PCM_16"
     for block in mixer.blocks(0):
-        out.write(block)
+        # 16-bit files get the same integers live playback plays, not libsndfile's own rounding
+        out.write(to_pcm16(block) if pcm16 else block)
         done += len(block)
         if progress:
             progress(done, total)

@@ -6,8 +6,8 @@ from collections.abc import Iterator, Mapping
 
 import numpy as np
 
-from coach.errors import CoachError, OptionError
-from coach.model import SAMPLE_RATE, Plan, to_samples
+from coach.errors import CoachError
+from coach.model import CueKind, Plan, to_samples
 
 # Headroom: the whole mix is scaled by this (-1 dB) so full-scale speech passes the limiter untouched.
 MASTER_GAIN = np.float32(10 ** (-1 / 20))
@@ -28,10 +28,10 @@ def soft_limit(mix: np.ndarray) -> np.ndarray:
     return mix
 
 
-def _checked_volume(value: float, option: str) -> np.float32:
-    """A volume fraction 0.0..1.0, or OptionError naming the option it came from."""
+def _checked_volume(value: float, what: str) -> np.float32:
+    """A volume fraction 0.0..1.0; the CLI checks the user's percentages before they get here."""
     if not 0.0 <= value <= 1.0:
-        raise OptionError(option, f"must be between 0 and 100 % (got {value * 100:g} %)")
+        raise ValueError(f"{what} must be a fraction from 0 to 1, got {value!r}")
     return np.float32(value)
 
 
@@ -50,23 +50,19 @@ class Mixer:
 
     def __init__(self, plan: Plan, speech: Mapping[str, np.ndarray], sounds: Mapping[str, np.ndarray],
                  voice_volume: float = 1.0, beep_volume: float = 1.0):
-        if plan.sample_rate != SAMPLE_RATE:
-            raise CoachError(
-                f"plan {plan.routine}: sample rate {plan.sample_rate} Hz, the mixer needs {SAMPLE_RATE} Hz"
-            )
         self.plan = plan
         self.total_frames: int = plan.duration_samples
-        voice_gain = _checked_volume(voice_volume, "--voice-volume") * MASTER_GAIN
-        beep_gain = _checked_volume(beep_volume, "--beep-volume") * MASTER_GAIN
+        voice_gain = _checked_volume(voice_volume, "voice_volume") * MASTER_GAIN
+        beep_gain = _checked_volume(beep_volume, "beep_volume") * MASTER_GAIN
 
         # Each distinct clip is scaled once and shared by all the cues that use it.
         scaled: dict[tuple[str, str], np.ndarray] = {}
         placed: list[tuple[int, int, np.ndarray]] = []
         for cue in plan.cues:
-            if cue.kind == "speech":
+            if cue.kind == CueKind.SPEECH:
                 key, source, gain = ("speech", cue.text), speech, voice_gain
                 what = f"speech {cue.text!r} at {cue.at_s:.3f} s"
-            elif cue.kind == "sound":
+            elif cue.kind == CueKind.SOUND:
                 key, source, gain = ("sound", cue.sound), sounds, beep_gain
                 what = f"sound {cue.sound!r} at {cue.at_s:.3f} s"
             else:
@@ -76,7 +72,7 @@ class Mixer:
                     raise CoachError(f"no audio for {what}")
                 scaled[key] = _checked_clip(source[key[1]], what) * gain
             clip = scaled[key]
-            start = to_samples(cue.at_s, SAMPLE_RATE)
+            start = to_samples(cue.at_s)
             end = min(start + len(clip), self.total_frames)
             if end > max(start, 0):
                 placed.append((start, end, clip))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from coach.routine import Exercise, Routine
+from coach.timefmt import whole_minutes_seconds
 
 HOLD = "Hold."
 RELEASE = "Release."
@@ -108,7 +109,7 @@ def _secs(seconds: float) -> str:
 
 
 def _duration(seconds: float) -> str:
-    minutes, secs = divmod(int(round(seconds)), 60)
+    minutes, secs = whole_minutes_seconds(seconds)
     parts = []
     if minutes:
         parts.append("1 minute" if minutes == 1 else f"{minutes} minutes")

@@ -30,7 +30,7 @@ def make_plan(texts=TRICKY) -> Plan:
         at_s += 2.0
     # one cue well past an hour, to check the hours field
     cues.append(Cue(3725.0625, 2.5, "speech", text="Well done."))
-    return Plan("test", "Captions", 3730.0, SAMPLE_RATE, (), tuple(cues), (Chapter(0.0, "All"),))
+    return Plan("test", "Captions", 3730.0, (), tuple(cues), (Chapter(0.0, "All"),))
 
 
 def parse_stamp(stamp: str, separator: str) -> float:
@@ -109,7 +109,7 @@ def test_blank_speech_is_left_out_and_numbering_stays_consecutive():
 
 
 def test_plan_without_speech_gives_empty_documents():
-    plan = Plan("beeps", "Beeps", 10.0, SAMPLE_RATE, (), (Cue(1.0, 0.1, "sound", sound="pip"),), ())
+    plan = Plan("beeps", "Beeps", 10.0, (), (Cue(1.0, 0.1, "sound", sound="pip"),), ())
     assert srt(plan) == ""
     assert vtt(plan) == "WEBVTT\n"
 

@@ -39,7 +39,7 @@ def make_plan(n_clips: int = 5, gap_s: float = 0.5, seed: int = 0) -> tuple[Plan
     cues.append(Cue(at_s, len(beep) / SAMPLE_RATE, "sound", sound="end"))
     duration_s = at_s + 0.7013
     chapters = (Chapter(0.0, "Introduction"), Chapter(1.5, "Cat --> cow, 2 × 30 s"), Chapter(3.25, "Close"))
-    plan = Plan("test", "Test session: feet", duration_s, SAMPLE_RATE, (), tuple(cues), chapters)
+    plan = Plan("test", "Test session: feet", duration_s, (), tuple(cues), chapters)
     return plan, speech | {"end": beep}
 
 
