@@ -13,14 +13,16 @@ import typer
 
 from coach import __version__
 from coach.captions import check_captions, write_captions
-from coach.errors import CoachError, OptionError
+from coach.errors import AudioDeviceError, CoachError, ExitStatus, OptionError
 from coach.export import check_output, export_audio, progress_reporter
-from coach.model import Plan
+from coach.model import CueKind, Plan
 from coach.plan import Settings, estimate_clip_duration, plan
 from coach.routine import (Routine, builtin_names, load_routine, load_routine_file, nominal_duration_s,
                            user_routine_dir, user_routine_files)
 from coach.session import SessionOptions, build_session, check_options
-from coach.status import StatusLine, clock_text
+from coach.sounds import builtin_sound_durations_s
+from coach.status import StatusLine
+from coach.timefmt import about_minutes, clock, cue_stamp
 from coach.speech import DEFAULT_RATE_WPM, default_engine, filter_voices
 
 # typer keeps its own copy of click; reach its exception classes through a public one
@@ -35,7 +37,6 @@ app = typer.Typer(
     help="coach: a voice-guided audio coach. It speaks each instruction, counts the holds out loud, "
     "beeps the rests, and can export a whole session to an audio file.",
 )
-_state = {"debug": False}
 
 RATE_HELP = "Speaking rate in words per minute (80-400)."
 NO_VOICE_HELP = "Beeps only, no speech (for when no speech engine is installed)."
@@ -62,24 +63,12 @@ def _options(
     version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Show the version."),
     debug: bool = typer.Option(False, "--debug", help="Show a traceback when something fails."),
 ) -> None:
-    _state["debug"] = debug
+    """coach's global options (--debug itself is read by main(), before any command runs)."""
 
 
 def _estimated_plan(routine: Routine, rate_wpm: int = DEFAULT_RATE_WPM) -> Plan:
     """A quick plan with speech lengths estimated from word counts (for listings)."""
-    return plan(routine, Settings(), estimate_clip_duration(rate_wpm))
-
-
-def _clock(seconds: float) -> str:
-    """A cue time as [h:]mm:ss.mmm."""
-    minutes, secs = divmod(seconds, 60)
-    hours, minutes = divmod(int(minutes), 60)
-    text = f"{minutes:02d}:{secs:06.3f}"
-    return f"{hours}:{text}" if hours else text
-
-
-def _about(seconds: float) -> str:
-    return f"about {max(1, round(seconds / 60))} min"
+    return plan(routine, Settings(sound_s=builtin_sound_durations_s()), estimate_clip_duration(rate_wpm))
 
 
 @app.command("routines")
@@ -98,7 +87,7 @@ def routines_command() -> None:
             print(f"{name:24}  {where}")
             continue
         n = len(routine.exercises)
-        duration = _about(_estimated_plan(routine).duration_s)
+        duration = about_minutes(_estimated_plan(routine).duration_s)
         print(f"{name:24}  {routine.title}  ({n} exercise{'s' if n != 1 else ''}, {duration})"
               + ("" if where == "built-in" else f"  [{where}]"))
     if not user_routine_files():
@@ -112,7 +101,7 @@ def show_command(routine: RoutineArg) -> None:
     print(r.title)
     if r.summary:
         print(r.summary)
-    print(f"Length: {_about(_estimated_plan(r).duration_s)} (of which {_about(nominal_duration_s(r))} of exercise)")
+    print(f"Length: {about_minutes(_estimated_plan(r).duration_s)} (of which {about_minutes(nominal_duration_s(r))} of exercise)")
     if r.frequency:
         unit, low, high = r.frequency
         print(f"How often: {low if low == high else f'{low}-{high}'} times a {unit}")
@@ -168,14 +157,14 @@ def plan_command(
         json.dump(p.to_json(), sys.stdout, indent=2)
         print()
         return
-    print(f"{p.title}: {clock_text(p.duration_s)}")
+    print(f"{p.title}: {clock(p.duration_s)}")
     chapters = list(p.chapters)
     for cue in p.cues:
         while chapters and chapters[0].start_s <= cue.at_s:
-            print(f"\n{_clock(chapters[0].start_s)}  == {chapters.pop(0).title} ==")
-        what = cue.text if cue.kind == "speech" else f"[{cue.sound} sound]"
-        print(f"{_clock(cue.at_s)}  {what}")
-    print(f"\n{_clock(p.duration_s)}  (end)")
+            print(f"\n{cue_stamp(chapters[0].start_s)}  == {chapters.pop(0).title} ==")
+        what = cue.text if cue.kind == CueKind.SPEECH else f"[{cue.sound} sound]"
+        print(f"{cue_stamp(cue.at_s)}  {what}")
+    print(f"\n{cue_stamp(p.duration_s)}  (end)")
 
 
 @app.command("voices")
@@ -216,7 +205,7 @@ def export_command(
     export_audio(session.plan, session.mixer(), output, progress_reporter())
     if captions is not None:
         write_captions(session.plan, captions)
-    print(f"wrote {output} ({clock_text(session.plan.duration_s)}, {len(session.plan.chapters)} chapters)"
+    print(f"wrote {output} ({clock(session.plan.duration_s)}, {len(session.plan.chapters)} chapters)"
           + (f" and {captions}" if captions is not None else ""), file=sys.stderr)
 
 
@@ -259,10 +248,12 @@ def run_command(
     start_s = start_position_s(session.plan, from_exercise)
     if not quiet:
         keys = " (space: pause/resume, n: next, p: back, q: quit)" if sys.stdin.isatty() else ""
-        print(f"{session.plan.title}: {clock_text(session.plan.duration_s - start_s)}{keys}", file=sys.stderr)
-    result = run_session(session.plan, session.mixer(), start_s=start_s,
-                         status=None if quiet else StatusLine(sys.stderr),
-                         export_hint=_export_hint(routine, options))
+        print(f"{session.plan.title}: {clock(session.plan.duration_s - start_s)}{keys}", file=sys.stderr)
+    try:
+        result = run_session(session.plan, session.mixer(), start_s=start_s,
+                             status=None if quiet else StatusLine(sys.stderr))
+    except AudioDeviceError as exc:
+        raise AudioDeviceError(f"{exc}; export the session instead: {_export_hint(routine, options)}") from None
     if not quiet:
         print(result.summary(), file=sys.stderr)
 
@@ -280,7 +271,7 @@ def validate_command(files: list[Path] = typer.Argument(..., help="Routine files
         else:
             print(f"{path}: ok ({r.title}, {len(r.exercises)} exercises)")
     if bad:
-        raise typer.Exit(2)
+        raise typer.Exit(ExitStatus.BAD_INPUT)
 
 
 def main(argv: Optional[list[str]] = None) -> None:
@@ -294,25 +285,25 @@ def main(argv: Optional[list[str]] = None) -> None:
     except _UsageError as exc:
         if type(exc).__name__ == "NoArgsIsHelpError":
             exc.show()
-            sys.exit(2)
+            sys.exit(ExitStatus.BAD_INPUT)
         ctx = getattr(exc, "ctx", None)
         command = ctx.command_path if ctx is not None else "coach"
         print(f"{command}: {exc.format_message()} (see '{command} --help')", file=sys.stderr)
-        sys.exit(2)
+        sys.exit(ExitStatus.BAD_INPUT)
     except (KeyboardInterrupt, typer.Abort):
         print("coach: stopped", file=sys.stderr)
-        sys.exit(130)
+        sys.exit(ExitStatus.INTERRUPTED)
     except CoachError as exc:
         if debug:
             traceback.print_exc()
         print(f"coach: {exc}", file=sys.stderr)
-        sys.exit(exc.exit_code)
+        sys.exit(exc.exit_status)
     except BrokenPipeError:
         sys.stderr.close()
-        sys.exit(1)
+        sys.exit(ExitStatus.ERROR)
     except Exception as exc:  # a bug: still one line unless --debug
         if debug:
             traceback.print_exc()
         print(f"coach: internal error: {type(exc).__name__}: {exc} (run with --debug for details)", file=sys.stderr)
-        sys.exit(1)
-    sys.exit(result if isinstance(result, int) else 0)
+        sys.exit(ExitStatus.ERROR)
+    sys.exit(result if isinstance(result, int) else ExitStatus.SUCCESS)

@@ -1,18 +1,29 @@
-"""The one exception family; the CLI turns these into a message and an exit code."""
+"""The one exception family; the CLI turns these into a message and an exit status."""
 
 from __future__ import annotations
+
+from enum import IntEnum
+
+
+class ExitStatus(IntEnum):
+    """What coach's exit code means."""
+
+    SUCCESS = 0
+    ERROR = 1  # something failed while doing the work
+    BAD_INPUT = 2  # a file, an option or a name the user gave is wrong
+    INTERRUPTED = 130  # Ctrl+C (128 + SIGINT), as shells report it
 
 
 class CoachError(Exception):
     """A failure while doing the work (exit 1)."""
 
-    exit_code = 1
+    exit_status = ExitStatus.ERROR
 
 
 class InputError(CoachError):
     """Something the user gave us is wrong: a file, an option, a name (exit 2)."""
 
-    exit_code = 2
+    exit_status = ExitStatus.BAD_INPUT
 
 
 class RoutineError(InputError):

@@ -9,10 +9,7 @@ from pathlib import Path
 import pytest
 
 
-def coach(*args, cwd=None, env_extra=None):
-    env = dict(os.environ, **(env_extra or {}))
-    return subprocess.run([sys.executable, "-m", "coach", *args], capture_output=True, text=True, cwd=cwd,
-                          env=env, timeout=120)
+from inproc import coach
 
 
 def assert_one_line_error(result, code, *words):
@@ -57,11 +54,15 @@ def test_plan_json_shape():
     result = coach("plan", "back-pain-feet", "--json")
     assert result.returncode == 0, result.stderr
     doc = json.loads(result.stdout)
-    assert set(doc) == {"routine", "title", "duration_s", "sample_rate", "steps", "cues", "chapters"}
+    assert set(doc) == {"routine", "title", "duration_s", "sample_rate", "steps", "cues", "chapters", "exercises"}
     assert doc["routine"] == "back-pain-feet" and doc["sample_rate"] == 22050
     assert set(doc["steps"][0]) >= {"kind", "exercise", "side", "set", "rep", "start_s", "end_s"}
     assert set(doc["cues"][0]) == {"at_s", "duration_s", "kind", "text", "sound"}
     assert len(doc["chapters"]) == 7
+    assert [c["exercise"] for c in doc["chapters"]] == [None, 1, 2, 3, 4, 5, None]
+    assert {s["kind"] for s in doc["steps"]} == {"intro", "announce", "prepare", "hold", "work", "rest", "close"}
+    presses = doc["exercises"][0]
+    assert (presses["name"], presses["kind"], presses["planned_reps"], presses["sides"]) == ("Toe presses", "hold", 10, [None])
     assert all(s["side"] is None for s in doc["steps"] if s["exercise"] == "Toe presses")
 
 

@@ -10,8 +10,7 @@ import soundfile
 from coach.model import to_samples
 
 
-def coach(*args):
-    return subprocess.run([sys.executable, "-m", "coach", *args], capture_output=True, text=True, timeout=300)
+from inproc import coach
 
 
 def plan_json(*args):

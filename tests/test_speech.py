@@ -375,7 +375,7 @@ def test_missing_espeak_is_an_engine_error_naming_the_package(monkeypatch):
         default_engine()
     message = str(err.value)
     assert "apt install espeak-ng" in message and "--no-voice" in message
-    assert err.value.exit_code == 1
+    assert err.value.exit_status == 1
 
 
 def test_worker_module_runs_standalone():
