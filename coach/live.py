@@ -12,8 +12,10 @@ window is 79 MB of int16 against ~635 MB for a whole 4-hour session). Each buffe
 block straight into int16, which keeps the first sound quick, and the buffer after a seam is mixed in
 a background thread so the keys stay responsive.
 
-Pause, skip and quit stop every buffer and start a new one at the new position. The audio position is
-`position at buffer start + (clock now - clock when play() returned)`.
+Pause, skip and quit stop every buffer and start a new one at the new position. Such a fresh stream
+starts cold: the sound server may swallow its first tens of milliseconds while it gets going (measured:
+~70 ms of the first word), so each one begins with LEAD_IN_S of silence. The audio position is
+`position at buffer start + (clock now - clock when play() returned - lead-in)`.
 """
 
 from __future__ import annotations
@@ -31,12 +33,14 @@ import numpy as np
 from coach.errors import AudioDeviceError, OptionError
 from coach.keys import Keys, open_keys
 from coach.model import SAMPLE_RATE, Plan, to_samples
-from coach.status import StatusLine, clock_text, status_text
+from coach.pcm import to_pcm16
+from coach.status import StatusLine
+from coach.timefmt import clock
 
 WINDOW_S = 1800.0  # longest stretch mixed ahead of the listener
 POLL_S = 0.05  # how often keys and the clock are looked at (controls answer well within 200 ms)
 BACK_GRACE_S = 3.0  # `p` within this long of an exercise's start goes to the previous exercise
-RESTART_KINDS = ("hold", "work")  # steps that restart from their start when resumed mid-way
+LEAD_IN_S = 0.3  # silence ahead of a fresh stream, so a cold start loses none of the first word
 DRAIN_LIMIT_S = 3.0  # longest wait after the timeline's end for the device to play out
 DUE_S = 1e-6  # this close to a seam or the end counts as there (float sums never land exactly)
 
@@ -112,27 +116,17 @@ class SessionResult:
     def summary(self) -> str:
         """One line for the person: how it ended and how long it took."""
         how = "session finished" if self.finished else "session stopped"
-        return f"{how} after {clock_text(self.elapsed_s)}"
+        return f"{how} after {clock(self.elapsed_s)}"
 
 
 # --- positions --------------------------------------------------------------------------------
-
-def _exercise_chapters(plan: Plan):
-    """Chapters 1..N (chapter 0 is the introduction, the last the close)."""
-    return plan.chapters[1:-1] if len(plan.chapters) > 2 else ()
-
-
-def _exercise_name(plan: Plan, number: int, fallback: str) -> str:
-    """Exercise number's name as its steps carry it (chapter titles may be numbered)."""
-    return next((s.exercise for s in plan.steps if s.index == number and s.exercise), fallback)
-
 
 def start_position_s(plan: Plan, exercise: str | int | None) -> float:
     """Where --from starts: a 1-based exercise number or name (case-insensitive); None is the start."""
     if exercise is None:
         return 0.0
-    chapters = _exercise_chapters(plan)
-    names = [_exercise_name(plan, i, c.title) for i, c in enumerate(chapters, 1)]
+    chapters = plan.exercise_chapters()
+    names = [plan.exercise(c.exercise).name for c in chapters]  # type: ignore[arg-type]
     choices = ", ".join(f"{i} {name}" for i, name in enumerate(names, 1)) or "(no exercises)"
     text = str(exercise).strip()
     if isinstance(exercise, int) or text.isdigit():
@@ -150,7 +144,7 @@ def resume_position_s(plan: Plan, position_s: float) -> float:
     """Where playback resumes after a pause at position_s: holds/work restart, cut cues restart."""
     target = position_s
     for step in plan.steps:
-        if step.kind in RESTART_KINDS and step.start_s < target < step.end_s:
+        if step.kind.is_dose and step.start_s < target < step.end_s:
             target = step.start_s
             break
     for cue in plan.cues:
@@ -201,17 +195,12 @@ def seam_position_s(plan: Plan, start_s: float, window_s: float = WINDOW_S) -> f
 
 # --- the session ------------------------------------------------------------------------------
 
-def _pcm16(samples: np.ndarray) -> np.ndarray:
-    """float32 [-1, 1] to int16, the way a 16-bit file stores it."""
-    return (np.clip(samples, -1.0, 1.0) * 32767.0).round().astype(np.int16)
-
-
 def _mix_pcm16(mixer, start_frame: int, end_frame: int, block_frames: int = 65536) -> np.ndarray:
     """The mix of [start_frame, end_frame) as int16, made a block at a time so no float copy of it all exists."""
     out = np.empty(max(0, end_frame - start_frame), dtype=np.int16)
     for at in range(start_frame, end_frame, block_frames):
         stop = min(at + block_frames, end_frame)
-        out[at - start_frame:stop - start_frame] = _pcm16(mixer.render(at, stop))
+        out[at - start_frame:stop - start_frame] = to_pcm16(mixer.render(at, stop))
     return out
 
 
@@ -240,8 +229,10 @@ class _Background:
 class _Player:
     """Keeps the buffers that are sounding and the audio position they imply."""
 
-    def __init__(self, plan: Plan, mixer, output: AudioOutput, clock: Clock, window_s: float):
+    def __init__(self, plan: Plan, mixer, output: AudioOutput, clock: Clock, window_s: float,
+                 lead_in_s: float = LEAD_IN_S):
         self.plan, self.mixer, self.output, self.clock, self.window_s = plan, mixer, output, clock, window_s
+        self.lead_in_s = lead_in_s
         self.sounding: list[Playback] = []
         self.base_s = 0.0
         self.started_at = 0.0
@@ -253,9 +244,11 @@ class _Player:
         end = min(to_samples(seam_s), self.mixer.total_frames)
         return start_s, seam_s, _mix_pcm16(self.mixer, min(to_samples(start_s), end), end)
 
-    def _start(self, start_s: float, seam_s: float, frames: np.ndarray) -> None:
+    def _start(self, start_s: float, seam_s: float, frames: np.ndarray, lead_in_s: float = 0.0) -> None:
+        if lead_in_s > 0:
+            frames = np.concatenate([np.zeros(to_samples(lead_in_s), dtype=frames.dtype), frames])
         self.sounding.append(self.output.play(frames))
-        self.started_at = self.clock.now()
+        self.started_at = self.clock.now() + to_samples(lead_in_s) / SAMPLE_RATE
         self.base_s, self.seam_s = start_s, seam_s
         self._next = None
 
@@ -265,11 +258,11 @@ class _Player:
         if start_s >= self.plan.duration_s:
             self.base_s, self.seam_s, self.started_at = self.plan.duration_s, self.plan.duration_s, self.clock.now()
             return
-        self._start(*self._mix(start_s))
+        self._start(*self._mix(start_s), lead_in_s=self.lead_in_s)
 
     def position_s(self) -> float:
-        """The audio position from the clock."""
-        return self.base_s + (self.clock.now() - self.started_at)
+        """The audio position from the clock (during a lead-in, where the buffer starts)."""
+        return self.base_s + max(0.0, self.clock.now() - self.started_at)
 
     def prepare_next(self) -> None:
         """Starts mixing the buffer after the seam in the background, so the hand-off is instant."""
@@ -301,12 +294,13 @@ class _Player:
 
 def run_session(plan: Plan, mixer, *, start_s: float = 0.0, output: AudioOutput | None = None,
                 clock: Clock | None = None, keys: Keys | None = None, status: StatusLine | None = None,
-                export_hint: str = "", window_s: float = WINDOW_S) -> SessionResult:
+                window_s: float = WINDOW_S, lead_in_s: float = LEAD_IN_S) -> SessionResult:
     """Plays the plan's mixed timeline live from start_s, answering keys, until the end or `q`.
 
     keys=None reads single keys from stdin when it is a terminal (restored on every exit). status=None
     shows no status line (quiet). Ctrl+C stops the sound and lets KeyboardInterrupt propagate (the
-    caller exits 130). No audio device raises AudioDeviceError with export_hint in its message.
+    caller exits 130). No audio device raises AudioDeviceError. Each fresh stream starts with
+    lead_in_s of silence.
     """
     clock = clock or MonotonicClock()
     output = output or SimpleaudioOutput()
@@ -316,13 +310,9 @@ def run_session(plan: Plan, mixer, *, start_s: float = 0.0, output: AudioOutput 
             keys = stack.enter_context(open_keys())
         if status is not None:
             stack.callback(status.clear)
-        player = _Player(plan, mixer, output, clock, window_s)
+        player = _Player(plan, mixer, output, clock, window_s, lead_in_s)
         stack.callback(player.stop)
-        try:
-            player.play_from(min(max(start_s, 0.0), plan.duration_s))
-        except AudioDeviceError as exc:
-            hint = f"; export the session instead: {export_hint}" if export_hint else ""
-            raise AudioDeviceError(f"{exc}{hint}") from None
+        player.play_from(min(max(start_s, 0.0), plan.duration_s))
         finished, quit_ = _loop(plan, player, keys, status)
         return SessionResult(elapsed_s=clock.now() - began, finished=finished, quit=quit_)
 
@@ -337,7 +327,7 @@ def _loop(plan: Plan, player: _Player, keys: Keys, status: StatusLine | None) ->
             if position_s >= plan.duration_s - DUE_S:
                 # The timeline is over; let the device play out what it still holds.
                 if status is not None:
-                    status.show(status_text(plan, plan.duration_s))
+                    status.show_position(plan, plan.duration_s)
                 limit = player.clock.now() + DRAIN_LIMIT_S
                 while not player.drained() and player.clock.now() < limit:
                     if keys.poll(POLL_S) == "q":
@@ -349,7 +339,7 @@ def _loop(plan: Plan, player: _Player, keys: Keys, status: StatusLine | None) ->
             position_s = paused_at
             wait_s = POLL_S
         if status is not None:
-            status.show(status_text(plan, position_s, paused=paused_at is not None))
+            status.show_position(plan, position_s, paused=paused_at is not None)
         key = keys.poll(wait_s)
         if key is None:
             continue
