@@ -2,28 +2,23 @@
 
 from __future__ import annotations
 
+import functools
+import json
 import math
 import re
 import tomllib
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 from coach.errors import InputError, RoutineError
+from coach.schema_errors import explain
+from coach.status import clock_text
 
-MAX_DOSE_S = 600  # a single hold or work period: 10 minutes
-MAX_REPS = 100
-MAX_SETS = 20
-MAX_REST_S = 600
-MAX_SETUP_S = 300
-MAX_SESSION_S = 4 * 3600
-MAX_SIDES = 8
-MAX_TEXT_CHARS = 2000
-DEFAULT_REST_S = 2.0  # "a short release" between reps when the file gives none
-DEFAULT_SETUP_S = 5.0
-DEFAULT_EXERCISE_REST_S = 10.0
-
-_LANGUAGE = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$")
+# The schema is the one source of the routine file's structure: keys, types, limits, defaults.
+SCHEMA = json.loads((resources.files("coach") / "routine.schema.json").read_text(encoding="utf-8"))
+MAX_SESSION_S = 4 * 3600  # a limit on the whole file's sum, which JSON Schema cannot state
 
 
 @dataclass(frozen=True)
@@ -98,93 +93,80 @@ class _Lines:
         """Line of `key` in `table` (or of the table itself), None when unknown."""
         if key is not None and table + (key,) in self.keys:
             return self.keys[table + (key,)]
-        if table and table[0] == "frequency" and ("frequency",) not in self.tables:
-            return self.keys.get(("frequency",))
+        if key is not None and table + (key,) in self.tables:  # a [table] where a value belongs
+            return self.tables[table + (key,)]
+        if table and table not in self.tables:  # an inline table, such as frequency = { per_day = 2 }
+            return self.keys.get(table[:1])
         return self.tables.get(table, 1 if not table else None)
 
 
-class _Checker:
-    """Validates one table of the routine and converts its values."""
+@functools.cache
+def _validator() -> Any:
+    # Imported here, not at the top: commands that never read a routine start faster without it.
+    from jsonschema import Draft202012Validator
 
-    def __init__(self, path: str, lines: _Lines, data: dict, table: tuple, label: str):
-        self.path, self.lines, self.data, self.table, self.label = path, lines, data, table, label
+    return Draft202012Validator(SCHEMA)
+
+
+def _check_schema(data: dict, path: str, lines: _Lines) -> None:
+    """Raise the first schema error in file order, worded for a person."""
+    from jsonschema.exceptions import relevance
+
+    problems = []  # (line to sort by, line, problem, error)
+    for error in _validator().iter_errors(data):
+        problem = explain(error, SCHEMA)
+        line = lines.find(problem.table, problem.key)
+        problems.append((math.inf if line is None else line, line, problem, error))
+    if not problems:
+        return
+    first = min(problems, key=lambda p: p[0])[0]
+    # On the first line with a problem, the error jsonschema rates most relevant (the least nested one).
+    _, line, problem, _ = max((p for p in problems if p[0] == first), key=lambda p: relevance(p[3]))
+    raise RoutineError(path, problem.message, line, _label(problem.table, problem.key))
+
+
+def _label(table: tuple, key: str | None) -> str | None:
+    """How errors name a key: `title`, `frequency.per_day`, `exercises[2].hold_s`."""
+    label = ""
+    for part in table + ((key,) if key else ()):
+        label += f"[{part}]" if isinstance(part, int) else f".{part}" if label else part
+    return label or None
+
+
+class _Reader:
+    """Reads one schema-checked table: the schema's defaults, tidy text, the rules a schema cannot state."""
+
+    def __init__(self, path: str, lines: _Lines, data: dict, table: tuple, properties: dict):
+        self.path, self.lines, self.data, self.table, self.properties = path, lines, data, table, properties
 
     def fail(self, key: str | None, message: str) -> RoutineError:
         """An error pointing at `key` of this table."""
-        name = f"{self.label}.{key}" if self.label and key else (key or self.label or None)
-        return RoutineError(self.path, message, self.lines.find(self.table, key), name)
+        return RoutineError(self.path, message, self.lines.find(self.table, key), _label(self.table, key))
 
-    def only(self, allowed: set[str]) -> None:
-        """Reject keys this table does not know."""
-        for key in self.data:
-            if key not in allowed:
-                hint = ", ".join(sorted(allowed))
-                raise self.fail(key, f"unknown key (allowed: {hint})")
+    def value(self, key: str) -> Any:
+        """The value given, else the schema's default (None when it has none)."""
+        return self.data.get(key, self.properties[key].get("default"))
 
-    def text(self, key: str, required: bool = False, default: str | None = None) -> str | None:
-        """A non-empty string."""
-        if key not in self.data:
-            if required:
-                raise self.fail(None, f"missing required key '{key}'")
-            return default
-        value = self.data[key]
-        if not isinstance(value, str):
-            raise self.fail(key, f"must be text, not {_type(value)}")
-        value = " ".join(value.split())
-        if not any(ch.isalnum() for ch in value):
-            raise self.fail(key, "must have words in it, not only spaces or punctuation")
-        if len(value) > MAX_TEXT_CHARS:
-            raise self.fail(key, f"is too long ({len(value)} characters, at most {MAX_TEXT_CHARS})")
-        return value
+    def text(self, key: str) -> str | None:
+        """Text with its runs of spaces and line breaks made single spaces."""
+        value = self.value(key)
+        return None if value is None else " ".join(value.split())
 
-    def texts(self, key: str, most: int = 50) -> tuple[str, ...]:
-        """A list of non-empty strings."""
-        if key not in self.data:
-            return ()
-        value = self.data[key]
-        if not isinstance(value, list):
-            raise self.fail(key, f"must be a list of text, not {_type(value)}")
-        if len(value) > most:
-            raise self.fail(key, f"has {len(value)} entries, at most {most}")
-        out = []
-        for i, item in enumerate(value, start=1):
-            if not isinstance(item, str) or not any(ch.isalnum() for ch in item):
-                raise self.fail(key, f"entry {i} must be text with words in it")
-            if len(item) > MAX_TEXT_CHARS:
-                raise self.fail(key, f"entry {i} is too long")
-            out.append(" ".join(item.split()))
-        return tuple(out)
+    def texts(self, key: str) -> tuple[str, ...]:
+        """A list of texts, tidied; () when the key is left out."""
+        return tuple(" ".join(item.split()) for item in self.data.get(key, ()))
 
-    def number(self, key: str, default: float | None, most: float, whole: bool = False,
-               least: float = 0.0, unit: str = "s") -> float | None:
-        """A positive number no larger than `most`."""
-        if key not in self.data:
-            return default
-        value = self.data[key]
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-            raise self.fail(key, f"must be a number, not {_type(value)}")
-        if whole and value != int(value):
-            raise self.fail(key, f"must be a whole number{' of seconds' if unit == 's' else ''}, not {value}")
-        if value <= least:
-            raise self.fail(key, f"must be more than {_fmt(least)}{unit and ' ' + unit}, not {_fmt(value)}")
-        if value > most:
-            raise self.fail(key, f"is {_fmt(value)}{unit and ' ' + unit}, which is over the limit of "
-                                 f"{_fmt(most)}{unit and ' ' + unit}")
-        return int(value) if whole else float(value)
+    def number(self, key: str) -> float | None:
+        """A number of seconds; TOML's nan passes every schema range, so it is refused here."""
+        value = self.value(key)
+        if value is not None and value != value:
+            raise self.fail(key, "must be a number, not nan")
+        return None if value is None else float(value)
 
-
-def _type(value: object) -> str:
-    return {str: "text", int: "a whole number", float: "a number", bool: "true/false", list: "a list",
-            dict: "a table"}.get(type(value), type(value).__name__)
-
-
-def _fmt(value: float) -> str:
-    return f"{value:g}"
-
-
-_TOP = {"title", "summary", "language", "equipment", "caution", "frequency", "exercise_rest_s", "exercises"}
-_EXERCISE = {"name", "instructions", "setup_s", "sides", "reps", "hold_s", "work_s", "rest_s", "sets",
-             "set_rest_s", "tips"}
+    def whole(self, key: str) -> int | None:
+        """A whole number; the schema lets 3.0 count as 3."""
+        value = self.value(key)
+        return None if value is None else int(value)
 
 
 def parse_routine(text: str, path: str, routine_id: str) -> Routine:
@@ -198,97 +180,59 @@ def parse_routine(text: str, path: str, routine_id: str) -> Routine:
         reason = re.sub(r"\s*\(at line \d+, column \d+\)", "", message) or "invalid TOML"
         raise RoutineError(path, f"invalid TOML: {reason}", line) from None
     lines = _Lines(text)
-    top = _Checker(path, lines, data, (), "")
-    top.only(_TOP)
-    title = top.text("title", required=True)
-    language = top.text("language", default="en")
-    if not _LANGUAGE.match(language or ""):
-        raise top.fail("language", f"'{language}' is not a language code such as 'en' or 'en-gb'")
-    exercise_rest_s = top.number("exercise_rest_s", DEFAULT_EXERCISE_REST_S, MAX_REST_S)
-    raw_exercises = data.get("exercises")
-    if raw_exercises is None:
-        raise top.fail(None, "missing required key 'exercises' (add at least one [[exercises]] table)")
-    if not isinstance(raw_exercises, list) or not all(isinstance(e, dict) for e in raw_exercises):
-        raise top.fail("exercises", "must be a list of [[exercises]] tables")
-    if not raw_exercises:
-        raise top.fail("exercises", "must hold at least one exercise")
-    if len(raw_exercises) > 100:
-        raise top.fail("exercises", f"has {len(raw_exercises)} exercises, at most 100")
-    exercises = tuple(
-        _exercise(_Checker(path, lines, raw, ("exercises", i), f"exercises[{i}]"))
-        for i, raw in enumerate(raw_exercises, start=1)
-    )
+    _check_schema(data, path, lines)
+    top = _Reader(path, lines, data, (), SCHEMA["properties"])
+    exercise_properties = SCHEMA["$defs"]["exercise"]["properties"]
     routine = Routine(
         id=routine_id,
-        title=title,  # type: ignore[arg-type]
+        title=top.text("title"),  # type: ignore[arg-type]
         summary=top.text("summary"),
-        language=(language or "en").lower(),
+        language=top.text("language").lower(),  # type: ignore[union-attr]
         equipment=top.texts("equipment"),
         caution=top.text("caution"),
-        frequency=_frequency(top),
-        exercise_rest_s=exercise_rest_s,  # type: ignore[arg-type]
-        exercises=exercises,
+        frequency=_frequency(_Reader(path, lines, data.get("frequency", {}), ("frequency",),
+                                     SCHEMA["properties"]["frequency"]["properties"])),
+        exercise_rest_s=top.number("exercise_rest_s"),  # type: ignore[arg-type]
+        exercises=tuple(_exercise(_Reader(path, lines, raw, ("exercises", i), exercise_properties))
+                        for i, raw in enumerate(data["exercises"], start=1)),
         path=path,
     )
     dose_s = nominal_duration_s(routine)
     if dose_s > MAX_SESSION_S:
-        raise top.fail("exercises", f"add up to {dose_s / 3600:.1f} hours, over the limit of 4 hours")
+        raise RoutineError(path, f"add up to {clock_text(dose_s)} of exercise, rest and set-up, over the limit of "
+                                 f"{clock_text(MAX_SESSION_S)}", lines.find(("exercises", 1), None), "exercises")
     return routine
 
 
-def _exercise(c: _Checker) -> Exercise:
-    c.only(_EXERCISE)
-    name = c.text("name", required=True)
-    instructions = c.text("instructions", required=True)
-    has_hold, has_work = "hold_s" in c.data, "work_s" in c.data
-    if has_hold == has_work:
-        raise c.fail("work_s" if has_work else None,
-                     "give exactly one of hold_s (a counted hold) or work_s (continuous movement)")
-    hold_s = c.number("hold_s", None, MAX_DOSE_S, whole=True)
-    work_s = c.number("work_s", None, MAX_DOSE_S, whole=True)
-    sides = c.texts("sides", most=MAX_SIDES)
-    if len(set(s.lower() for s in sides)) != len(sides):
-        raise c.fail("sides", "names the same side twice")
-    rest_given = "rest_s" in c.data
-    rest_s = c.number("rest_s", DEFAULT_REST_S, MAX_REST_S)
-    if rest_s < 1:  # type: ignore[operator]
-        raise c.fail("rest_s", "must be at least 1 s, so the release and the next start cue both fit")
+def _exercise(r: _Reader) -> Exercise:
+    sides = r.texts("sides")
+    folded = [side.casefold() for side in sides]
+    for i, side in enumerate(folded):
+        if side in folded[:i]:
+            raise r.fail("sides", f"lists the same side twice: {sides[folded.index(side)]!r} and {sides[i]!r}")
     return Exercise(
-        name=name,  # type: ignore[arg-type]
-        instructions=instructions,  # type: ignore[arg-type]
-        setup_s=c.number("setup_s", DEFAULT_SETUP_S, MAX_SETUP_S),  # type: ignore[arg-type]
+        name=r.text("name"),  # type: ignore[arg-type]
+        instructions=r.text("instructions"),  # type: ignore[arg-type]
+        setup_s=r.number("setup_s"),  # type: ignore[arg-type]
         sides=sides,
-        reps=c.number("reps", 1, MAX_REPS, whole=True, unit=""),  # type: ignore[arg-type]
-        hold_s=hold_s,  # type: ignore[arg-type]
-        work_s=work_s,  # type: ignore[arg-type]
-        rest_s=rest_s,  # type: ignore[arg-type]
-        rest_given=rest_given,
-        sets=c.number("sets", 1, MAX_SETS, whole=True, unit=""),  # type: ignore[arg-type]
-        set_rest_s=c.number("set_rest_s", 30.0, MAX_REST_S),  # type: ignore[arg-type]
-        tips=c.texts("tips"),
+        reps=r.whole("reps"),  # type: ignore[arg-type]
+        hold_s=r.whole("hold_s"),
+        work_s=r.whole("work_s"),
+        rest_s=r.number("rest_s"),  # type: ignore[arg-type]
+        rest_given="rest_s" in r.data,
+        sets=r.whole("sets"),  # type: ignore[arg-type]
+        set_rest_s=r.number("set_rest_s"),  # type: ignore[arg-type]
+        tips=r.texts("tips"),
     )
 
 
-def _frequency(top: _Checker) -> tuple[str, int, int] | None:
-    if "frequency" not in top.data:
+def _frequency(r: _Reader) -> tuple[str, int, int] | None:
+    if not r.data:
         return None
-    raw = top.data["frequency"]
-    c = _Checker(top.path, top.lines, raw if isinstance(raw, dict) else {}, ("frequency",), "frequency")
-    if not isinstance(raw, dict):
-        raise top.fail("frequency", "must be a table such as { per_day = 2 } or { per_week = [2, 3] }")
-    c.only({"per_day", "per_week"})
-    if len(raw) != 1:
-        raise top.fail("frequency", "give exactly one of per_day or per_week")
-    (key, value), = raw.items()
-    most = 10 if key == "per_day" else 50
-    low_high = value if isinstance(value, list) else [value]
-    if not (1 <= len(low_high) <= 2) or not all(
-        isinstance(v, int) and not isinstance(v, bool) and 1 <= v <= most for v in low_high
-    ):
-        raise c.fail(key, f"must be a whole number from 1 to {most}, or a range like [2, 3]")
-    low, high = low_high[0], low_high[-1]
+    (key, value), = r.data.items()  # the schema allows exactly one of per_day and per_week
+    low, high = (int(value[0]), int(value[-1])) if isinstance(value, list) else (int(value), int(value))
     if high < low:
-        raise c.fail(key, "range must go from low to high")
+        raise r.fail(key, f"is [{low}, {high}], but a range goes from low to high, as in [{high}, {low}]")
     return ("day" if key == "per_day" else "week", low, high)
 
 

@@ -1,12 +1,31 @@
 """Routine files: the built-ins load with the seed doses, and every bad file gets a precise error."""
 
 import json
+import re
+import tomllib
+from dataclasses import fields
 from importlib import resources
+from pathlib import Path
 
 import pytest
+from jsonschema import Draft202012Validator
 
 from coach.errors import InputError, RoutineError
-from coach.routine import _EXERCISE, _TOP, builtin_names, load_routine, load_routine_file, parse_routine
+from coach.routine import (Exercise, Routine, builtin_names, builtin_text, load_routine, load_routine_file,
+                           parse_routine)
+
+SCHEMA = json.loads((resources.files("coach") / "routine.schema.json").read_text(encoding="utf-8"))
+FIXTURES = Path(__file__).parent / "routines"
+GOOD_FILES = sorted((FIXTURES / "good").glob("*.toml"))
+BAD_FILES = sorted((FIXTURES / "bad").glob("*.toml"))
+
+# Bad files that only routine.py refuses, for rules JSON Schema cannot state; the raw schema accepts them.
+PYTHON_ONLY = {
+    "frequency-backwards": "a range's low end above its high end: the schema cannot compare two items",
+    "sides-same-ignoring-case": "uniqueItems compares exactly; sides must differ ignoring case",
+    "session-over-4h": "a limit on a sum over the whole file",
+    "rest-nan": "TOML's nan passes every range check (JSON has no nan)",
+}
 
 GOOD = """\
 title = "Test"
@@ -17,6 +36,16 @@ instructions = "Squeeze."
 hold_s = 3
 reps = 2
 """
+
+
+def schema_accepts(text: str) -> bool:
+    return Draft202012Validator(SCHEMA).is_valid(tomllib.loads(text))
+
+
+def error_for(text: str) -> RoutineError:
+    with pytest.raises(RoutineError) as info:
+        parse_routine(text, "my.toml", "my")
+    return info.value
 
 
 def test_builtins_are_the_two_seed_routines():
@@ -45,61 +74,93 @@ def test_back_pain_stretches_has_nine_moves():
     ]
 
 
-def test_schema_names_exactly_the_keys_the_validator_accepts():
-    schema = json.loads((resources.files("coach") / "routine.schema.json").read_text())
-    assert set(schema["properties"]) == _TOP
-    assert set(schema["$defs"]["exercise"]["properties"]) == _EXERCISE
+def test_the_schema_is_a_valid_draft_2020_12_schema():
+    Draft202012Validator.check_schema(SCHEMA)
 
 
-def error_for(text: str) -> RoutineError:
+def test_every_schema_key_reaches_the_routine():
+    assert set(SCHEMA["properties"]) <= {f.name for f in fields(Routine)}
+    assert set(SCHEMA["$defs"]["exercise"]["properties"]) <= {f.name for f in fields(Exercise)}
+
+
+GOOD_TEXTS = {p.stem: p.read_text(encoding="utf-8") for p in GOOD_FILES} | {n: builtin_text(n) for n in builtin_names()}
+
+
+@pytest.mark.parametrize("name", sorted(GOOD_TEXTS))
+def test_good_routines_pass_both_the_schema_and_the_parser(name):
+    assert schema_accepts(GOOD_TEXTS[name])
+    assert parse_routine(GOOD_TEXTS[name], f"{name}.toml", name).exercises
+
+
+@pytest.mark.parametrize("path", BAD_FILES, ids=lambda p: p.stem)
+def test_bad_routines_get_the_error_in_their_first_line(path):
+    text = path.read_text(encoding="utf-8")
+    assert schema_accepts(text) == (path.stem in PYTHON_ONLY)
     with pytest.raises(RoutineError) as info:
-        parse_routine(text, "my.toml", "my")
-    return info.value
+        parse_routine(text, path.name, path.stem)
+    expected = text.splitlines()[0].removeprefix("# error: ")
+    line, key, reason = re.fullmatch(rf"{re.escape(path.name)}:(\d+): (?:(\S+): )?(.*)", expected).groups()
+    err = info.value
+    assert (err.line, err.key, err.reason) == (int(line), key, reason)
+    assert str(err) == expected
 
 
-@pytest.mark.parametrize(
-    "change, line, key, words",
-    [
-        (("hold_s = 3", "hold_s = 0"), 6, "exercises[1].hold_s", "more than 0"),
-        (("hold_s = 3", "hold_s = 601"), 6, "exercises[1].hold_s", "over the limit"),
-        (("hold_s = 3", "hold_s = 2.5"), 6, "exercises[1].hold_s", "whole number"),
-        (("hold_s = 3", 'hold_s = "3"'), 6, "exercises[1].hold_s", "must be a number"),
-        (("reps = 2", "reps = 101"), 7, "exercises[1].reps", "over the limit"),
-        (("reps = 2", "reps = 2\ncolour = 'red'"), 8, "exercises[1].colour", "unknown key"),
-        (("hold_s = 3", "hold_s = 3\nwork_s = 4"), 7, "exercises[1].work_s", "exactly one of"),
-        (('name = "Squeeze"\n', ""), 3, "exercises[1]", "missing required key 'name'"),
-        (('title = "Test"', 'title = ""'), 1, "title", "must have words"),
-        (('title = "Test"', 'title = "..."'), 1, "title", "must have words"),
-        (('reps = 2', 'reps = 2\ntips = ["ok", " "]'), 8, "exercises[1].tips", "entry 2"),
-        (('title = "Test"', 'title = "Test"\nlanguage = "english please"'), 2, "language", "language code"),
-        (("reps = 2", "reps = 2\nrest_s = 0.5"), 8, "exercises[1].rest_s", "at least 1 s"),
-        (("reps = 2", "reps = 2\nsides = ['left', 'Left']"), 8, "exercises[1].sides", "same side twice"),
-        (('title = "Test"', 'title = "Test"\nfrequency = { per_month = 2 }'), 2, "frequency.per_month", "unknown key"),
-        (('title = "Test"', 'title = "Test"\nfrequency = { per_day = 0 }'), 2, "frequency.per_day", "whole number"),
-    ],
+def test_python_only_rules_each_have_a_bad_file():
+    assert set(PYTHON_ONLY) <= {p.stem for p in BAD_FILES}
+
+
+def test_of_several_problems_the_first_in_the_file_is_reported():
+    text = (FIXTURES / "bad" / "first-problem-in-file-order.toml").read_text(encoding="utf-8")
+    paths = [list(e.absolute_path) for e in Draft202012Validator(SCHEMA).iter_errors(tomllib.loads(text))]
+    assert sorted(paths, key=len) == [["language"], ["exercises", 0, "hold_s"]]
+    assert error_for(text).key == "language"
+
+
+def _allows_a_list(prop: dict) -> bool:
+    if "$ref" in prop:
+        prop = SCHEMA["$defs"][prop["$ref"].rsplit("/", 1)[-1]]
+    kinds = prop.get("type", [])
+    return "array" in ([kinds] if isinstance(kinds, str) else kinds)
+
+
+EXERCISE_TABLE = GOOD.split("\n", 2)[2]
+LIST_KEY_CASES = (
+    [(f'title = "Test"\n{key} = []\n' + ("" if key == "exercises" else EXERCISE_TABLE), 2, key)
+     for key, prop in SCHEMA["properties"].items() if _allows_a_list(prop)]
+    + [(GOOD + f"{key} = []\n", 8, f"exercises[1].{key}")
+       for key, prop in SCHEMA["$defs"]["exercise"]["properties"].items() if _allows_a_list(prop)]
+    + [(f'title = "Test"\nfrequency = {{ {key} = [] }}\n' + EXERCISE_TABLE, 2, f"frequency.{key}")
+       for key, prop in SCHEMA["properties"]["frequency"]["properties"].items() if _allows_a_list(prop)]
 )
-def test_bad_values_name_file_line_and_key(change, line, key, words):
-    err = error_for(GOOD.replace(*change))
-    assert err.path == "my.toml"
-    assert err.line == line
-    assert err.key == key
-    assert words in str(err)
-    assert str(err).startswith(f"my.toml:{line}: ")
 
 
-def test_a_session_over_four_hours_is_refused():
-    err = error_for(GOOD.replace("hold_s = 3", "hold_s = 600").replace("reps = 2", "reps = 30"))
-    assert err.key == "exercises" and "4 hours" in str(err)
+@pytest.mark.parametrize("text, line, key", LIST_KEY_CASES, ids=[case[2] for case in LIST_KEY_CASES])
+def test_every_list_key_given_empty_is_an_error_naming_it(text, line, key):
+    assert not schema_accepts(text)
+    err = error_for(text)
+    assert (err.line, err.key) == (line, key)
+    assert err.reason.startswith("is an empty list")
+
+
+def test_the_list_keys_are_all_covered():
+    assert {case[2] for case in LIST_KEY_CASES} == {
+        "equipment", "exercises", "exercises[1].sides", "exercises[1].tips", "frequency.per_day", "frequency.per_week"}
+
+
+def test_whole_numbers_may_be_written_with_a_point_zero():
+    r = load_routine_file(FIXTURES / "good" / "every-key.toml")
+    ex = r.exercises[0]
+    assert (ex.reps, ex.hold_s) == (10, 3) and type(ex.reps) is int and type(ex.hold_s) is int
+
+
+def test_text_is_tidied_and_the_language_lowered():
+    r = load_routine_file(FIXTURES / "good" / "every-key.toml")
+    assert (r.summary, r.language) == ("A summary written over several lines.", "fr-fr")
 
 
 def test_toml_syntax_errors_carry_the_line():
     err = error_for(GOOD.replace("reps = 2", "reps = = 2"))
     assert err.line == 7 and "invalid TOML" in str(err)
-
-
-def test_missing_exercises():
-    err = error_for('title = "Only a title"\n')
-    assert "exercises" in str(err) and err.line == 1
 
 
 def test_file_errors_are_input_errors(tmp_path):
