@@ -7,8 +7,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-COUNTS_SHARE = 0.8  # a session counts when it finished or did at least this share of its planned exercise time
-COUNTS_RULE = "A session counts when it finished, or when it did at least 80 % of its planned exercise time."
+COUNTS_PERCENT = 80  # a session counts when it finished or did at least this much of its planned exercise time
+COUNTS_RULE = f"A session counts when it finished, or when it did at least {COUNTS_PERCENT} % of its planned exercise time."
 WEEKS_RULE = "Weeks run Monday to Sunday, in local time."
 
 
@@ -51,7 +51,8 @@ def counts(session: SessionFacts) -> bool:
     """Whether a session counts towards its routine's frequency."""
     if session.outcome == "finished":
         return True
-    return session.planned_s > 0 and session.done_s >= COUNTS_SHARE * session.planned_s
+    # Whole-number products, so exactly 80 % counts (0.8 * planned_s would carry a rounding error).
+    return session.planned_s > 0 and session.done_s * 100 >= session.planned_s * COUNTS_PERCENT
 
 
 def week_start(day: date) -> date:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
@@ -148,7 +149,7 @@ class Logbook:
             path.parent.mkdir(parents=True, exist_ok=True)
             # check_same_thread off: the live player may log from another thread; self._lock serialises.
             self._conn = sqlite3.connect(path, timeout=timeout_s, isolation_level=None, check_same_thread=False)
-            self._conn.execute("PRAGMA journal_mode=WAL")
+            _use_wal(self._conn, timeout_s)
             self._conn.execute("PRAGMA synchronous=NORMAL")  # WAL survives a killed process without fsync
             self._conn.execute("PRAGMA foreign_keys=ON")
             self._migrate()
@@ -301,6 +302,19 @@ class Logbook:
         with self._guard():
             row = self._connection().execute("SELECT 1 FROM sessions WHERE id = ?", (session_id,)).fetchone()
         return row is not None
+
+
+def _use_wal(conn: sqlite3.Connection, timeout_s: float) -> None:
+    """Switch the file to WAL mode (once per file), waiting for a process that is creating it meanwhile."""
+    deadline = time.monotonic() + timeout_s
+    while conn.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
+        try:
+            conn.execute("PRAGMA journal_mode=WAL")
+        except sqlite3.OperationalError as exc:
+            # SQLite reports this lock at once instead of calling the busy handler, so wait here.
+            if "locked" not in str(exc) or time.monotonic() >= deadline:
+                raise
+            time.sleep(0.01)
 
 
 def _rollback(conn: sqlite3.Connection) -> None:
