@@ -28,15 +28,16 @@ def parse_pain(text: str) -> int | None:
 def ask_pain(source: TextIO | int, out: TextIO, timeout_s: float = PAIN_TIMEOUT_S,
              monotonic: Callable[[], float] = time.monotonic) -> int | None:
     """Ask for a pain score; None on an empty answer, a timeout or end of input. Asks again once if it is bad."""
-    fd = source if isinstance(source, int) else source.fileno()
+    lines = _LineReader(source if isinstance(source, int) else source.fileno(), monotonic)
     for prompt in (PROMPT, REPROMPT):
         out.write(prompt)
         out.flush()
-        line = _read_line(fd, timeout_s, monotonic)
-        if line is None or not line.strip():
-            if line is None:
-                out.write("\n")
-                out.flush()
+        line = lines.read(timeout_s)
+        if line is None:
+            out.write("\n")  # the prompt line was left open
+            out.flush()
+            return None
+        if not line.strip():
             return None
         score = parse_pain(line)
         if score is not None:
@@ -44,19 +45,24 @@ def ask_pain(source: TextIO | int, out: TextIO, timeout_s: float = PAIN_TIMEOUT_
     return None
 
 
-def _read_line(fd: int, timeout_s: float, monotonic: Callable[[], float]) -> str | None:
-    """One line from fd within timeout_s; None on timeout or end of input before any newline."""
-    deadline = monotonic() + timeout_s
-    data = b""
-    while b"\n" not in data:
-        remaining = deadline - monotonic()
-        if remaining <= 0:
-            return None
-        ready, _, _ = select.select([fd], [], [], remaining)
-        if not ready:
-            return None
-        chunk = os.read(fd, 1024)
-        if not chunk:
-            return data.decode(errors="replace") if data else None
-        data += chunk
-    return data.split(b"\n", 1)[0].decode(errors="replace")
+class _LineReader:
+    """Lines from a file descriptor, each within a time limit, keeping what was read past a line's end."""
+
+    def __init__(self, fd: int, monotonic: Callable[[], float]):
+        self.fd, self.monotonic, self.pending = fd, monotonic, b""
+
+    def read(self, timeout_s: float) -> str | None:
+        """The next line; None on timeout, or on end of input before any text."""
+        deadline = self.monotonic() + timeout_s
+        while b"\n" not in self.pending:
+            remaining = deadline - self.monotonic()
+            ready = select.select([self.fd], [], [], remaining)[0] if remaining > 0 else []
+            if not ready:
+                return None
+            chunk = os.read(self.fd, 1024)
+            if not chunk:
+                line, self.pending = self.pending, b""
+                return line.decode(errors="replace") if line else None
+            self.pending += chunk
+        line, self.pending = self.pending.split(b"\n", 1)
+        return line.decode(errors="replace")
