@@ -96,8 +96,8 @@ def chart(routine: str, tallies: list[WeekTally], frequency: tuple[str, int, int
     target = weekly_target(frequency)
     title = f"{routine}: sessions a week" + (f", {target_text(frequency)}" if target else "")
     lines = [Text(title, style="bold")]
-    bar_width = max(4, min(_MAX_BAR, width - 7 - _RIGHT))
     scale = max([t.started for t in tallies] + [target[1] if target else 0, 1])
+    bar_width = max(4, min(_MAX_BAR, 4 * scale, width - 7 - _RIGHT))
     for t in tallies:
         lines.append(_chart_row(t, target, bar_width, scale))
     lines.append(Text("█ counts  ░ did not count  · short of the target", style="dim"))
@@ -114,9 +114,8 @@ def _chart_row(t: WeekTally, target: tuple[int, int] | None, bar_width: int, sca
     row.append("░" * (started - counted), style="dim")
     row.append("·" * short, style="dim")
     row.append(" " * (bar_width - counted - (started - counted) - short))
-    row.append(f" {t.counted:>2}{'✓' if met else ' '}")
-    if t.pain_avg is not None:
-        row.append(f"  pain {t.pain_avg:.1f}")
+    tail = f" {t.counted:>2}{'✓' if met else ' '}"
+    row.append(tail + f"  pain {t.pain_avg:.1f}" if t.pain_avg is not None else tail.rstrip())
     return row
 
 
