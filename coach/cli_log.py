@@ -62,7 +62,11 @@ def history_command(
     as_json: bool = typer.Option(False, "--json", help="Print the sessions and their exercises as JSON."),
     csv_file: Optional[str] = typer.Option(None, "--csv", help="Write the sessions to this CSV file ('-' for stdout)."),
 ) -> None:
-    """The logged sessions, newest first, and a chart of the last 8 weeks (Monday to Sunday, local time)."""
+    """The logged sessions, newest first, and a chart of the last 8 weeks (Monday to Sunday, local time).
+
+    In the chart, a session counts when it finished, or when it did at least 80 % of its planned
+    exercise time.
+    """
     if as_json and csv_file is not None:
         raise OptionError("--csv", "cannot be used together with --json")
     since_day = _parse_day("--since", since) if since is not None else None
@@ -164,7 +168,7 @@ def today_command(
 
 
 def log_command(
-    pain: Optional[int] = typer.Option(None, "--pain", help=f"Pain now, from {PAIN_MIN} (none) to {PAIN_MAX} (worst imaginable)."),
+    pain: Optional[int] = typer.Option(None, "--pain", help=f"The pain score, from {PAIN_MIN} (no pain) to {PAIN_MAX} (the worst imaginable)."),
     note: Optional[str] = typer.Option(None, "--note", help="A note to keep with the session."),
     session: Optional[int] = typer.Option(None, "--session", help="The session's id (see 'coach history'); default: the latest."),
 ) -> None:

@@ -18,11 +18,13 @@ def warn_on_stderr(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
 
-def planned_entries(routine: Routine) -> tuple[float, list[ExerciseEntry]]:
-    """Planned seconds of exercise (holds and work) and one entry per exercise side, positions from 1."""
+def planned_entries(routine: Routine, from_position: int = 1) -> tuple[float, list[ExerciseEntry]]:
+    """Planned seconds of exercise (holds and work) and one entry per exercise side, from this position on."""
     planned_s = 0.0
     entries: list[ExerciseEntry] = []
     for position, ex in enumerate(routine.exercises, start=1):
+        if position < from_position:
+            continue  # a session started with --from plans only the rest
         for side in ex.sides or (None,):
             entries.append((position, ex.name, side, ex.reps * ex.sets))
             planned_s += ex.reps * ex.sets * ex.dose_s

@@ -99,6 +99,8 @@ def test_planned_entries_list_each_side_with_reps_times_sets():
                                                  (5, "Toe pencil pickups", "left foot", 5)]
     assert len(entries) == 1 + 1 + 4 + 1 + 2
     assert planned_s == 10 * 3 + 5 * 20 + 4 * 10 + 10 * 5 + 2 * 5 * 10
+    assert planned_entries(load_routine("back-pain-feet"), from_position=4) == (
+        10 * 5 + 2 * 5 * 10, [e for e in entries if e[0] >= 4])
 
 
 def _log_and_die(data_home: str) -> None:
