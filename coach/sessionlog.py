@@ -49,6 +49,9 @@ class NullLogger:
     def set_pain(self, pain: int | None, note: str | None = None) -> None:
         """Does nothing."""
 
+    def close(self) -> None:
+        """Does nothing."""
+
 
 class SessionLogger:
     """Logs one live session as it goes; after the first failure it warns once and goes quiet."""

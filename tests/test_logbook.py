@@ -263,6 +263,7 @@ def test_the_null_logger_writes_nothing(log_path):
     logger.skipped(1, None)
     logger.finish("finished")
     logger.set_pain(4)
+    logger.close()
     assert not log_path.exists() and not logger.logging
 
 
