@@ -274,6 +274,13 @@ def validate_command(files: list[Path] = typer.Argument(..., help="Routine files
         raise typer.Exit(ExitStatus.BAD_INPUT)
 
 
+from coach.cli_log import history_command, log_command, today_command  # noqa: E402 (the log's commands)
+
+app.command("history")(history_command)
+app.command("today")(today_command)
+app.command("log")(log_command)
+
+
 def main(argv: Optional[list[str]] = None) -> None:
     """Run the CLI: one error path, one line per failure, no tracebacks unless --debug."""
     args = sys.argv[1:] if argv is None else argv

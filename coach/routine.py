@@ -14,7 +14,7 @@ from typing import Any
 
 from coach.errors import InputError, RoutineError
 from coach.schema_errors import explain
-from coach.status import clock_text
+from coach.timefmt import clock
 
 # The schema is the one source of the routine file's structure: keys, types, limits, defaults.
 SCHEMA = json.loads((resources.files("coach") / "routine.schema.json").read_text(encoding="utf-8"))
@@ -199,8 +199,8 @@ def parse_routine(text: str, path: str, routine_id: str) -> Routine:
     )
     dose_s = nominal_duration_s(routine)
     if dose_s > MAX_SESSION_S:
-        raise RoutineError(path, f"add up to {clock_text(dose_s)} of exercise, rest and set-up, over the limit of "
-                                 f"{clock_text(MAX_SESSION_S)}", lines.find(("exercises", 1), None), "exercises")
+        raise RoutineError(path, f"add up to {clock(dose_s)} of exercise, rest and set-up, over the limit of "
+                                 f"{clock(MAX_SESSION_S)}", lines.find(("exercises", 1), None), "exercises")
     return routine
 
 

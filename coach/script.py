@@ -11,6 +11,7 @@ GO = "Go."
 STOP = "Stop."
 GET_READY = "Get ready."
 BEGIN = "Let's begin."
+PAIN_QUESTION = "How much pain do you feel now, from 0 (none) to 10 (worst imaginable)?"
 
 
 def count(number: int) -> str:

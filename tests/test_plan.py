@@ -7,7 +7,7 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 
 from coach.model import SAMPLE_RATE, CueKind, StepKind
 from coach.plan import Settings, estimate_clip_duration, plan
-from coach.routine import Exercise, Routine, load_routine
+from coach.routine import Exercise, Routine, builtin_names, load_routine
 from coach.sounds import builtin_sound_durations_s
 
 RATE = SAMPLE_RATE
@@ -127,7 +127,7 @@ def test_invariants_hold_for_generated_routines(routine, rate_wpm, speech):
 @settings(max_examples=40, deadline=None)
 @given(rate_wpm=st.integers(80, 400))
 def test_builtin_routines_keep_their_invariants_at_any_rate(rate_wpm):
-    for name in ("back-pain-feet", "back-pain-stretches"):
+    for name in builtin_names():
         routine = load_routine(name)
         check_invariants(plan(routine, Settings(sound_s=SOUND_S), fake_voice(rate_wpm)), routine)
 
@@ -231,7 +231,7 @@ def test_the_plan_describes_itself():
 
 
 def test_intro_minutes_match_the_planned_length():
-    for name in ("back-pain-feet", "back-pain-stretches"):
+    for name in builtin_names():
         p = plan(load_routine(name), Settings(sound_s=SOUND_S), fake_voice(160))
         minutes = max(1, round(p.duration_s / 60))
         said = " ".join(c.text for c in p.cues if c.text)

@@ -48,8 +48,15 @@ def error_for(text: str) -> RoutineError:
     return info.value
 
 
-def test_builtins_are_the_two_seed_routines():
-    assert builtin_names() == ["back-pain-feet", "back-pain-stretches"]
+def test_builtins_are_the_three_seed_routines():
+    assert builtin_names() == ["back-pain-daily", "back-pain-feet", "back-pain-stretches"]
+
+
+def test_back_pain_daily_has_the_seed_daily_doses():
+    r = load_routine("back-pain-daily")
+    assert [(e.name, e.kind, e.dose_s, e.reps, e.rest_s) for e in r.exercises] == [
+        ("Toe presses", "hold", 3, 10, 2.0), ("Toe walking", "work", 20, 5, 15.0)]
+    assert r.frequency == ("day", 2, 3)
 
 
 def test_back_pain_feet_has_the_seed_doses():

@@ -1,0 +1,333 @@
+"""The practice log: an SQLite file in the user data folder, one row per session and per exercise side."""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+import time
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass
+from datetime import datetime
+from pathlib import Path
+
+from coach.errors import CoachError
+
+SCHEMA_VERSION = 2
+OUTCOMES = ("finished", "stopped", "interrupted")
+DEFAULT_TIMEOUT_S = 5.0
+
+# Each entry takes the schema from the version before it to this one; never edit a released entry.
+MIGRATIONS: dict[int, tuple[str, ...]] = {
+    1: (
+        """CREATE TABLE sessions (
+            id INTEGER PRIMARY KEY,
+            routine TEXT NOT NULL,
+            title TEXT NOT NULL,
+            language TEXT NOT NULL,
+            voice TEXT,
+            rate_wpm INTEGER NOT NULL,
+            started_at TEXT NOT NULL,
+            ended_at TEXT,
+            planned_s REAL NOT NULL,
+            done_s REAL NOT NULL DEFAULT 0,
+            outcome TEXT NOT NULL DEFAULT 'interrupted' CHECK (outcome IN ('finished', 'stopped', 'interrupted')),
+            pain INTEGER CHECK (pain BETWEEN 0 AND 10)
+        )""",
+        """CREATE TABLE session_exercises (
+            session_id INTEGER NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
+            position INTEGER NOT NULL,
+            name TEXT NOT NULL,
+            side TEXT,
+            planned_reps INTEGER NOT NULL,
+            done_reps INTEGER NOT NULL DEFAULT 0
+        )""",
+        "CREATE INDEX session_exercises_by_session ON session_exercises(session_id, position)",
+        "CREATE INDEX sessions_by_routine ON sessions(routine)",
+    ),
+    2: (
+        "ALTER TABLE sessions ADD COLUMN note TEXT",
+        "ALTER TABLE session_exercises ADD COLUMN skipped INTEGER NOT NULL DEFAULT 0",
+    ),
+}
+
+
+class LogbookError(CoachError):
+    """The practice log cannot be opened, read or written."""
+
+    def __init__(self, path: Path, problem: str):
+        self.path, self.problem = path, problem
+        super().__init__(f"the practice log at {path} {problem}")
+
+
+def default_path() -> Path:
+    """Where the practice log lives: log.sqlite3 in the user data folder."""
+    from platformdirs import user_data_dir  # an edge dependency, only needed here
+
+    return Path(user_data_dir("coach")) / "log.sqlite3"
+
+
+def describe_problem(exc: BaseException) -> str:
+    """What is wrong with the log, in words that finish 'the practice log at PATH ...'."""
+    if isinstance(exc, LogbookError):
+        return exc.problem
+    if isinstance(exc, OSError):
+        return f"cannot be created ({exc.strerror or exc})"
+    text = str(exc) or type(exc).__name__
+    lowered = text.lower()
+    if "locked" in lowered or "busy" in lowered:
+        return "is locked by another program"
+    if "not a database" in lowered or "malformed" in lowered or "corrupt" in lowered:
+        return f"is damaged ({text})"
+    if any(word in lowered for word in ("readonly", "read-only", "unable to open", "disk i/o", "full")):
+        return f"cannot be written ({text})"
+    return f"cannot be used ({text})"
+
+
+@dataclass(frozen=True)
+class LoggedExercise:
+    """One exercise side of a logged session."""
+
+    position: int
+    name: str
+    side: str | None
+    planned_reps: int
+    done_reps: int
+    skipped: bool
+
+
+@dataclass(frozen=True)
+class LoggedSession:
+    """One logged session, with its exercise sides in order."""
+
+    id: int
+    routine: str
+    title: str
+    language: str
+    voice: str | None
+    rate_wpm: int
+    started_at: str
+    ended_at: str | None
+    planned_s: float
+    done_s: float
+    outcome: str
+    pain: int | None
+    note: str | None
+    exercises: tuple[LoggedExercise, ...] = ()
+
+    @property
+    def started(self) -> datetime:
+        """started_at as an aware datetime, in the local time it was logged in."""
+        return datetime.fromisoformat(self.started_at)
+
+    @property
+    def length_s(self) -> float | None:
+        """Wall-clock seconds from start to the last thing logged (None when nothing was)."""
+        if self.ended_at is None:
+            return None
+        return (datetime.fromisoformat(self.ended_at) - self.started).total_seconds()
+
+    def to_json(self) -> dict:
+        """The session as `coach history --json` prints it."""
+        return {
+            "id": self.id, "routine": self.routine, "title": self.title, "language": self.language,
+            "voice": self.voice, "rate_wpm": self.rate_wpm, "started_at": self.started_at,
+            "ended_at": self.ended_at, "outcome": self.outcome, "planned_s": self.planned_s,
+            "done_s": self.done_s, "pain": self.pain, "note": self.note,
+            "exercises": [asdict(e) for e in self.exercises],
+        }
+
+
+class Logbook:
+    """An open practice log; every public method raises LogbookError and nothing else from SQLite."""
+
+    def __init__(self, path: Path, timeout_s: float = DEFAULT_TIMEOUT_S):
+        self.path = path
+        self._lock = threading.Lock()
+        self._conn: sqlite3.Connection | None = None
+        with self._guard():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            # check_same_thread off: the live player may log from another thread; self._lock serialises.
+            self._conn = sqlite3.connect(path, timeout=timeout_s, isolation_level=None, check_same_thread=False)
+            _use_wal(self._conn, timeout_s)
+            self._conn.execute("PRAGMA synchronous=NORMAL")  # WAL survives a killed process without fsync
+            self._conn.execute("PRAGMA foreign_keys=ON")
+            self._migrate()
+
+    def close(self) -> None:
+        """Close the connection (errors on close are of no interest)."""
+        if self._conn is not None:
+            try:
+                self._conn.close()
+            except sqlite3.Error:
+                pass
+            self._conn = None
+
+    def __enter__(self) -> Logbook:
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.close()
+
+    @contextmanager
+    def _guard(self) -> Iterator[None]:
+        try:
+            with self._lock:
+                yield
+        except LogbookError:
+            self.close()
+            raise
+        except (sqlite3.Error, OSError) as exc:
+            self.close()
+            raise LogbookError(self.path, describe_problem(exc)) from exc
+
+    @contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        """One short write transaction, taken at once so a busy log waits instead of failing halfway."""
+        with self._guard():
+            conn = self._connection()
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield conn
+            except BaseException:
+                _rollback(conn)
+                raise
+            conn.execute("COMMIT")
+
+    def _connection(self) -> sqlite3.Connection:
+        if self._conn is None:
+            raise LogbookError(self.path, "is closed after an earlier error")
+        return self._conn
+
+    def _version(self) -> int:
+        version = self._connection().execute("PRAGMA user_version").fetchone()[0]
+        if version > SCHEMA_VERSION:
+            raise LogbookError(self.path, f"was written by a newer coach (schema version {version}; "
+                                          f"this one knows up to {SCHEMA_VERSION})")
+        return version
+
+    def _migrate(self) -> None:
+        if self._version() == SCHEMA_VERSION:
+            return
+        conn = self._connection()
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            version = self._version()  # again, inside the lock: another process may have migrated meanwhile
+            for step in range(version + 1, SCHEMA_VERSION + 1):
+                for statement in MIGRATIONS[step]:
+                    conn.execute(statement)
+            conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+        except BaseException:
+            _rollback(conn)
+            raise
+        conn.execute("COMMIT")
+
+    # --- writing ------------------------------------------------------------------------------
+
+    def start_session(self, routine: str, title: str, language: str, voice: str | None, rate_wpm: int,
+                      started_at: str, planned_s: float,
+                      exercises: Iterable[tuple[int, str, str | None, int]]) -> int:
+        """Insert a session as 'interrupted' with its exercise sides; return its id."""
+        with self._transaction() as conn:
+            cursor = conn.execute(
+                "INSERT INTO sessions (routine, title, language, voice, rate_wpm, started_at, planned_s) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (routine, title, language, voice, int(rate_wpm), started_at, float(planned_s)))
+            session_id = cursor.lastrowid
+            conn.executemany(
+                "INSERT INTO session_exercises (session_id, position, name, side, planned_reps) "
+                "VALUES (?, ?, ?, ?, ?)",
+                [(session_id, int(p), name, side, int(reps)) for p, name, side, reps in exercises])
+        return int(session_id)  # type: ignore[arg-type]
+
+    def rep_done(self, session_id: int, position: int, side: str | None, dose_s: float, at: str) -> None:
+        """Count one rep of an exercise side; repeats beyond the planned reps are not counted again."""
+        with self._transaction() as conn:
+            counted = conn.execute(
+                "UPDATE session_exercises SET done_reps = done_reps + 1, "
+                "skipped = CASE WHEN done_reps + 1 >= planned_reps THEN 0 ELSE skipped END "
+                "WHERE session_id = ? AND position = ? AND side IS ? AND done_reps < planned_reps",
+                (session_id, position, side)).rowcount
+            conn.execute("UPDATE sessions SET done_s = done_s + ?, ended_at = ? WHERE id = ?",
+                         (float(dose_s) if counted else 0.0, at, session_id))
+
+    def mark_skipped(self, session_id: int, position: int, side: str | None, at: str) -> None:
+        """Mark an exercise side as skipped, unless all its reps were already done."""
+        with self._transaction() as conn:
+            conn.execute("UPDATE session_exercises SET skipped = 1 "
+                         "WHERE session_id = ? AND position = ? AND side IS ? AND done_reps < planned_reps",
+                         (session_id, position, side))
+            conn.execute("UPDATE sessions SET ended_at = ? WHERE id = ?", (at, session_id))
+
+    def finish(self, session_id: int, outcome: str, at: str) -> None:
+        """Record how the session ended."""
+        if outcome not in OUTCOMES:
+            raise LogbookError(self.path, f"cannot record the outcome '{outcome}' (not one of {', '.join(OUTCOMES)})")
+        with self._transaction() as conn:
+            conn.execute("UPDATE sessions SET outcome = ?, ended_at = ? WHERE id = ?", (outcome, at, session_id))
+
+    def set_pain(self, session_id: int, pain: int | None, note: str | None = None) -> None:
+        """Set the pain score (None leaves it) and the note (None leaves it) of a session."""
+        with self._transaction() as conn:
+            if pain is not None:
+                conn.execute("UPDATE sessions SET pain = ? WHERE id = ?", (int(pain), session_id))
+            if note is not None:
+                conn.execute("UPDATE sessions SET note = ? WHERE id = ?", (note, session_id))
+
+    # --- reading ------------------------------------------------------------------------------
+
+    def sessions(self, routine: str | None = None) -> list[LoggedSession]:
+        """Logged sessions, newest start first (compared as instants, whatever their offsets)."""
+        with self._guard():
+            conn = self._connection()
+            where, args = ("WHERE routine = ?", (routine,)) if routine is not None else ("", ())
+            rows = conn.execute(
+                "SELECT id, routine, title, language, voice, rate_wpm, started_at, ended_at, planned_s, done_s, "
+                f"outcome, pain, note FROM sessions {where}", args).fetchall()
+            sides: dict[int, list[LoggedExercise]] = {}
+            for row in conn.execute(
+                    "SELECT session_id, position, name, side, planned_reps, done_reps, skipped "
+                    "FROM session_exercises ORDER BY session_id, position, rowid"):
+                sides.setdefault(row[0], []).append(LoggedExercise(*row[1:6], bool(row[6])))
+        found = [LoggedSession(*row, exercises=tuple(sides.get(row[0], ()))) for row in rows]
+        return sorted(found, key=lambda s: (s.started, s.id), reverse=True)
+
+    def latest_id(self) -> int | None:
+        """The id of the session that started last, None when the log is empty."""
+        found = self.sessions()
+        return found[0].id if found else None
+
+    def has_session(self, session_id: int) -> bool:
+        """Whether a session of this id is in the log."""
+        with self._guard():
+            row = self._connection().execute("SELECT 1 FROM sessions WHERE id = ?", (session_id,)).fetchone()
+        return row is not None
+
+
+def _use_wal(conn: sqlite3.Connection, timeout_s: float) -> None:
+    """Switch the file to WAL mode (once per file), waiting for a process that is creating it meanwhile."""
+    deadline = time.monotonic() + timeout_s
+    while conn.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
+        try:
+            conn.execute("PRAGMA journal_mode=WAL")
+        except sqlite3.OperationalError as exc:
+            # SQLite reports this lock at once instead of calling the busy handler, so wait here.
+            if "locked" not in str(exc) or time.monotonic() >= deadline:
+                raise
+            time.sleep(0.01)
+
+
+def _rollback(conn: sqlite3.Connection) -> None:
+    """Roll back, unless SQLite already has (some errors end the transaction themselves)."""
+    try:
+        conn.execute("ROLLBACK")
+    except sqlite3.Error:
+        pass
+
+
+def open_for_reading(path: Path | None = None) -> Logbook | None:
+    """The log at path (default: the user's), None when nothing has been logged yet."""
+    path = default_path() if path is None else path
+    if not path.exists():
+        return None
+    return Logbook(path)
