@@ -21,7 +21,6 @@ from coach.routine import (Routine, builtin_names, load_routine, load_routine_fi
                            user_routine_dir, user_routine_files)
 from coach.session import SessionOptions, build_session, check_options
 from coach.sounds import builtin_sound_durations_s
-from coach.status import StatusLine
 from coach.timefmt import about_minutes, clock, cue_stamp
 from coach.speech import DEFAULT_RATE_WPM, default_engine, filter_voices
 
@@ -237,25 +236,29 @@ def run_command(
     no_voice: NoVoiceOpt = False,
     sounds: SoundsOpt = None,
     from_exercise: Optional[str] = typer.Option(None, "--from", help="Start at this exercise (number or name)."),
-    quiet: bool = typer.Option(False, "--quiet", help="No screen output at all."),
+    quiet: bool = typer.Option(False, "--quiet", help="No screen output at all (and no pain question)."),
+    no_log: bool = typer.Option(False, "--no-log", help="Do not record this session in the practice log."),
 ) -> None:
-    """Coach a session live through the speakers: space pauses, n next, p back, q quits."""
-    from coach.live import run_session, start_position_s
+    """Coach a session live through the speakers: space pauses, n next, p back, q quits.
+
+    Every session is recorded in the practice log (see 'coach history'); at the end of a finished or
+    stopped session coach asks how much pain you feel, from 0 to 10 (Enter skips).
+    """
+    from coach import script
+    from coach.live import start_position_s
+    from coach.runner import run_logged
 
     options = _options_from(voice, rate, no_voice, sounds, voice_volume, beep_volume)
     check_options(options)
-    session = build_session(load_routine(routine), options)
+    session = build_session(load_routine(routine), options, extra_texts=(script.PAIN_QUESTION,))
     start_s = start_position_s(session.plan, from_exercise)
     if not quiet:
         keys = " (space: pause/resume, n: next, p: back, q: quit)" if sys.stdin.isatty() else ""
         print(f"{session.plan.title}: {clock(session.plan.duration_s - start_s)}{keys}", file=sys.stderr)
     try:
-        result = run_session(session.plan, session.mixer(), start_s=start_s,
-                             status=None if quiet else StatusLine(sys.stderr))
+        run_logged(session, start_s, quiet=quiet, log=not no_log)
     except AudioDeviceError as exc:
         raise AudioDeviceError(f"{exc}; export the session instead: {_export_hint(routine, options)}") from None
-    if not quiet:
-        print(result.summary(), file=sys.stderr)
 
 
 @app.command("validate")

@@ -19,6 +19,7 @@ import numpy as np
 from coach.errors import CoachError, OptionError
 from coach.model import Plan
 from coach.pcm import to_pcm16
+from coach.signals import sigterm_unwinds
 from coach.timefmt import hms_stamp
 
 if TYPE_CHECKING:
@@ -84,38 +85,6 @@ def check_output(path: Path) -> None:
     check_writable_folder(path, "OUTPUT")
 
 
-class _Terminated(BaseException):
-    """SIGTERM arrived; unwinds like KeyboardInterrupt so temporary files get removed."""
-
-
-@contextlib.contextmanager
-def _sigterm_unwinds() -> Iterator[None]:
-    """Turn SIGTERM into an exception for the duration, then die of it as usual afterwards."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    previous = signal.getsignal(signal.SIGTERM)
-    if previous in (signal.SIG_IGN, None):
-        yield
-        return
-
-    def on_term(signum, frame):
-        raise _Terminated()
-
-    signal.signal(signal.SIGTERM, on_term)
-    try:
-        yield
-    except _Terminated:
-        signal.signal(signal.SIGTERM, previous)
-        if callable(previous):
-            previous(signal.SIGTERM, None)
-        else:
-            signal.raise_signal(signal.SIGTERM)
-        raise
-    finally:
-        signal.signal(signal.SIGTERM, previous)
-
-
 def _final_mode(output: Path) -> int:
     try:
         return output.stat().st_mode & 0o7777
@@ -143,7 +112,7 @@ def atomic_output(output: Path) -> Iterator[Path]:
     """Yield a hidden temporary path beside output; on success it replaces output, on any failure it is removed."""
     output = Path(output)
     folder = output.parent if str(output.parent) else Path(".")
-    with _sigterm_unwinds():
+    with sigterm_unwinds():
         fd, tmp_name = tempfile.mkstemp(prefix=f".{output.name}.", suffix=".part", dir=folder)
         os.close(fd)
         tmp = Path(tmp_name)

@@ -34,6 +34,7 @@ from coach.errors import AudioDeviceError, OptionError
 from coach.keys import Keys, open_keys
 from coach.model import SAMPLE_RATE, Plan, to_samples
 from coach.pcm import to_pcm16
+from coach.progress import Progress
 from coach.status import StatusLine
 from coach.timefmt import clock
 
@@ -294,13 +295,14 @@ class _Player:
 
 def run_session(plan: Plan, mixer, *, start_s: float = 0.0, output: AudioOutput | None = None,
                 clock: Clock | None = None, keys: Keys | None = None, status: StatusLine | None = None,
-                window_s: float = WINDOW_S, lead_in_s: float = LEAD_IN_S) -> SessionResult:
+                window_s: float = WINDOW_S, lead_in_s: float = LEAD_IN_S,
+                progress: Progress | None = None) -> SessionResult:
     """Plays the plan's mixed timeline live from start_s, answering keys, until the end or `q`.
 
     keys=None reads single keys from stdin when it is a terminal (restored on every exit). status=None
     shows no status line (quiet). Ctrl+C stops the sound and lets KeyboardInterrupt propagate (the
     caller exits 130). No audio device raises AudioDeviceError. Each fresh stream starts with
-    lead_in_s of silence.
+    lead_in_s of silence. progress, when given, hears every position played and how the session ended.
     """
     clock = clock or MonotonicClock()
     output = output or SimpleaudioOutput()
@@ -313,17 +315,37 @@ def run_session(plan: Plan, mixer, *, start_s: float = 0.0, output: AudioOutput 
         player = _Player(plan, mixer, output, clock, window_s, lead_in_s)
         stack.callback(player.stop)
         player.play_from(min(max(start_s, 0.0), plan.duration_s))
-        finished, quit_ = _loop(plan, player, keys, status)
+        if progress is not None:
+            progress.started()
+        try:
+            finished, quit_ = _loop(plan, player, keys, status, progress)
+        except BaseException:
+            if progress is not None:
+                progress.finish("interrupted")
+            raise
+        if progress is not None:
+            progress.finish("finished" if finished else "stopped")
         return SessionResult(elapsed_s=clock.now() - began, finished=finished, quit=quit_)
 
 
-def _loop(plan: Plan, player: _Player, keys: Keys, status: StatusLine | None) -> tuple[bool, bool]:
+def _loop(plan: Plan, player: _Player, keys: Keys, status: StatusLine | None,
+          progress: Progress | None) -> tuple[bool, bool]:
     """Runs the controls until the end (True, False) or `q` (False, True)."""
     paused_at: float | None = None
+
+    def heard(position_s: float) -> None:
+        if progress is not None:
+            progress.heard(position_s)
+
+    def jumped(from_s: float, to_s: float) -> None:
+        if progress is not None:
+            progress.jumped(from_s, to_s)
+
     while True:
         if paused_at is None:
             player.hand_off_if_due()
             position_s = player.position_s()
+            heard(min(position_s, plan.duration_s))
             if position_s >= plan.duration_s - DUE_S:
                 # The timeline is over; let the device play out what it still holds.
                 if status is not None:
@@ -350,14 +372,18 @@ def _loop(plan: Plan, player: _Player, keys: Keys, status: StatusLine | None) ->
             if paused_at is None:
                 paused_at = min(player.position_s(), plan.duration_s)
                 player.stop()
+                heard(paused_at)
             elif paused_at >= plan.duration_s:
                 return True, False
             else:
-                player.play_from(resume_position_s(plan, paused_at))
+                resume_s = resume_position_s(plan, paused_at)
+                jumped(paused_at, resume_s)
+                player.play_from(resume_s)
                 paused_at = None
         elif key in ("n", "p"):
             here_s = paused_at if paused_at is not None else player.position_s()
             target_s = next_position_s(plan, here_s) if key == "n" else previous_position_s(plan, here_s)
+            jumped(here_s, target_s)
             if paused_at is not None:
                 paused_at = target_s
             elif target_s >= plan.duration_s:

@@ -102,8 +102,11 @@ def installed_voices(engine: SpeechEngine, cache_dir: Path | None) -> list[Voice
 
 def build_session(routine: Routine, options: SessionOptions,
                   engine_factory: Callable[[], SpeechEngine] = default_engine,
-                  cache_dir: Path | None = None) -> Session:
-    """Render (or fetch) every clip, plan the session with their real lengths, and collect its audio."""
+                  cache_dir: Path | None = None, extra_texts: tuple[str, ...] = ()) -> Session:
+    """Render (or fetch) every clip, plan the session with their real lengths, and collect its audio.
+
+    extra_texts are rendered too (into Session.speech) for things said outside the timeline.
+    """
     check_options(options)
     sounds = load_sounds(options.sounds_dir)
     settings = Settings(speech=not options.no_voice, sound_s=sound_durations_s(sounds))
@@ -119,6 +122,7 @@ def build_session(routine: Routine, options: SessionOptions,
         cache = ClipCache(engine, voice, options.rate_wpm, clips_dir)
         p = plan(routine, settings, cache.duration_s)
         speech = {c.text: cache.clip(c.text) for c in p.cues if c.text is not None}
+        speech.update((text, cache.clip(text)) for text in extra_texts)
     finally:
         close = getattr(engine, "close", None)
         if close is not None:

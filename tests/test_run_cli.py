@@ -1,5 +1,6 @@
 """`coach run` as a person starts it: the real CLI against a real (null-sink) audio server, or none."""
 
+import json
 import signal
 import subprocess
 import sys
@@ -91,6 +92,10 @@ def test_live_audio_is_the_exported_audio(pulse_server, tmp_path):
                               stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
     assert done.stdout == "" and done.stderr == ""  # --quiet: nothing on the screen
+    logged = subprocess.run(coach_cmd("history", "--json"), capture_output=True, text=True, timeout=60)
+    newest = json.loads(logged.stdout)["sessions"][0]
+    assert (newest["routine"], newest["outcome"], newest["done_s"], newest["exercises"][0]["done_reps"]) == (
+        "tiny", "finished", 2, 1)
     live = read_recording(wav)
     # Every onset is where the file has it, after one constant latency.
     want, got = onsets_s(file_audio, 0.02), onsets_s(live, 0.02)
