@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import io
 import math
 import os
 import signal
@@ -26,6 +27,8 @@ if TYPE_CHECKING:
 SUPPORTED_EXTENSIONS = (".wav", ".flac", ".ogg", ".opus", ".mp3")
 OPUS_RATE = 48000  # libsndfile's Opus encoder accepts only 8/12/16/24/48 kHz
 PROGRESS_DELAY_S = 0.5
+ID3_HEADER_BYTES = 10  # an ID3v2 tag starts with a 10-byte header, then its frames, then padding
+ID3_SPARE_BYTES = 1024  # padding left in the MP3 tag so a tag editor can add to it in place
 
 Progress = Callable[[int, int], None]
 
@@ -178,25 +181,39 @@ def _tag_vorbis(tags, plan: Plan) -> None:
         tags[f"CHAPTER{number:03d}NAME"] = chapter.title
 
 
-def _tag_mp3(path: Path, plan: Plan) -> None:
-    from mutagen.id3 import CHAP, CTOC, ID3, TIT2, CTOCFlags, ID3NoHeaderError
+def _id3_frame_bytes(frame) -> bytes:
+    """One frame as ID3v2.3 bytes, encoded by mutagen's public save() into memory."""
+    from mutagen.id3 import ID3
 
-    try:
-        tags = ID3(path)
-    except ID3NoHeaderError:
-        tags = ID3()
-    tags.add(TIT2(encoding=3, text=[plan.title]))
+    alone = ID3()
+    alone.add(frame)
+    buffer = io.BytesIO()
+    alone.save(buffer, v1=0, v2_version=3, padding=lambda info: 0)
+    return buffer.getvalue()[ID3_HEADER_BYTES:]
+
+
+def _tag_mp3(path: Path, plan: Plan) -> None:
+    from mutagen.id3 import CHAP, CTOC, ID3, TIT2, CTOCFlags
+
+    frames = [TIT2(encoding=3, text=[plan.title])]
     ids = [f"chp{number:03d}" for number in range(1, len(plan.chapters) + 1)]
     if ids:
-        tags.add(CTOC(element_id="toc", flags=CTOCFlags.TOP_LEVEL | CTOCFlags.ORDERED,
-                      child_element_ids=ids, sub_frames=[TIT2(encoding=3, text=[plan.title])]))
+        frames.append(CTOC(element_id="toc", flags=CTOCFlags.TOP_LEVEL | CTOCFlags.ORDERED,
+                           child_element_ids=ids, sub_frames=[TIT2(encoding=3, text=[plan.title])]))
     end_ms = round(plan.duration_s * 1000)
     for i, chapter in enumerate(plan.chapters):
         next_ms = round(plan.chapters[i + 1].start_s * 1000) if i + 1 < len(plan.chapters) else end_ms
-        tags.add(CHAP(element_id=ids[i], start_time=round(chapter.start_s * 1000), end_time=next_ms,
-                      sub_frames=[TIT2(encoding=3, text=[chapter.title])]))
-    # ID3v2.3 is what most podcast players read chapters from
-    tags.save(path, v2_version=3)
+        frames.append(CHAP(element_id=ids[i], start_time=round(chapter.start_s * 1000), end_time=next_ms,
+                           sub_frames=[TIT2(encoding=3, text=[chapter.title])]))
+    # mutagen writes frames sorted by size (mutagen issue #506), but players such as ffmpeg list
+    # chapters in frame order. So mutagen encodes each frame and makes room for the tag (moving the
+    # audio), and the frames go into that room in time order; what is left over is ordinary padding.
+    # ID3v2.3 is what most podcast players read chapters from.
+    body = b"".join(_id3_frame_bytes(frame) for frame in frames)
+    ID3().save(path, v2_version=3, padding=lambda info: len(body) + ID3_SPARE_BYTES)
+    with open(path, "r+b") as tagged:
+        tagged.seek(ID3_HEADER_BYTES)
+        tagged.write(body)
 
 
 def _add_tags(path: Path, ext: str, plan: Plan) -> None:
