@@ -264,12 +264,17 @@ def _write_resampled(out: soundfile.SoundFile, mixer: MixerLike, plan: Plan, rat
         out.write(samples)
         written += len(samples)
 
-    for block in mixer.blocks(0):
-        put(stream.resample_chunk(np.ascontiguousarray(block, dtype=np.float32)))
-        done += len(block)
-        if progress:
-            progress(done, total)
-    put(stream.resample_chunk(np.zeros(0, dtype=np.float32), last=True))
+    try:
+        for block in mixer.blocks(0):
+            put(stream.resample_chunk(np.ascontiguousarray(block, dtype=np.float32)))
+            done += len(block)
+            if progress:
+                progress(done, total)
+        put(stream.resample_chunk(np.zeros(0, dtype=np.float32), last=True))
+    finally:
+        # A failure's traceback keeps this frame, so without this the native resampler would live as
+        # long as whoever keeps the error: possibly until exit, where nanobind reports it as leaked.
+        del stream
     if written < want:
         out.write(np.zeros(want - written, dtype=np.float32))
 

@@ -262,12 +262,15 @@ def test_mixer_falling_short_is_an_error(tmp_path, small):
 
 # --- atomic replacement ---------------------------------------------------------------------------
 
-@pytest.mark.parametrize("error", [RuntimeError("mixer broke"), KeyboardInterrupt()])
+# Exception classes, not instances: a raised instance kept in the parameters for the whole run would
+# keep its traceback, and every frame in it, alive until the interpreter exits.
+@pytest.mark.parametrize("error_type", [RuntimeError, KeyboardInterrupt])
 @pytest.mark.parametrize("ext", [".wav", ".mp3", ".opus"])
-def test_existing_output_survives_a_failed_export(tmp_path, small, ext, error):
+def test_existing_output_survives_a_failed_export(tmp_path, small, ext, error_type):
     plan, mixer = small
     out = tmp_path / f"session{ext}"
     out.write_bytes(b"the old session")
+    error = error_type("mixer broke")
     with pytest.raises(BaseException) as caught:
         export_audio(plan, FailingMixer(mixer, fail_after=3, error=error), out)
     assert caught.value is error
@@ -280,6 +283,24 @@ def test_failed_first_export_leaves_nothing(tmp_path, small):
     with pytest.raises(RuntimeError, match="broke"):
         export_audio(plan, FailingMixer(mixer, fail_after=2, error=RuntimeError("broke")), tmp_path / "s.flac")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_failed_opus_export_lets_go_of_its_resampler(tmp_path, small):
+    import gc
+
+    import soxr
+
+    def resamplers() -> set[int]:
+        gc.collect()
+        return {id(o) for o in gc.get_objects() if isinstance(o, soxr.ResampleStream)}
+
+    plan, mixer = small
+    before = resamplers()
+    with pytest.raises(RuntimeError, match="broke") as caught:
+        export_audio(plan, FailingMixer(mixer, fail_after=2, error=RuntimeError("broke")), tmp_path / "s.opus")
+    # The error (and so its traceback, down to the resampling frame) is still held here.
+    assert caught.value.__traceback__ is not None
+    assert resamplers() - before == set()
 
 
 def test_sigterm_during_export_keeps_the_old_file_and_removes_the_temporary(tmp_path):
