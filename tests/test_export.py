@@ -309,7 +309,7 @@ def test_sigterm_during_export_keeps_the_old_file_and_removes_the_temporary(tmp_
     script = tmp_path / "run_export.py"
     script.write_text(textwrap.dedent(f"""
         import sys, time
-        sys.path.insert(0, {str(ROOT / "tests")!r})
+        sys.path[:0] = [{str(ROOT)!r}, {str(ROOT / "tests")!r}]  # this tree's coach, not an installed one
         from pathlib import Path
         from test_export import make_plan
         from coach.export import export_audio
