@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import contextlib
+import io
 import os
-import signal
 import sys
 import tempfile
-import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -28,6 +27,8 @@ if TYPE_CHECKING:
 SUPPORTED_EXTENSIONS = (".wav", ".flac", ".ogg", ".opus", ".mp3")
 OPUS_RATE = 48000  # libsndfile's Opus encoder accepts only 8/12/16/24/48 kHz
 PROGRESS_DELAY_S = 0.5
+ID3_HEADER_BYTES = 10  # an ID3v2 tag starts with a 10-byte header, then its frames, then padding
+ID3_SPARE_BYTES = 1024  # padding left in the MP3 tag so a tag editor can add to it in place
 
 Progress = Callable[[int, int], None]
 
@@ -139,25 +140,39 @@ def _tag_vorbis(tags, plan: Plan) -> None:
         tags[f"CHAPTER{number:03d}NAME"] = chapter.title
 
 
-def _tag_mp3(path: Path, plan: Plan) -> None:
-    from mutagen.id3 import CHAP, CTOC, ID3, TIT2, CTOCFlags, ID3NoHeaderError
+def _id3_frame_bytes(frame) -> bytes:
+    """One frame as ID3v2.3 bytes, encoded by mutagen's public save() into memory."""
+    from mutagen.id3 import ID3
 
-    try:
-        tags = ID3(path)
-    except ID3NoHeaderError:
-        tags = ID3()
-    tags.add(TIT2(encoding=3, text=[plan.title]))
+    alone = ID3()
+    alone.add(frame)
+    buffer = io.BytesIO()
+    alone.save(buffer, v1=0, v2_version=3, padding=lambda info: 0)
+    return buffer.getvalue()[ID3_HEADER_BYTES:]
+
+
+def _tag_mp3(path: Path, plan: Plan) -> None:
+    from mutagen.id3 import CHAP, CTOC, ID3, TIT2, CTOCFlags
+
+    frames = [TIT2(encoding=3, text=[plan.title])]
     ids = [f"chp{number:03d}" for number in range(1, len(plan.chapters) + 1)]
     if ids:
-        tags.add(CTOC(element_id="toc", flags=CTOCFlags.TOP_LEVEL | CTOCFlags.ORDERED,
-                      child_element_ids=ids, sub_frames=[TIT2(encoding=3, text=[plan.title])]))
+        frames.append(CTOC(element_id="toc", flags=CTOCFlags.TOP_LEVEL | CTOCFlags.ORDERED,
+                           child_element_ids=ids, sub_frames=[TIT2(encoding=3, text=[plan.title])]))
     end_ms = round(plan.duration_s * 1000)
     for i, chapter in enumerate(plan.chapters):
         next_ms = round(plan.chapters[i + 1].start_s * 1000) if i + 1 < len(plan.chapters) else end_ms
-        tags.add(CHAP(element_id=ids[i], start_time=round(chapter.start_s * 1000), end_time=next_ms,
-                      sub_frames=[TIT2(encoding=3, text=[chapter.title])]))
-    # ID3v2.3 is what most podcast players read chapters from
-    tags.save(path, v2_version=3)
+        frames.append(CHAP(element_id=ids[i], start_time=round(chapter.start_s * 1000), end_time=next_ms,
+                           sub_frames=[TIT2(encoding=3, text=[chapter.title])]))
+    # mutagen writes frames sorted by size (mutagen issue #506), but players such as ffmpeg list
+    # chapters in frame order. So mutagen encodes each frame and makes room for the tag (moving the
+    # audio), and the frames go into that room in time order; what is left over is ordinary padding.
+    # ID3v2.3 is what most podcast players read chapters from.
+    body = b"".join(_id3_frame_bytes(frame) for frame in frames)
+    ID3().save(path, v2_version=3, padding=lambda info: len(body) + ID3_SPARE_BYTES)
+    with open(path, "r+b") as tagged:
+        tagged.seek(ID3_HEADER_BYTES)
+        tagged.write(body)
 
 
 def _add_tags(path: Path, ext: str, plan: Plan) -> None:
@@ -210,12 +225,17 @@ def _write_resampled(out: soundfile.SoundFile, mixer: MixerLike, plan: Plan, rat
         out.write(samples)
         written += len(samples)
 
-    for block in mixer.blocks(0):
-        put(stream.resample_chunk(np.ascontiguousarray(block, dtype=np.float32)))
-        done += len(block)
-        if progress:
-            progress(done, total)
-    put(stream.resample_chunk(np.zeros(0, dtype=np.float32), last=True))
+    try:
+        for block in mixer.blocks(0):
+            put(stream.resample_chunk(np.ascontiguousarray(block, dtype=np.float32)))
+            done += len(block)
+            if progress:
+                progress(done, total)
+        put(stream.resample_chunk(np.zeros(0, dtype=np.float32), last=True))
+    finally:
+        # A failure's traceback keeps this frame, so without this the native resampler would live as
+        # long as whoever keeps the error: possibly until exit, where nanobind reports it as leaked.
+        del stream
     if written < want:
         out.write(np.zeros(want - written, dtype=np.float32))
 

@@ -16,10 +16,8 @@ from coach.model import Plan
 from coach.plan import Settings, plan
 from coach.routine import Routine
 from coach.sounds import load_sounds, sound_durations_s
-from coach.speech import DEFAULT_RATE_WPM, SpeechEngine, Voice, default_engine, pick_voice, validate_rate
-
-ESPEAK_DATA_DIRS = ("/usr/lib/x86_64-linux-gnu/espeak-ng-data", "/usr/lib/aarch64-linux-gnu/espeak-ng-data",
-                    "/usr/share/espeak-ng-data", "/usr/lib/espeak-ng-data")
+from coach.speech import (DEFAULT_RATE_WPM, SpeechEngine, Voice, default_engine, espeak_install, pick_voice,
+                          validate_rate)
 
 
 @dataclass(frozen=True)
@@ -68,12 +66,17 @@ def check_options(options: SessionOptions) -> None:
 
 
 def _voices_fingerprint() -> str | None:
-    for folder in ESPEAK_DATA_DIRS:
+    """What the voice list depends on: espeak's version and its data folder's state (None: do not cache)."""
+    espeak = espeak_install()
+    if espeak is None or espeak.data_dir is None:
+        return None
+    stamps = []
+    for path in (espeak.data_dir, espeak.data_dir / "voices", espeak.data_dir / "lang"):
         try:
-            return f"{folder}:{os.stat(folder).st_mtime_ns}:{os.stat(Path(folder) / 'voices').st_mtime_ns}"
+            stamps.append(str(os.stat(path).st_mtime_ns))
         except OSError:
-            continue
-    return None
+            stamps.append("-")
+    return f"espeak {espeak.version}:{espeak.data_dir}:" + ":".join(stamps)
 
 
 def installed_voices(engine: SpeechEngine, cache_dir: Path | None) -> list[Voice]:

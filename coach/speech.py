@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import ctypes.util
+import ctypes
 import difflib
 import html
 import importlib.util
@@ -291,11 +291,14 @@ class WorkerEngine:
         except OSError as exc:
             raise EngineError(f"could not start the speech worker: {exc}") from None
         self._buffer = b""
-        reply = self._read_reply(self.start_timeout_s, "starting the speech engine")
+        try:
+            reply = self._read_reply(self.start_timeout_s, "starting the speech engine")
+        except EngineError as exc:  # it died or hung before saying it was ready
+            raise EngineError(f"{_one_line(str(exc)).rstrip('.')}; {INSTALL_HINT}") from None
         if not reply.get("ok"):
             self._stop_worker()
             raise EngineError(
-                f"the speech engine could not start ({reply.get('error')}); {INSTALL_HINT}"
+                f"the speech engine could not start ({_one_line(str(reply.get('error')))}); {INSTALL_HINT}"
             )
 
     def _stop_worker(self) -> None:
@@ -430,18 +433,53 @@ class WorkerEngine:
         return clip  # may be empty: punctuation alone is legitimately silent
 
 
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
 def _short(text: str, limit: int = 40) -> str:
-    text = " ".join(text.split())
+    text = _one_line(text)
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
-def _espeak_available() -> bool:
-    if sys.platform in ("darwin", "win32"):
-        return True  # pyttsx3 uses the system's own engine there
-    return any(ctypes.util.find_library(n) for n in ("espeak-ng", "espeak")) or any(
-        Path(d, f"lib{n}.so.1").exists()
-        for d in ("/usr/lib/x86_64-linux-gnu", "/usr/lib/aarch64-linux-gnu", "/usr/lib")
-        for n in ("espeak-ng", "espeak")
+# The names pyttsx3's espeak driver loads, in its order; the dynamic loader finds them wherever the
+# system keeps its libraries, so no folder is assumed here.
+ESPEAK_LIBRARIES = ("libespeak-ng.so.1", "/usr/local/lib/libespeak-ng.so.1", "libespeak.so.1")
+
+
+@dataclass(frozen=True)
+class EspeakInstall:
+    """The espeak library pyttsx3 will load: its version and the data folder it will read (None if unknown)."""
+
+    version: str
+    data_dir: Path | None
+
+
+def espeak_install() -> EspeakInstall | None:
+    """Ask the installed espeak-ng library (no subprocess) where its data is; None if no library loads."""
+    lib = None
+    for name in ESPEAK_LIBRARIES:
+        try:
+            lib = ctypes.CDLL(name)
+            break
+        except OSError:
+            continue
+    if lib is None:
+        return None
+    init_path = getattr(lib, "espeak_ng_InitializePath", None)  # espeak-ng only; the old espeak lacks it
+    if init_path is not None:
+        # Resolves the folder as espeak_Initialize will (ESPEAK_DATA_PATH, ~/espeak-ng-data, built-in),
+        # without loading any data.
+        init_path.argtypes, init_path.restype = [ctypes.c_char_p], None
+        init_path(None)
+    info = getattr(lib, "espeak_Info", None)
+    if info is None:
+        return EspeakInstall("", None)
+    info.argtypes, info.restype = [ctypes.POINTER(ctypes.c_char_p)], ctypes.c_char_p
+    data_dir = ctypes.c_char_p()
+    version = info(ctypes.byref(data_dir)) or b""
+    return EspeakInstall(
+        version.decode("utf-8", "replace"), Path(os.fsdecode(data_dir.value)) if data_dir.value else None
     )
 
 
@@ -449,6 +487,11 @@ def default_engine(timeout_s: float = DEFAULT_CLIP_TIMEOUT_S) -> WorkerEngine:
     """The pyttsx3 engine (espeak-ng on Linux) in a worker process; EngineError if it is missing."""
     if importlib.util.find_spec("pyttsx3") is None:
         raise EngineError(f"the speech engine is missing: the pyttsx3 package is not installed; {INSTALL_HINT}")
-    if not _espeak_available():
-        raise EngineError(f"the speech engine is missing: espeak-ng is not installed; {INSTALL_HINT}")
+    if sys.platform not in ("darwin", "win32"):  # elsewhere pyttsx3 uses the system's own engine
+        espeak = espeak_install()
+        if espeak is None:
+            raise EngineError(f"the speech engine is missing: espeak-ng is not installed; {INSTALL_HINT}")
+        if espeak.data_dir is not None and not (espeak.data_dir / "phontab").is_file():
+            raise EngineError(f"the speech engine is missing: espeak-ng's data folder {espeak.data_dir} "
+                              f"is missing or incomplete; {INSTALL_HINT}")
     return WorkerEngine(timeout_s=timeout_s)

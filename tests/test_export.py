@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 import textwrap
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -55,6 +56,22 @@ def ffprobe(path: Path) -> dict:
     done = subprocess.run(["ffprobe", "-v", "error", "-show_chapters", "-show_format", "-show_streams",
                            "-of", "json", str(path)], capture_output=True, text=True, check=True)
     return json.loads(done.stdout)
+
+
+def id3_frame_order(path: Path) -> list[str]:
+    """The ID3v2.3 tag's frames as stored, each as its id (plus element id for CHAP and CTOC)."""
+    data = path.read_bytes()
+    assert data[:4] == b"ID3\x03"
+    size = int.from_bytes(data[6:10], "big")
+    size = sum(((size >> (8 * i)) & 0x7F) << (7 * i) for i in range(4))  # "synchsafe": 7 bits a byte
+    at, found = 10, []
+    while at + 10 <= 10 + size and data[at:at + 4] != bytes(4):  # zero bytes: padding follows
+        frame_id = data[at:at + 4].decode("ascii")
+        frame_bytes = int.from_bytes(data[at + 4:at + 8], "big")
+        body = data[at + 10:at + 10 + frame_bytes]
+        found.append(f"{frame_id} {body.split(bytes(1))[0].decode()}" if frame_id in ("CHAP", "CTOC") else frame_id)
+        at += 10 + frame_bytes
+    return found
 
 
 def leftovers(folder: Path) -> list[str]:
@@ -156,10 +173,7 @@ def test_chapters_and_title_are_embedded(tmp_path, small, ext):
     out = tmp_path / f"session{ext}"
     export_audio(plan, mixer, out)
     probed = ffprobe(out)
-    # ffprobe lists ID3 chapters in the tag's frame order, which mutagen does not keep chronological;
-    # the CTOC frame carries the order, so compare by start time.
-    chapters = sorted(probed["chapters"], key=lambda c: float(c["start_time"]))
-    assert [(float(c["start_time"]), c["tags"]["title"]) for c in chapters] == \
+    assert [(float(c["start_time"]), c["tags"]["title"]) for c in probed["chapters"]] == \
         [(pytest.approx(c.start_s, abs=0.0005), c.title) for c in plan.chapters]
     tags = probed["format"].get("tags", {}) | probed["streams"][0].get("tags", {})
     assert {k.lower(): v for k, v in tags.items()}["title"] == plan.title
@@ -179,6 +193,24 @@ def test_mp3_table_of_contents_orders_the_chapters(tmp_path, small):
     assert titles == [c.title for c in plan.chapters]
     ends = [tags[f"CHAP:{element}"].end_time for element in order]
     assert ends == starts[1:] + [round(plan.duration_s * 1000)]
+
+
+def test_mp3_chapter_frames_are_stored_in_time_order(tmp_path, small):
+    plan, mixer = small
+    # Titles whose lengths rise and fall, so ordering the frames by size would scramble them.
+    titles = ["A rather long introduction to the session", "Go", "Third part",
+              "A middling fourth", "5", "Sixth, which is longer than most of them", "Seventh",
+              "Eighth part", "Ninth", "Tenth and nearly last, with a long name", "Close"]
+    step_s = plan.duration_s / len(titles)
+    plan = replace(plan, chapters=tuple(Chapter(round(i * step_s, 3), t) for i, t in enumerate(titles)))
+    out = tmp_path / "session.mp3"
+    export_audio(plan, mixer, out)
+    probed = ffprobe(out)
+    assert [(float(c["start_time"]), c["tags"]["title"]) for c in probed["chapters"]] == \
+        [(pytest.approx(c.start_s, abs=0.0005), c.title) for c in plan.chapters]
+    assert probed["format"]["tags"]["title"] == plan.title
+    # In the file: the title, the table of contents, then the chapters in time order.
+    assert id3_frame_order(out) == ["TIT2", "CTOC toc"] + [f"CHAP chp{n:03d}" for n in range(1, len(titles) + 1)]
 
 
 def test_wav_has_the_title_and_no_chapters(tmp_path, small):
@@ -230,12 +262,15 @@ def test_mixer_falling_short_is_an_error(tmp_path, small):
 
 # --- atomic replacement ---------------------------------------------------------------------------
 
-@pytest.mark.parametrize("error", [RuntimeError("mixer broke"), KeyboardInterrupt()])
+# Exception classes, not instances: a raised instance kept in the parameters for the whole run would
+# keep its traceback, and every frame in it, alive until the interpreter exits.
+@pytest.mark.parametrize("error_type", [RuntimeError, KeyboardInterrupt])
 @pytest.mark.parametrize("ext", [".wav", ".mp3", ".opus"])
-def test_existing_output_survives_a_failed_export(tmp_path, small, ext, error):
+def test_existing_output_survives_a_failed_export(tmp_path, small, ext, error_type):
     plan, mixer = small
     out = tmp_path / f"session{ext}"
     out.write_bytes(b"the old session")
+    error = error_type("mixer broke")
     with pytest.raises(BaseException) as caught:
         export_audio(plan, FailingMixer(mixer, fail_after=3, error=error), out)
     assert caught.value is error
@@ -250,13 +285,31 @@ def test_failed_first_export_leaves_nothing(tmp_path, small):
     assert list(tmp_path.iterdir()) == []
 
 
+def test_failed_opus_export_lets_go_of_its_resampler(tmp_path, small):
+    import gc
+
+    import soxr
+
+    def resamplers() -> set[int]:
+        gc.collect()
+        return {id(o) for o in gc.get_objects() if isinstance(o, soxr.ResampleStream)}
+
+    plan, mixer = small
+    before = resamplers()
+    with pytest.raises(RuntimeError, match="broke") as caught:
+        export_audio(plan, FailingMixer(mixer, fail_after=2, error=RuntimeError("broke")), tmp_path / "s.opus")
+    # The error (and so its traceback, down to the resampling frame) is still held here.
+    assert caught.value.__traceback__ is not None
+    assert resamplers() - before == set()
+
+
 def test_sigterm_during_export_keeps_the_old_file_and_removes_the_temporary(tmp_path):
     out = tmp_path / "session.flac"
     out.write_bytes(b"the old session")
     script = tmp_path / "run_export.py"
     script.write_text(textwrap.dedent(f"""
         import sys, time
-        sys.path.insert(0, {str(ROOT / "tests")!r})
+        sys.path[:0] = [{str(ROOT)!r}, {str(ROOT / "tests")!r}]  # this tree's coach, not an installed one
         from pathlib import Path
         from test_export import make_plan
         from coach.export import export_audio

@@ -5,9 +5,14 @@ import subprocess
 import sys
 
 import numpy as np
+import pytest
 import soundfile
 
+from coach import speech
 from coach.model import to_samples
+from coach.routine import load_routine_file
+from coach.session import SessionOptions, build_session, installed_voices
+from coach.speech import Voice, WorkerEngine
 
 
 from inproc import coach
@@ -49,7 +54,7 @@ def test_mp3_chapters_and_captions_match_the_plan(tmp_path):
     probe = subprocess.run(["ffprobe", "-v", "error", "-show_chapters", "-show_format", "-of", "json", str(out)],
                            capture_output=True, text=True, check=True)
     info = json.loads(probe.stdout)
-    chapters = sorted(info["chapters"], key=lambda c: float(c["start_time"]))
+    chapters = info["chapters"]  # in time order, as players list them
     assert [c["tags"]["title"] for c in chapters] == [c["title"] for c in doc["chapters"]]
     for got, want in zip(chapters, doc["chapters"]):
         assert abs(float(got["start_time"]) - want["start_s"]) < 0.002
@@ -91,3 +96,85 @@ def test_export_errors_leave_existing_output_alone(tmp_path):
     result = coach("export", "back-pain-feet", str(out), "--voice-volume", "150")
     assert result.returncode == 2 and "--voice-volume" in result.stderr
     assert out.read_bytes() == b"old"
+
+
+# --- no speech engine, in-process -----------------------------------------------------------------
+
+ENGINE_MISSING = (
+    "coach: the speech engine is missing: espeak-ng is not installed; install espeak-ng "
+    "(on Debian/Ubuntu: sudo apt install espeak-ng), or use --no-voice for a session with sounds only\n"
+)
+
+
+def run_main(*args):
+    from coach.cli import main
+
+    with pytest.raises(SystemExit) as done:
+        main(list(args))
+    return done.value.code
+
+
+@pytest.mark.parametrize("args", [("plan", "back-pain-feet"), ("voices",)])
+def test_no_speech_engine_is_one_line_naming_the_fix(monkeypatch, tmp_path, capsys, args):
+    # The real library lookup, pointed at a folder that holds no library.
+    monkeypatch.setattr(speech, "ESPEAK_LIBRARIES", (str(tmp_path / "libespeak-ng.so.1"),))
+    assert run_main(*args) == 1
+    out, err = capsys.readouterr()
+    assert (out, err) == ("", ENGINE_MISSING)
+    # and a session without a voice needs no engine at all
+    assert run_main("plan", "back-pain-feet", "--no-voice") == 0
+
+
+def test_missing_speech_data_is_one_line_naming_the_fix(monkeypatch, tmp_path, capsys):
+    monkeypatch.setenv("ESPEAK_DATA_PATH", str(tmp_path))  # where espeak-ng will look: nothing there
+    assert run_main("plan", "back-pain-feet") == 1
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert err == (f"coach: the speech engine is missing: espeak-ng's data folder {tmp_path} is missing or "
+                   "incomplete; install espeak-ng (on Debian/Ubuntu: sudo apt install espeak-ng), "
+                   "or use --no-voice for a session with sounds only\n")
+
+
+# --- the voice list cache -------------------------------------------------------------------------
+
+class CountingEngine:
+    """Lists one voice and counts how often it was asked."""
+
+    name = "counting"
+
+    def __init__(self):
+        self.asked = 0
+
+    def voices(self):
+        self.asked += 1
+        return [Voice("gmw/en", "English", ("en", "en-gb"), "male")]
+
+    def render(self, text, voice_id, rate_wpm):
+        raise AssertionError("not needed")
+
+
+def test_voice_list_is_remembered_until_espeak_data_changes(monkeypatch, tmp_path):
+    cold, warm = CountingEngine(), CountingEngine()
+    listed = installed_voices(cold, tmp_path)
+    assert installed_voices(warm, tmp_path) == listed == [Voice("gmw/en", "English", ("en", "en-gb"), "male")]
+    assert (cold.asked, warm.asked) == (1, 0)  # the second run never asked its engine
+    other = tmp_path / "other-data"
+    other.mkdir()
+    monkeypatch.setenv("ESPEAK_DATA_PATH", str(other))  # espeak-ng would now read another folder
+    moved = CountingEngine()
+    installed_voices(moved, tmp_path)
+    assert moved.asked == 1
+
+
+def test_warm_session_never_starts_the_speech_engine(monkeypatch, tmp_path, short_routine):
+    starts = []
+    start = WorkerEngine._start_worker
+    monkeypatch.setattr(WorkerEngine, "_start_worker", lambda engine: (starts.append(engine), start(engine))[1])
+    routine = load_routine_file(short_routine)
+    clips = tmp_path / "clips"
+    first = build_session(routine, SessionOptions(), cache_dir=clips)
+    assert starts  # cold: the engine listed the voices and rendered the clips
+    starts.clear()
+    again = build_session(routine, SessionOptions(), cache_dir=clips)
+    assert starts == []
+    assert again.voice == first.voice and again.plan == first.plan

@@ -369,13 +369,49 @@ def test_engine_output_on_stdout_never_reaches_ours_and_aiff_is_normalised(capfd
     assert capfd.readouterr().out == ""
 
 
-def test_missing_espeak_is_an_engine_error_naming_the_package(monkeypatch):
-    monkeypatch.setattr(speech, "_espeak_available", lambda: False)
+def test_missing_espeak_library_is_an_engine_error_naming_the_package(monkeypatch, tmp_path):
+    # The real lookup, pointed at a folder with no library in it.
+    monkeypatch.setattr(speech, "ESPEAK_LIBRARIES", (str(tmp_path / "libespeak-ng.so.1"),))
+    assert speech.espeak_install() is None
     with pytest.raises(EngineError) as err:
         default_engine()
-    message = str(err.value)
-    assert "apt install espeak-ng" in message and "--no-voice" in message
+    assert str(err.value) == (
+        "the speech engine is missing: espeak-ng is not installed; install espeak-ng "
+        "(on Debian/Ubuntu: sudo apt install espeak-ng), or use --no-voice for a session with sounds only"
+    )
     assert err.value.exit_status == 1
+
+
+def test_espeak_reports_the_data_folder_it_will_read(monkeypatch, tmp_path):
+    installed = speech.espeak_install()
+    assert installed is not None and installed.version
+    assert (installed.data_dir / "phontab").is_file() and (installed.data_dir / "voices").is_dir()
+    monkeypatch.setenv("ESPEAK_DATA_PATH", str(tmp_path))
+    assert speech.espeak_install().data_dir == tmp_path
+
+
+def test_missing_espeak_data_is_an_engine_error(monkeypatch, tmp_path):
+    monkeypatch.setenv("ESPEAK_DATA_PATH", str(tmp_path))  # espeak-ng reads its data from here: nothing
+    with pytest.raises(EngineError) as err:
+        default_engine()
+    assert str(err.value) == (
+        f"the speech engine is missing: espeak-ng's data folder {tmp_path} is missing or incomplete; "
+        "install espeak-ng (on Debian/Ubuntu: sudo apt install espeak-ng), "
+        "or use --no-voice for a session with sounds only"
+    )
+
+
+def test_engine_that_dies_while_starting_says_what_to_install(tmp_path):
+    # The library loads but espeak-ng finds no data and ends the worker before it is ready.
+    with WorkerEngine(env={"ESPEAK_DATA_PATH": str(tmp_path)}) as broken:
+        with pytest.raises(EngineError) as err:
+            broken.voices()
+        assert broken.worker_pid is None
+    message = str(err.value)
+    assert "\n" not in message
+    assert message.startswith("the speech engine exited (code 1) while starting the speech engine: ")
+    assert str(tmp_path / "phontab") in message
+    assert message.endswith("; " + speech.INSTALL_HINT)
 
 
 def test_worker_module_runs_standalone():
