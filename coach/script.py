@@ -10,6 +10,7 @@ GO = "Go."
 STOP = "Stop."
 GET_READY = "Get ready."
 BEGIN = "Let's begin."
+VOICE_SAMPLE = "Hold. 3, 2, 1. Release."  # what `coach voices --sample` says with each voice
 
 
 def count(number: int) -> str:
