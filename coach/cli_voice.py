@@ -18,8 +18,8 @@ from coach.model import SAMPLE_RATE, Cue, Plan
 from coach.script import VOICE_SAMPLE
 from coach.session import installed_voices, speech_cache
 from coach.speech import default_engine, speakable
-from coach.voices import (Voice, engine_variants, filter_voices, short_name, validate_gender, validate_language,
-                          variant_voices)
+from coach.voices import (Voice, check_pitch_support, engine_variants, filter_voices, short_name, validate_gender,
+                          validate_language, variant_voices)
 
 VoiceOpt = Annotated[Optional[str], typer.Option(
     "--voice", help="Voice by id, name, language code or variant, e.g. en-us+Andrea or f3 (see 'coach voices').")]
@@ -66,7 +66,8 @@ def voice_table(found: list[Voice], width: int | None) -> list[str]:
 
 
 def voices_command(
-    language: Optional[str] = typer.Option(None, "--language", help="Only voices for this language code, e.g. en or fr; variants are shown in it."),
+    language: Optional[str] = typer.Option(
+        None, "--language", help="Only voices for this language code, e.g. en or fr; variants are shown in it."),
     gender: Optional[str] = typer.Option(None, "--gender", help="Only female or male voices."),
     as_json: bool = typer.Option(False, "--json", help="Print the voices as JSON."),
     sample: bool = typer.Option(False, "--sample", help="Say a short sample with each voice listed, in turn."),
@@ -85,7 +86,8 @@ def voices_command(
             voices = installed_voices(engine, default_cache_dir().parent)
             found = listed_voices(voices, engine_variants(engine), language, choices.language, gender)
             if not found and language:
-                raise OptionError("--language", f"no installed {gender or ''} voice speaks '{language}'".replace("  ", " "))
+                who = f"{gender} voice" if gender else "voice"
+                raise OptionError("--language", f"no installed {who} speaks '{language}'")
             if not found:
                 raise OptionError("--gender", f"no installed voice is {gender}")
             if sample:
@@ -108,11 +110,11 @@ def voices_command(
 def _sample(engine, found: list[Voice], choices: Choices) -> None:
     from coach.clipcache import ClipCache, default_cache_dir
 
-    first = speech_cache(engine, choices.session_options(), choices.language, default_cache_dir())
+    check_pitch_support(engine, choices.pitch)  # the rate and pitch settings apply to the samples too
     gap = np.zeros(round(SAMPLE_GAP_S * SAMPLE_RATE), dtype=np.float32)
     for voice in found:
         print(f"{voice.id}  {voice.name}", flush=True)
-        cache = ClipCache(engine, voice, first.rate_wpm, first.cache_dir, pitch=first.pitch)
+        cache = ClipCache(engine, voice, choices.rate_wpm, default_cache_dir(), pitch=choices.pitch)
         name = speakable(short_name(voice).replace("_", " ")) + "."
         play(np.concatenate([cache.clip(name), gap, cache.clip(VOICE_SAMPLE), gap]),
              choices.voice_volume_pct)
@@ -158,7 +160,8 @@ def say_command(
     voice: VoiceOpt = None,
     rate: RateOpt = None,
     pitch: PitchOpt = None,
-    output: Optional[Path] = typer.Option(None, "-o", "--output", help="Write it to this audio file (.wav, .flac, .ogg, .opus or .mp3) instead of playing it."),
+    output: Optional[Path] = typer.Option(
+        None, "-o", "--output", help="Write it to this audio file (.wav, .flac, .ogg, .opus or .mp3) instead of playing it."),
 ) -> None:
     """Say a sentence through the speakers (or into a file) with a voice, rate and pitch."""
     from coach.clipcache import default_cache_dir
