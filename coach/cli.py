@@ -11,9 +11,11 @@ from typing import Annotated, Optional
 
 import typer
 
-from coach import __version__
+from coach import __version__, cli_config, cli_voice
 from coach.captions import check_captions, write_captions
-from coach.errors import AudioDeviceError, CoachError, ExitStatus, OptionError
+from coach.cli_voice import PitchOpt, RateOpt, VoiceOpt
+from coach.config import DEFAULT_ROUTINE, resolve_options
+from coach.errors import AudioDeviceError, CoachError, ExitStatus
 from coach.export import check_output, export_audio, progress_reporter
 from coach.model import CueKind, Plan
 from coach.plan import Settings, estimate_clip_duration, plan
@@ -21,13 +23,11 @@ from coach.routine import (Routine, builtin_names, load_routine, load_routine_fi
                            user_routine_dir, user_routine_files)
 from coach.session import SessionOptions, build_session, check_options
 from coach.sounds import builtin_sound_durations_s
+from coach.speech import DEFAULT_RATE_WPM
 from coach.timefmt import about_minutes, clock, cue_stamp
-from coach.speech import DEFAULT_RATE_WPM, default_engine, filter_voices
 
 # typer keeps its own copy of click; reach its exception classes through a public one
 _UsageError = next(c for c in typer.BadParameter.__mro__ if c.__name__ == "UsageError")
-
-DEFAULT_ROUTINE = "back-pain-feet"
 
 app = typer.Typer(
     add_completion=False,
@@ -37,16 +37,16 @@ app = typer.Typer(
     "beeps the rests, and can export a whole session to an audio file.",
 )
 
-RATE_HELP = "Speaking rate in words per minute (80-400)."
 NO_VOICE_HELP = "Beeps only, no speech (for when no speech engine is installed)."
 SOUNDS_HELP = "A folder of WAV files (rest, pip, start, stop, end) that replace the built-in sounds."
 
 # Options shared by plan, export and run, declared once.
+# Options left out (None) take their value from the settings file (`coach config`), else the default.
 RoutineArg = Annotated[str, typer.Argument(help="A built-in routine name or a path to a .toml file.")]
-VoiceOpt = Annotated[Optional[str], typer.Option("--voice", help="Voice by id, name or language code (see 'coach voices').")]
-RateOpt = Annotated[int, typer.Option("--rate", help=RATE_HELP)]
-VoiceVolumeOpt = Annotated[float, typer.Option("--voice-volume", help="Speech volume, 0-100 %.")]
-BeepVolumeOpt = Annotated[float, typer.Option("--beep-volume", help="Beep volume, 0-100 %.")]
+DefaultRoutineArg = Annotated[Optional[str], typer.Argument(
+    help=f"A built-in routine name or a path to a .toml file (default: the 'routine' setting, else {DEFAULT_ROUTINE}).")]
+VoiceVolumeOpt = Annotated[Optional[float], typer.Option("--voice-volume", help="Speech volume, 0-100 %.")]
+BeepVolumeOpt = Annotated[Optional[float], typer.Option("--beep-volume", help="Beep volume, 0-100 %.")]
 NoVoiceOpt = Annotated[bool, typer.Option("--no-voice", help=NO_VOICE_HELP)]
 SoundsOpt = Annotated[Optional[Path], typer.Option("--sounds", help=SOUNDS_HELP)]
 
@@ -132,26 +132,22 @@ def _dose_text(ex) -> str:
 
 
 
-def _options_from(voice, rate, no_voice, sounds=None, voice_volume=100.0, beep_volume=100.0) -> SessionOptions:
-    return SessionOptions(voice=voice, rate_wpm=rate, no_voice=no_voice, sounds_dir=sounds,
-                          voice_volume_pct=voice_volume, beep_volume_pct=beep_volume)
-
-
-
-
 @app.command("plan")
 def plan_command(
-    routine: RoutineArg = DEFAULT_ROUTINE,
+    routine: DefaultRoutineArg = None,
     voice: VoiceOpt = None,
-    rate: RateOpt = DEFAULT_RATE_WPM,
+    rate: RateOpt = None,
+    pitch: PitchOpt = None,
     no_voice: NoVoiceOpt = False,
     sounds: SoundsOpt = None,
     as_json: bool = typer.Option(False, "--json", help="Print the plan as JSON."),
 ) -> None:
     """Print the session's timeline: when each cue is spoken or sounded."""
-    options = _options_from(voice, rate, no_voice, sounds)
-    check_options(options)
-    p = build_session(load_routine(routine), options).plan
+    choices = resolve_options(voice=voice, rate=rate, pitch=pitch, routine=routine, no_voice=no_voice)
+    with choices.blame():
+        options = choices.session_options(no_voice, sounds)
+        check_options(options)
+        p = build_session(choices.load_routine(), options).plan
     if as_json:
         json.dump(p.to_json(), sys.stdout, indent=2)
         print()
@@ -166,41 +162,29 @@ def plan_command(
     print(f"\n{cue_stamp(p.duration_s)}  (end)")
 
 
-@app.command("voices")
-def voices_command(
-    language: Optional[str] = typer.Option(None, "--language", help="Only voices for this language code, e.g. en or fr."),
-) -> None:
-    """List the installed speech voices."""
-    engine = default_engine()
-    try:
-        found = filter_voices(engine.voices(), language)
-    finally:
-        engine.close()
-    if not found:
-        raise OptionError("--language", f"no installed voice speaks '{language}'")
-    for v in found:
-        print(f"{v.id:28}  {v.name:36}  {', '.join(v.languages):16}  {v.gender or ''}".rstrip())
-
-
 @app.command("export")
 def export_command(
     routine: RoutineArg,
     output: Path = typer.Argument(..., help="The audio file to write: .wav, .flac, .ogg, .opus or .mp3."),
     voice: VoiceOpt = None,
-    rate: RateOpt = DEFAULT_RATE_WPM,
-    voice_volume: VoiceVolumeOpt = 100.0,
-    beep_volume: BeepVolumeOpt = 100.0,
+    rate: RateOpt = None,
+    pitch: PitchOpt = None,
+    voice_volume: VoiceVolumeOpt = None,
+    beep_volume: BeepVolumeOpt = None,
     no_voice: NoVoiceOpt = False,
     sounds: SoundsOpt = None,
     captions: Optional[Path] = typer.Option(None, "--captions", help="Also write the speech as captions (.srt or .vtt)."),
 ) -> None:
     """Export a whole session to an audio file, with chapters and optional captions."""
-    options = _options_from(voice, rate, no_voice, sounds, voice_volume, beep_volume)
-    check_options(options)
-    check_output(output)
-    if captions is not None:
-        check_captions(captions)
-    session = build_session(load_routine(routine), options)
+    choices = resolve_options(voice=voice, rate=rate, pitch=pitch, voice_volume=voice_volume,
+                              beep_volume=beep_volume, no_voice=no_voice)
+    with choices.blame():
+        options = choices.session_options(no_voice, sounds)
+        check_options(options)
+        check_output(output)
+        if captions is not None:
+            check_captions(captions)
+        session = build_session(load_routine(routine), options)
     export_audio(session.plan, session.mixer(), output, progress_reporter())
     if captions is not None:
         write_captions(session.plan, captions)
@@ -215,6 +199,8 @@ def _export_hint(routine: str, options: SessionOptions) -> str:
         parts += ["--voice", shlex.quote(options.voice)]
     if options.rate_wpm != DEFAULT_RATE_WPM:
         parts += ["--rate", str(options.rate_wpm)]
+    if options.pitch is not None:
+        parts += ["--pitch", str(options.pitch)]
     if options.no_voice:
         parts.append("--no-voice")
     if options.sounds_dir is not None:
@@ -228,11 +214,12 @@ def _export_hint(routine: str, options: SessionOptions) -> str:
 
 @app.command("run")
 def run_command(
-    routine: RoutineArg = DEFAULT_ROUTINE,
+    routine: DefaultRoutineArg = None,
     voice: VoiceOpt = None,
-    rate: RateOpt = DEFAULT_RATE_WPM,
-    voice_volume: VoiceVolumeOpt = 100.0,
-    beep_volume: BeepVolumeOpt = 100.0,
+    rate: RateOpt = None,
+    pitch: PitchOpt = None,
+    voice_volume: VoiceVolumeOpt = None,
+    beep_volume: BeepVolumeOpt = None,
     no_voice: NoVoiceOpt = False,
     sounds: SoundsOpt = None,
     from_exercise: Optional[str] = typer.Option(None, "--from", help="Start at this exercise (number or name)."),
@@ -248,9 +235,12 @@ def run_command(
     from coach.live import start_position_s
     from coach.runner import run_logged
 
-    options = _options_from(voice, rate, no_voice, sounds, voice_volume, beep_volume)
-    check_options(options)
-    session = build_session(load_routine(routine), options, extra_texts=(script.PAIN_QUESTION,))
+    choices = resolve_options(voice=voice, rate=rate, pitch=pitch, voice_volume=voice_volume,
+                              beep_volume=beep_volume, routine=routine, no_voice=no_voice)
+    with choices.blame():
+        options = choices.session_options(no_voice, sounds)
+        check_options(options)
+        session = build_session(choices.load_routine(), options, extra_texts=(script.PAIN_QUESTION,))
     start_s = start_position_s(session.plan, from_exercise)
     if not quiet:
         keys = " (space: pause/resume, n: next, p: back, q: quit)" if sys.stdin.isatty() else ""
@@ -258,7 +248,8 @@ def run_command(
     try:
         run_logged(session, start_s, quiet=quiet, log=not no_log)
     except AudioDeviceError as exc:
-        raise AudioDeviceError(f"{exc}; export the session instead: {_export_hint(routine, options)}") from None
+        hint = _export_hint(choices.routine, options)
+        raise AudioDeviceError(f"{exc}; export the session instead: {hint}") from None
 
 
 @app.command("validate")
@@ -282,6 +273,10 @@ from coach.cli_log import history_command, log_command, today_command  # noqa: E
 app.command("history")(history_command)
 app.command("today")(today_command)
 app.command("log")(log_command)
+
+
+cli_voice.register(app)
+cli_config.register(app)
 
 
 def main(argv: Optional[list[str]] = None) -> None:

@@ -1,4 +1,4 @@
-"""Rendered speech clips, kept on disk per (engine, voice, rate, text) and in memory."""
+"""Rendered speech clips, kept on disk per (engine, voice, rate, pitch, text) and in memory."""
 
 from __future__ import annotations
 
@@ -56,7 +56,7 @@ def decode_clip(blob: bytes) -> np.ndarray | None:
 
 
 class ClipCache:
-    """Speech clips for one engine, voice and rate: rendered once, then read from disk or memory."""
+    """Speech clips for one engine, voice, rate and pitch: rendered once, then read from disk or memory."""
 
     def __init__(
         self,
@@ -64,18 +64,25 @@ class ClipCache:
         voice: Voice,
         rate_wpm: int,
         cache_dir: Path | None = None,
+        pitch: int | None = None,
     ):
         self.engine = engine
         self.voice = voice
         self.rate_wpm = rate_wpm
+        self.pitch = pitch  # None: the voice's own
         self.cache_dir = Path(cache_dir) if cache_dir is not None else default_cache_dir()
         self._clips: dict[str, np.ndarray] = {}
         self._swept = False
         self.rendered = 0  # how many clips this cache had the engine render
 
     def key(self, text: str) -> str:
-        """The entry name for `text` with this engine, voice and rate."""
-        ident = "\0".join((self.engine.name, self.voice.id, str(self.rate_wpm), text))
+        """The entry name for `text` with this engine, voice, rate and pitch."""
+        # The variant is part of the voice id ("gmw/en+f3"). A pitch joins the key only when one is
+        # given, so entries made before pitches existed stay valid for the voice's own pitch.
+        parts = (self.engine.name, self.voice.id, str(self.rate_wpm))
+        if self.pitch is not None:
+            parts += (f"pitch={self.pitch}",)
+        ident = "\0".join(parts + (text,))
         return hashlib.sha256(ident.encode("utf-8")).hexdigest()
 
     def path(self, text: str) -> Path:
@@ -111,7 +118,8 @@ class ClipCache:
         return decode_clip(blob)  # None for a damaged entry, which is then rendered again
 
     def _render(self, text: str) -> np.ndarray:
-        rendered = np.asarray(self.engine.render(text, self.voice.id, self.rate_wpm), dtype=np.float32)
+        extra = {"pitch": self.pitch} if self.pitch is not None else {}
+        rendered = np.asarray(self.engine.render(text, self.voice.id, self.rate_wpm, **extra), dtype=np.float32)
         self.rendered += 1
         blob = encode_clip(rendered)
         try:

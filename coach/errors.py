@@ -40,8 +40,17 @@ class OptionError(InputError):
     """A command-line option has a bad value."""
 
     def __init__(self, option: str, message: str):
-        self.option = option
+        self.option, self.reason = option, message
         super().__init__(f"{option}: {message}")
+
+
+class ConfigError(InputError):
+    """The settings file is invalid; the message names the file, the line and the key."""
+
+    def __init__(self, path: str, message: str, line: int | None = None, key: str | None = None):
+        self.path, self.line, self.key, self.reason = path, line, key, message
+        where = path if line is None else f"{path}:{line}"
+        super().__init__(f"{where}: {key}: {message}" if key else f"{where}: {message}")
 
 
 class EngineError(CoachError):

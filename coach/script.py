@@ -12,6 +12,7 @@ STOP = "Stop."
 GET_READY = "Get ready."
 BEGIN = "Let's begin."
 PAIN_QUESTION = "How much pain do you feel now, from 0 (none) to 10 (worst imaginable)?"
+VOICE_SAMPLE = "Hold. 3, 2, 1. Release."  # what `coach voices --sample` says with each voice
 
 
 def count(number: int) -> str:

@@ -6,7 +6,7 @@ import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 import numpy as np
 
@@ -16,8 +16,13 @@ from coach.model import Plan
 from coach.plan import Settings, plan
 from coach.routine import Routine
 from coach.sounds import load_sounds, sound_durations_s
-from coach.speech import (DEFAULT_RATE_WPM, SpeechEngine, Voice, default_engine, espeak_install, pick_voice,
-                          validate_rate)
+from coach.espeak import espeak_install
+from coach.speech import DEFAULT_RATE_WPM, SpeechEngine, Voice, default_engine, validate_rate
+from coach.voices import check_pitch_support, engine_variants, pick_voice, validate_pitch
+
+if TYPE_CHECKING:
+    from coach.clipcache import ClipCache
+
 
 
 @dataclass(frozen=True)
@@ -30,6 +35,7 @@ class SessionOptions:
     sounds_dir: Path | None = None
     voice_volume_pct: float = 100.0
     beep_volume_pct: float = 100.0
+    pitch: int | None = None  # None: the voice's own
 
 
 @dataclass
@@ -59,10 +65,14 @@ def check_volume(value: float, option: str) -> float:
 def check_options(options: SessionOptions) -> None:
     """Validate every option before any slow work starts."""
     validate_rate(options.rate_wpm)
+    if options.pitch is not None:
+        validate_pitch(options.pitch)
     check_volume(options.voice_volume_pct, "--voice-volume")
     check_volume(options.beep_volume_pct, "--beep-volume")
     if options.no_voice and options.voice is not None:
         raise OptionError("--voice", "cannot be combined with --no-voice")
+    if options.no_voice and options.pitch is not None:
+        raise OptionError("--pitch", "cannot be combined with --no-voice")
 
 
 def _voices_fingerprint() -> str | None:
@@ -116,13 +126,12 @@ def build_session(routine: Routine, options: SessionOptions,
     if options.no_voice:
         p = plan(routine, settings, lambda text: 0.0)
         return Session(routine, p, {}, sounds, None, options)
-    from coach.clipcache import ClipCache, default_cache_dir
+    from coach.clipcache import default_cache_dir
 
     clips_dir = cache_dir if cache_dir is not None else default_cache_dir()
     engine = engine_factory()
     try:
-        voice = pick_voice(installed_voices(engine, clips_dir.parent), options.voice, routine.language)
-        cache = ClipCache(engine, voice, options.rate_wpm, clips_dir)
+        cache = speech_cache(engine, options, routine.language, clips_dir)
         p = plan(routine, settings, cache.duration_s)
         speech = {c.text: cache.clip(c.text) for c in p.cues if c.text is not None}
         speech.update((text, cache.clip(text)) for text in extra_texts)
@@ -130,4 +139,14 @@ def build_session(routine: Routine, options: SessionOptions,
         close = getattr(engine, "close", None)
         if close is not None:
             close()
-    return Session(routine, p, speech, sounds, voice, options)
+    return Session(routine, p, speech, sounds, cache.voice, options)
+
+
+def speech_cache(engine: SpeechEngine, options: SessionOptions, language: str, clips_dir: Path) -> ClipCache:
+    """The clips of the voice (and variant) options.voice names, at their rate and pitch."""
+    from coach.clipcache import ClipCache
+
+    check_pitch_support(engine, options.pitch)
+    voices = installed_voices(engine, clips_dir.parent)
+    voice = pick_voice(voices, options.voice, language, engine_variants(engine))
+    return ClipCache(engine, voice, options.rate_wpm, clips_dir, pitch=options.pitch)

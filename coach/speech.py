@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import ctypes
-import difflib
 import html
 import importlib.util
 import json
@@ -15,42 +13,40 @@ import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, Protocol
+from typing import Protocol
 
 import numpy as np
 
 from coach.errors import EngineError, OptionError
+from coach.espeak import espeak_install
 from coach.model import SAMPLE_RATE
+from coach.voices import (  # noqa: F401 (voice choice lived here; these names stay importable from here)
+    DEFAULT_LANGUAGE,
+    INSTALL_HINT,
+    Variant,
+    Voice,
+    best_voice_for,
+    filter_voices,
+    pick_voice,
+)
 
+DEFAULT_BACKEND = "coach.tts_worker:Pyttsx3Backend"
 DEFAULT_RATE_WPM = 160
 MIN_RATE_WPM = 80
 MAX_RATE_WPM = 400
-DEFAULT_LANGUAGE = "en"
 DEFAULT_CLIP_TIMEOUT_S = 20.0
 WORKER_START_TIMEOUT_S = 20.0
 SILENCE_LEVEL = 10 ** (-50 / 20)  # -50 dBFS; espeak's silence is digital zero or close to it
 EDGE_PAD_S = 0.02  # silence kept before and after the speech so onsets and tails are not clipped
 
-INSTALL_HINT = (
-    "install espeak-ng (on Debian/Ubuntu: sudo apt install espeak-ng), "
-    "or use --no-voice for a session with sounds only"
-)
-
-
-@dataclass(frozen=True)
-class Voice:
-    """An installed voice; `languages` are codes like "en-gb", best first."""
-
-    id: str
-    name: str
-    languages: tuple[str, ...]
-    gender: str | None
-
 
 class SpeechEngine(Protocol):
-    """Something that speaks: `name` identifies the backend in cache keys."""
+    """Something that speaks: `name` identifies the backend in cache keys.
+
+    Engines may also offer `variants() -> list[Variant]` and `supports_pitch = True`, in which
+    case render() takes a `pitch` keyword (0..100); see coach.voices.engine_variants.
+    """
 
     name: str
 
@@ -71,97 +67,6 @@ def validate_rate(rate_wpm: int) -> int:
             "--rate", f"{rate_wpm} words per minute is out of range {MIN_RATE_WPM}..{MAX_RATE_WPM}"
         )
     return rate_wpm
-
-
-def _norm_language(code: str) -> str:
-    return code.strip().lower().replace("_", "-")
-
-
-def _speaks(voice: Voice, language: str) -> bool:
-    lang = _norm_language(language)
-    return any(
-        (code := _norm_language(c)) == lang or code.startswith(lang + "-") for c in voice.languages
-    )
-
-
-def filter_voices(voices: Iterable[Voice], language: str | None) -> list[Voice]:
-    """The voices that speak `language` or a dialect of it (all of them for None)."""
-    if not language:
-        return list(voices)
-    return [v for v in voices if _speaks(v, language)]
-
-
-def _language_rank(voice: Voice, language: str) -> int | None:
-    """How well a voice fits a language code: lower is better, None is not at all."""
-    lang = _norm_language(language)
-    codes = [_norm_language(c) for c in voice.languages]
-    if voice.id.lower().rsplit("/", 1)[-1] == lang:
-        return 0  # espeak's main voice for a language is named after it ("gmw/en", "roa/fr")
-    if codes and codes[0] == lang:
-        return 1
-    if lang in codes:
-        return 2 + codes.index(lang)
-    if any(c.startswith(lang + "-") for c in codes):
-        return 100
-    return None
-
-
-def best_voice_for(voices: Iterable[Voice], language: str) -> Voice | None:
-    """The best voice for a language code: an exact match, else a dialect of it."""
-    ranked = [
-        (rank, len(v.id), i, v)
-        for i, v in enumerate(voices)
-        if (rank := _language_rank(v, language)) is not None
-    ]
-    return min(ranked)[3] if ranked else None
-
-
-def _suggest(query: str, voices: list[Voice]) -> str:
-    labels: dict[str, list[str]] = {}  # what a query may resemble -> what we suggest for it
-    for v in voices:
-        # "French" should find "French (France)", "French (Belgium)", ...
-        for label, shown in ((v.id, v.id), (v.name, v.name), (v.name.split(" (")[0], v.name)):
-            labels.setdefault(label.lower(), []).append(shown)
-    close = difflib.get_close_matches(query.lower(), list(labels), n=3, cutoff=0.6)
-    names = list(dict.fromkeys(name for c in close for name in labels[c]))[:5]
-    if not names:
-        return "run `coach voices` to list the installed voices"
-    return "did you mean: " + ", ".join(names) + "?"
-
-
-def pick_voice(voices: Iterable[Voice], query: str | None, language: str = DEFAULT_LANGUAGE) -> Voice:
-    """The voice `query` names (id, name, unique name part or language code), or the best for `language`."""
-    voices = list(voices)
-    if not voices:
-        raise OptionError("--voice", f"no voices are installed; {INSTALL_HINT}")
-    if query is None or not query.strip():
-        voice = best_voice_for(voices, language or DEFAULT_LANGUAGE)
-        if voice is None:
-            raise OptionError(
-                "--voice",
-                f"no installed voice speaks language {language!r}; choose one with --voice "
-                "(see `coach voices`)",
-            )
-        return voice
-    q = query.strip()
-    for v in voices:
-        if v.id == q:
-            return v
-    for key in (lambda v: v.id.lower(), lambda v: v.name.lower()):
-        exact = [v for v in voices if key(v) == q.lower()]
-        if len(exact) == 1:
-            return exact[0]
-    if re.fullmatch(r"[A-Za-z]{2,3}([-_][A-Za-z0-9]{1,8})*", q):
-        voice = best_voice_for(voices, q)
-        if voice is not None:
-            return voice
-    partial = [v for v in voices if q.lower() in v.name.lower()]
-    if len(partial) == 1:
-        return partial[0]
-    if len(partial) > 1:
-        names = ", ".join(v.name for v in partial[:6]) + (", ..." if len(partial) > 6 else "")
-        raise OptionError("--voice", f"{q!r} matches several voices; did you mean: {names}?")
-    raise OptionError("--voice", f"no voice matches {q!r}; {_suggest(q, voices)}")
 
 
 # --- text ----------------------------------------------------------------------------------------
@@ -225,7 +130,7 @@ class WorkerEngine:
 
     def __init__(
         self,
-        backend: str = "coach.tts_worker:Pyttsx3Backend",
+        backend: str = DEFAULT_BACKEND,
         name: str = "pyttsx3",
         timeout_s: float = DEFAULT_CLIP_TIMEOUT_S,
         start_timeout_s: float = WORKER_START_TIMEOUT_S,
@@ -399,8 +304,26 @@ class WorkerEngine:
             ]
         return list(self._voices)
 
-    def render(self, text: str, voice_id: str | None, rate_wpm: int) -> np.ndarray:
-        """`text` spoken literally, as a trimmed 22050 Hz mono float32 clip."""
+    @property
+    def _is_espeak(self) -> bool:
+        # pyttsx3 drives espeak-ng everywhere but on macOS and Windows, which have their own engines
+        return self.backend == DEFAULT_BACKEND and sys.platform not in ("darwin", "win32")
+
+    @property
+    def supports_pitch(self) -> bool:
+        """Whether render() can change the pitch (pyttsx3's espeak driver can, the others cannot)."""
+        return self._is_espeak
+
+    def variants(self) -> list[Variant]:
+        """The voice variants, read from espeak-ng's data folder without starting the worker."""
+        if not self._is_espeak:
+            return []
+        from coach.espeak import read_variants
+
+        return read_variants()
+
+    def render(self, text: str, voice_id: str | None, rate_wpm: int, pitch: int | None = None) -> np.ndarray:
+        """`text` spoken literally, as a trimmed 22050 Hz mono float32 clip; pitch None is the voice's own."""
         spoken = speakable(text)
         if not spoken:
             return np.zeros(0, dtype=np.float32)
@@ -410,6 +333,8 @@ class WorkerEngine:
         path = os.path.join(self._workdir, f"clip-{self._count}.wav")
         doing = f"speaking {_short(text)!r}"
         request = {"op": "render", "text": spoken, "voice": voice_id, "rate": rate_wpm, "path": path}
+        if pitch is not None:
+            request["pitch"] = pitch
         try:
             reply = self._request(request, self.timeout_s, doing)
         except EngineError:
@@ -440,47 +365,6 @@ def _one_line(text: str) -> str:
 def _short(text: str, limit: int = 40) -> str:
     text = _one_line(text)
     return text if len(text) <= limit else text[: limit - 3] + "..."
-
-
-# The names pyttsx3's espeak driver loads, in its order; the dynamic loader finds them wherever the
-# system keeps its libraries, so no folder is assumed here.
-ESPEAK_LIBRARIES = ("libespeak-ng.so.1", "/usr/local/lib/libespeak-ng.so.1", "libespeak.so.1")
-
-
-@dataclass(frozen=True)
-class EspeakInstall:
-    """The espeak library pyttsx3 will load: its version and the data folder it will read (None if unknown)."""
-
-    version: str
-    data_dir: Path | None
-
-
-def espeak_install() -> EspeakInstall | None:
-    """Ask the installed espeak-ng library (no subprocess) where its data is; None if no library loads."""
-    lib = None
-    for name in ESPEAK_LIBRARIES:
-        try:
-            lib = ctypes.CDLL(name)
-            break
-        except OSError:
-            continue
-    if lib is None:
-        return None
-    init_path = getattr(lib, "espeak_ng_InitializePath", None)  # espeak-ng only; the old espeak lacks it
-    if init_path is not None:
-        # Resolves the folder as espeak_Initialize will (ESPEAK_DATA_PATH, ~/espeak-ng-data, built-in),
-        # without loading any data.
-        init_path.argtypes, init_path.restype = [ctypes.c_char_p], None
-        init_path(None)
-    info = getattr(lib, "espeak_Info", None)
-    if info is None:
-        return EspeakInstall("", None)
-    info.argtypes, info.restype = [ctypes.POINTER(ctypes.c_char_p)], ctypes.c_char_p
-    data_dir = ctypes.c_char_p()
-    version = info(ctypes.byref(data_dir)) or b""
-    return EspeakInstall(
-        version.decode("utf-8", "replace"), Path(os.fsdecode(data_dir.value)) if data_dir.value else None
-    )
 
 
 def default_engine(timeout_s: float = DEFAULT_CLIP_TIMEOUT_S) -> WorkerEngine:

@@ -5,7 +5,7 @@ on stdin and on the process's original stdout; anything the engine itself prints
 "Audio saved to ...") goes to /dev/null, so it never mixes with replies or with the parent's stdout.
 
 Requests:  {"op": "voices"}
-           {"op": "render", "text": str, "voice": str | null, "rate": int, "path": str}
+           {"op": "render", "text": str, "voice": str | null, "rate": int, "path": str[, "pitch": int]}
 Replies:   {"ok": true, ...} or {"ok": false, "error": str}
 The first line the worker writes is {"ok": true, "ready": true} or the reason it could not start.
 """
@@ -25,12 +25,16 @@ import wave
 from typing import Protocol
 
 DEFAULT_BACKEND = "coach.tts_worker:Pyttsx3Backend"
+NEUTRAL_PITCH = 50  # espeak-ng's default pitch parameter: the voice's (or variant's) own pitch
 FILE_SETTLE_S = 1.0  # how long a finished utterance may take to show up complete on disk
 FINISH_WAIT_S = 120.0  # the parent's per-clip timeout normally ends a stuck render much sooner
 
 
 class Backend(Protocol):
-    """What the worker drives: a speech engine that can list voices and write a WAV/AIFF file."""
+    """What the worker drives: a speech engine that can list voices and write a WAV/AIFF file.
+
+    save() is only given a `pitch` keyword when the request asks for one.
+    """
 
     def voices(self) -> list[dict]: ...
 
@@ -47,6 +51,7 @@ class Pyttsx3Backend:
         self._finished = threading.Event()
         self._errors: list[BaseException] = []
         self._voice_id: str | None = None
+        self._pitch_changed = False  # whether espeak's pitch may be away from neutral
         self._engine.connect("finished-utterance", self._on_finished)
         self._engine.connect("error", self._on_error)
 
@@ -77,17 +82,23 @@ class Pyttsx3Backend:
             )
         return result
 
-    def save(self, text: str, voice_id: str | None, rate_wpm: int, path: str) -> None:
-        """Write `text` spoken with the voice and rate to `path`, waiting until it is complete."""
+    def save(self, text: str, voice_id: str | None, rate_wpm: int, path: str, pitch: int | None = None) -> None:
+        """Write `text` spoken with the voice, rate and pitch to `path`, waiting until it is complete."""
         self._errors.clear()
         if voice_id and voice_id != self._voice_id:
             self._engine.setProperty("voice", voice_id)
             self._voice_id = voice_id
         # Never read the rate back: on espeak, getProperty("rate") resets the queued rate.
         self._engine.setProperty("rate", int(rate_wpm))
+        if pitch is not None or self._pitch_changed:
+            # espeak's pitch is an engine parameter that outlives voice changes, so a render without
+            # one must put it back to neutral. Like the rate it goes through pyttsx3's queue, before
+            # the wait for idle below: a parameter set while espeak is still busy can be cancelled.
+            self._engine.setProperty("pitch", NEUTRAL_PITCH if pitch is None else int(pitch))
+            self._pitch_changed = pitch is not None
         if self._errors:
-            self._voice_id = None
-            raise RuntimeError(f"could not set voice {voice_id!r} or rate {rate_wpm}: {self._errors[0]}")
+            self._voice_id, self._pitch_changed = None, True  # set them all again next time
+            raise RuntimeError(f"could not set voice {voice_id!r}, rate {rate_wpm} or pitch {pitch}: {self._errors[0]}")
         self._wait_until_idle()
         self._finished.clear()
         # One utterance per runAndWait: queued save_to_file calls only write the last file.
@@ -193,7 +204,8 @@ def handle(backend: Backend, request: dict) -> dict:
         path = request["path"]
         if os.path.exists(path):
             os.remove(path)
-        backend.save(request["text"], request.get("voice"), int(request["rate"]), path)
+        extra = {"pitch": int(request["pitch"])} if request.get("pitch") is not None else {}
+        backend.save(request["text"], request.get("voice"), int(request["rate"]), path, **extra)
         if not _wait_for_file(path):
             return {"ok": False, "error": "the engine wrote no audio (empty or incomplete file)"}
         return {"ok": True, "path": path}

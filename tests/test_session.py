@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import soundfile
 
-from coach import speech
+from coach import espeak, speech
 from coach.model import to_samples
 from coach.routine import load_routine_file
 from coach.session import SessionOptions, build_session, installed_voices
@@ -117,7 +117,7 @@ def run_main(*args):
 @pytest.mark.parametrize("args", [("plan", "back-pain-feet"), ("voices",)])
 def test_no_speech_engine_is_one_line_naming_the_fix(monkeypatch, tmp_path, capsys, args):
     # The real library lookup, pointed at a folder that holds no library.
-    monkeypatch.setattr(speech, "ESPEAK_LIBRARIES", (str(tmp_path / "libespeak-ng.so.1"),))
+    monkeypatch.setattr(espeak, "ESPEAK_LIBRARIES", (str(tmp_path / "libespeak-ng.so.1"),))
     assert run_main(*args) == 1
     out, err = capsys.readouterr()
     assert (out, err) == ("", ENGINE_MISSING)

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 import soundfile
 
-from coach import speech
+from coach import espeak, speech
 from coach.errors import EngineError, InputError, OptionError
 from coach.model import SAMPLE_RATE
 from coach.speech import (
@@ -371,8 +371,8 @@ def test_engine_output_on_stdout_never_reaches_ours_and_aiff_is_normalised(capfd
 
 def test_missing_espeak_library_is_an_engine_error_naming_the_package(monkeypatch, tmp_path):
     # The real lookup, pointed at a folder with no library in it.
-    monkeypatch.setattr(speech, "ESPEAK_LIBRARIES", (str(tmp_path / "libespeak-ng.so.1"),))
-    assert speech.espeak_install() is None
+    monkeypatch.setattr(espeak, "ESPEAK_LIBRARIES", (str(tmp_path / "libespeak-ng.so.1"),))
+    assert espeak.espeak_install() is None
     with pytest.raises(EngineError) as err:
         default_engine()
     assert str(err.value) == (
@@ -383,11 +383,11 @@ def test_missing_espeak_library_is_an_engine_error_naming_the_package(monkeypatc
 
 
 def test_espeak_reports_the_data_folder_it_will_read(monkeypatch, tmp_path):
-    installed = speech.espeak_install()
+    installed = espeak.espeak_install()
     assert installed is not None and installed.version
     assert (installed.data_dir / "phontab").is_file() and (installed.data_dir / "voices").is_dir()
     monkeypatch.setenv("ESPEAK_DATA_PATH", str(tmp_path))
-    assert speech.espeak_install().data_dir == tmp_path
+    assert espeak.espeak_install().data_dir == tmp_path
 
 
 def test_missing_espeak_data_is_an_engine_error(monkeypatch, tmp_path):
