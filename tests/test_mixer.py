@@ -115,6 +115,41 @@ def test_blocks_concatenate_to_render_exactly(specs, start_frame, block_frames):
 
 
 @settings(max_examples=60, deadline=None)
+@given(specs=cue_specs, start_frame=st.integers(0, 41000), max_frames=st.integers(1, 9999))
+def test_chunks_are_the_render_with_silence_as_lengths(specs, start_frame, max_frames):
+    plan, speech, sounds = build(specs)
+    mixer = Mixer(plan, speech, sounds)
+    chunks = list(mixer.chunks(start_frame, max_frames))
+    assert all(0 < (c if isinstance(c, int) else len(c)) <= max_frames for c in chunks)
+    joined = np.concatenate([np.zeros(c, dtype=np.float32) if isinstance(c, int) else c for c in chunks]
+                            or [np.zeros(0, dtype=np.float32)])
+    assert np.array_equal(joined, mixer.render(start_frame, mixer.total_frames))
+    # Only what is really silent comes as a length, and every cue's samples come rendered.
+    rendered = sum(len(c) for c in chunks if not isinstance(c, int))
+    sounding = set()
+    for cue in plan.cues:
+        clip = speech[cue.text] if cue.kind == "speech" else sounds[cue.sound]
+        onset = round(cue.at_s * SAMPLE_RATE)
+        sounding.update(range(max(onset, start_frame), min(onset + len(clip), mixer.total_frames)))
+    assert rendered == len(sounding)
+
+
+def test_chunks_of_a_long_session_are_mostly_lengths(sounds):
+    plan, speech = two_hour_plan(sounds)
+    mixer = Mixer(plan, speech, sounds)
+    chunks = list(mixer.chunks())
+    silent = sum(c for c in chunks if isinstance(c, int))
+    assert silent + sum(len(c) for c in chunks if not isinstance(c, int)) == mixer.total_frames
+    # 2500 half-second lines and 2500 pips in two hours: most of it is silence, never rendered.
+    assert silent > 0.5 * mixer.total_frames
+
+
+def test_bad_chunk_size_is_refused():
+    with pytest.raises(ValueError):
+        next(Mixer(make_plan(1.0, []), {}, {}).chunks(0, 0))
+
+
+@settings(max_examples=60, deadline=None)
 @given(specs=cue_specs)
 def test_overlapping_cues_sum_then_limit_like_a_plain_reference(specs):
     plan, speech, sounds = build(specs)
