@@ -8,21 +8,19 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable
 
-import numpy as np
-
 from coach.errors import OptionError
-from coach.mixer import Mixer
 from coach.model import Plan
 from coach.plan import Settings, plan
 from coach.routine import Routine
-from coach.sounds import load_sounds, sound_durations_s
 from coach.espeak import espeak_install
 from coach.speech import DEFAULT_RATE_WPM, SpeechEngine, Voice, default_engine, validate_rate
 from coach.voices import check_pitch_support, engine_variants, pick_voice, validate_pitch
 
 if TYPE_CHECKING:
-    from coach.clipcache import ClipCache
+    import numpy as np
 
+    from coach.clipcache import ClipCache
+    from coach.mixer import Mixer
 
 
 @dataclass(frozen=True)
@@ -51,6 +49,8 @@ class Session:
 
     def mixer(self) -> Mixer:
         """The one timeline both sinks play."""
+        from coach.mixer import Mixer
+
         return Mixer(self.plan, self.speech, self.sounds, self.options.voice_volume_pct / 100.0,
                      self.options.beep_volume_pct / 100.0)
 
@@ -120,6 +120,8 @@ def build_session(routine: Routine, options: SessionOptions,
 
     extra_texts are rendered too (into Session.speech) for things said outside the timeline.
     """
+    from coach.sounds import load_sounds, sound_durations_s  # the audio stack, only for commands that need it
+
     check_options(options)
     sounds = load_sounds(options.sounds_dir)
     settings = Settings(speech=not options.no_voice, sound_s=sound_durations_s(sounds))
