@@ -182,9 +182,18 @@ def _tag_mp3(path: Path, plan: Plan) -> None:
         tagged.write(body)
 
 
-def _add_tags(path: Path, ext: str, plan: Plan) -> None:
+def _add_tags(path: Path, ext: str, plan: Plan, output: Path) -> None:
     if ext == ".wav":
-        return  # title is written by libsndfile; WAV has no chapter convention
+        return  # title is written by libsndfile; WAV has no chapter convention (and no need for mutagen)
+    from mutagen import MutagenError
+
+    try:
+        _tag(path, ext, plan)
+    except MutagenError as exc:
+        raise CoachError(f"could not tag {output}: {exc}") from exc
+
+
+def _tag(path: Path, ext: str, plan: Plan) -> None:
     if ext == ".mp3":
         _tag_mp3(path, plan)
         return
@@ -268,7 +277,6 @@ def _open_writer(path: Path, rate: int, fmt: _Format) -> Writer:
 def export_audio(plan: Plan, mixer: MixerLike, output: Path, progress: Progress | None = None) -> None:
     """Write the mixed session to output atomically; the format follows output's extension."""
     import soundfile
-    from mutagen import MutagenError
 
     output = Path(output)
     check_output(output)
@@ -284,9 +292,7 @@ def export_audio(plan: Plan, mixer: MixerLike, output: Path, progress: Progress 
                     _write_blocks(out, mixer, progress)
                 else:
                     _write_resampled(out, mixer, plan, rate, progress)
-            _add_tags(tmp, ext, plan)
-    except MutagenError as exc:
-        raise CoachError(f"could not tag {output}: {exc}") from exc
+            _add_tags(tmp, ext, plan, output)
     except (OSError, soundfile.SoundFileError) as exc:
         raise CoachError(f"could not write {output}: {exc}") from exc
     finally:
