@@ -17,6 +17,8 @@ from coach.model import CueKind, Plan, to_samples
 MASTER_GAIN = np.float32(10 ** (-1 / 20))
 # Samples with |x| up to the knee pass unchanged; above it they bend smoothly towards 1.0.
 LIMIT_KNEE = np.float32(0.9)
+# Silence shorter than this (0.74 s) between two cues is rendered with them rather than handed out alone.
+MIN_SILENCE_FRAMES = 16384
 
 
 def soft_limit(mix: np.ndarray) -> np.ndarray:
@@ -89,10 +91,11 @@ class Mixer:
         self._max_end_upto = np.maximum.accumulate(ends) if len(ends) else ends
         self._ends = ends
         self._clips = [p[2] for p in placed]
-        # The stretches where something sounds: cues that touch or overlap merged into one. Between
-        # them the session is exactly zero, which chunks() hands out as a length, not as samples.
+        # The stretches where something sounds: cues merged into one where less than MIN_SILENCE_FRAMES
+        # of silence parts them (a short gap costs less to render than to hand out on its own). Between
+        # the stretches the session is exactly zero, which chunks() hands out as a length, not as samples.
         if len(ends):
-            breaks = self._starts[1:] > self._max_end_upto[:-1]
+            breaks = self._starts[1:] - self._max_end_upto[:-1] >= MIN_SILENCE_FRAMES
             self._span_starts = np.maximum(self._starts[np.concatenate(([True], breaks))], 0)
             self._span_ends = self._max_end_upto[np.concatenate((breaks, [True]))]
         else:
