@@ -26,7 +26,7 @@ sys.path[:0] = [str(ROOT), str(TESTS)]
 from coach.live import WINDOW_S  # noqa: E402
 from coach.model import SAMPLE_RATE  # noqa: E402
 from pulse import PulseServer, dominant_hz, onsets_s, read_recording  # noqa: E402
-from test_live import cue_hz, driver_command, make_plan, match_onsets  # noqa: E402
+from test_live import cue_hz, make_plan  # noqa: E402
 
 ONSET_TARGET_MS = 5.0
 FIRST_SOUND_TARGET_S = 1.0
@@ -34,6 +34,32 @@ EXERCISES = tuple(f"exercise {i}" for i in range(1, 19))  # 18 x 8 s + 3.5 s = 1
 RUN_FOR_S = 3.0
 MARKER_S = 1.0  # a whole second, longer than any start threshold, so it starts like a session buffer
 SILENT = 1.5 / 32768  # anything louder than one int16 step is sound
+
+# Plays test_live's tone session through run_session, quietly; prints whether it ran to the end.
+DRIVER = """
+import json, sys
+sys.path[:0] = [{root!r}, {tests!r}]
+from test_live import make_mixer, make_plan
+from coach.live import run_session
+args = json.loads(sys.argv[1])
+plan, sounds = make_plan(exercises=args["exercises"])
+try:
+    result = run_session(plan, make_mixer(plan, sounds), window_s=args["window_s"])
+except KeyboardInterrupt:
+    sys.exit(130)
+print(json.dumps({{"finished": result.finished}}))
+"""
+
+
+def driver_command(**args) -> list[str]:
+    return [sys.executable, "-c", DRIVER.format(root=str(ROOT), tests=str(TESTS)), json.dumps(args)]
+
+
+def match_onsets(plan, heard_s: list[float]) -> np.ndarray:
+    """Heard minus planned onset for each cue, less their median (the path's constant latency)."""
+    offsets = np.array(heard_s) - np.array([c.at_s for c in plan.cues])
+    return offsets - np.median(offsets)
+
 
 # Plays a 100 ms tone then silence (MARKER_S in all) through coach's own output; prints the monotonic
 # time of the play() call and of the moment the device reported it drained.
