@@ -46,7 +46,9 @@ def _checked_clip(clip: np.ndarray, what: str) -> np.ndarray:
     samples = np.asarray(clip, dtype=np.float32)
     if samples.ndim != 1:
         raise CoachError(f"{what}: expected mono audio, got an array of shape {samples.shape}")
-    if not np.all(np.isfinite(samples)):
+    # A float64 sum is finite exactly when every float32 sample is (their sum cannot overflow it),
+    # and it needs no array of flags as large as the clip.
+    if not np.isfinite(np.add.reduce(samples, dtype=np.float64)):
         raise CoachError(f"{what}: the audio contains NaN or infinite samples")
     return samples
 
@@ -61,9 +63,10 @@ class Mixer:
         voice_gain = _checked_volume(voice_volume, "voice_volume") * MASTER_GAIN
         beep_gain = _checked_volume(beep_volume, "beep_volume") * MASTER_GAIN
 
-        # Each distinct clip is scaled once and shared by all the cues that use it.
-        scaled: dict[tuple[str, str], np.ndarray] = {}
-        placed: list[tuple[int, int, np.ndarray]] = []
+        # Each distinct clip is checked once and shared by all the cues that use it. Its gain is applied
+        # as it is rendered, so no scaled copy of every clip is made (or paid for) up front.
+        checked: dict[tuple[str, str], np.ndarray] = {}
+        placed: list[tuple[int, int, np.ndarray, np.float32]] = []
         for cue in plan.cues:
             if cue.kind == CueKind.SPEECH:
                 key, source, gain = ("speech", cue.text), speech, voice_gain
@@ -73,15 +76,15 @@ class Mixer:
                 what = f"sound {cue.sound!r} at {cue.at_s:.3f} s"
             else:
                 raise CoachError(f"cue at {cue.at_s:.3f} s: unknown kind {cue.kind!r}")
-            if key not in scaled:
+            if key not in checked:
                 if key[1] not in source:
                     raise CoachError(f"no audio for {what}")
-                scaled[key] = _checked_clip(source[key[1]], what) * gain
-            clip = scaled[key]
+                checked[key] = _checked_clip(source[key[1]], what)
+            clip = checked[key]
             start = to_samples(cue.at_s)
             end = min(start + len(clip), self.total_frames)
             if end > max(start, 0):
-                placed.append((start, end, clip))
+                placed.append((start, end, clip, gain))
 
         placed.sort(key=lambda item: item[0])  # stable: equal starts keep plan order
         self._starts = np.array([p[0] for p in placed], dtype=np.int64)
@@ -91,6 +94,7 @@ class Mixer:
         self._max_end_upto = np.maximum.accumulate(ends) if len(ends) else ends
         self._ends = ends
         self._clips = [p[2] for p in placed]
+        self._gains = [p[3] for p in placed]
         # The stretches where something sounds: cues merged into one where less than MIN_SILENCE_FRAMES
         # of silence parts them (a short gap costs less to render than to hand out on its own). Between
         # the stretches the session is exactly zero, which chunks() hands out as a length, not as samples.
@@ -113,7 +117,12 @@ class Mixer:
             cue_start, cue_end = int(self._starts[i]), int(self._ends[i])
             lo, hi = max(cue_start, start_frame), min(cue_end, end_frame)
             if lo < hi:
-                out[lo - start_frame:hi - start_frame] += self._clips[i][lo - cue_start:hi - cue_start]
+                part = self._clips[i][lo - cue_start:hi - cue_start]
+                into = out[lo - start_frame:hi - start_frame]
+                if lo >= touched_hi:  # still zeros: the product goes straight in (the same float32 as 0 + x)
+                    np.multiply(part, self._gains[i], out=into)
+                else:
+                    into += part * self._gains[i]
                 touched_lo, touched_hi = min(touched_lo, lo), max(touched_hi, hi)
         if touched_lo < touched_hi:  # silence needs no limiting
             soft_limit(out[touched_lo - start_frame:touched_hi - start_frame])
