@@ -41,10 +41,10 @@ def encode_clip(clip: np.ndarray) -> bytes:
     return MAGIC + HEADER.pack(SAMPLE_RATE, len(data) // 2, zlib.crc32(data)) + data
 
 
-def decode_clip(blob: bytes) -> np.ndarray | None:
+def decode_clip(blob: bytes | memoryview) -> np.ndarray | None:
     """The clip in a cache entry's bytes, or None if they are not a complete, intact entry."""
     start = len(MAGIC) + HEADER.size
-    if len(blob) < start or not blob.startswith(MAGIC):
+    if len(blob) < start or blob[:len(MAGIC)] != MAGIC:
         return None
     rate_hz, frames, crc = HEADER.unpack_from(blob, len(MAGIC))
     data = memoryview(blob)[start:]
@@ -72,6 +72,9 @@ class ClipCache:
         self.pitch = pitch  # None: the voice's own
         self.cache_dir = Path(cache_dir) if cache_dir is not None else default_cache_dir()
         self._clips: dict[str, np.ndarray] = {}
+        # Entries are read into this one buffer: a fresh one per clip would cost page faults for
+        # memory that is only looked at once (a warm start reads some 8 MB of clips).
+        self._buffer = bytearray()
         self._swept = False
         self.rendered = 0  # how many clips this cache had the engine render
 
@@ -112,10 +115,17 @@ class ClipCache:
 
     def _load(self, text: str) -> np.ndarray | None:
         try:
-            blob = self.path(text).read_bytes()
+            with open(self.path(text), "rb", buffering=0) as entry:
+                size = os.fstat(entry.fileno()).st_size
+                if size > len(self._buffer):
+                    self._buffer = bytearray(size)
+                with memoryview(self._buffer) as whole:
+                    read = entry.readinto(whole[:size])
+                    # None for a damaged entry, which is then rendered again; a good one is decoded into
+                    # a clip of its own, so the buffer can be reused
+                    return decode_clip(whole[:read])
         except OSError:
             return None
-        return decode_clip(blob)  # None for a damaged entry, which is then rendered again
 
     def _render(self, text: str) -> np.ndarray:
         extra = {"pitch": self.pitch} if self.pitch is not None else {}
