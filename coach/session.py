@@ -150,5 +150,7 @@ def speech_cache(engine: SpeechEngine, options: SessionOptions, language: str, c
 
     check_pitch_support(engine, options.pitch)
     voices = installed_voices(engine, clips_dir.parent)
-    voice = pick_voice(voices, options.voice, language, engine_variants(engine))
+    # Variants (a folder of files to read) only matter when the user names a voice.
+    named = options.voice is not None and options.voice.strip() != ""
+    voice = pick_voice(voices, options.voice, language, engine_variants(engine) if named else ())
     return ClipCache(engine, voice, options.rate_wpm, clips_dir, pitch=options.pitch)
