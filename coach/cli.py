@@ -23,6 +23,7 @@ from coach.routine import (Routine, builtin_names, load_routine, load_routine_fi
                            user_routine_dir, user_routine_files)
 from coach.session import SessionOptions, build_session, check_options
 from coach.sounds import builtin_sound_durations_s
+from coach.status import StatusLine
 from coach.speech import DEFAULT_RATE_WPM
 from coach.timefmt import about_minutes, clock, cue_stamp
 
@@ -243,8 +244,10 @@ def run_command(
         session = build_session(choices.load_routine(), options, extra_texts=(script.PAIN_QUESTION,))
     start_s = start_position_s(session.plan, from_exercise)
     if not quiet:
-        keys = " (space: pause/resume, n: next, p: back, q: quit)" if sys.stdin.isatty() else ""
-        print(f"{session.plan.title}: {clock(session.plan.duration_s - start_s)}{keys}", file=sys.stderr)
+        fit = StatusLine(sys.stderr).fit
+        print(fit(f"{session.plan.title} · {clock(session.plan.duration_s - start_s)}"), file=sys.stderr)
+        if sys.stdin.isatty():
+            print(fit("space pause · n next · p back · q quit"), file=sys.stderr)
     try:
         run_logged(session, start_s, quiet=quiet, log=not no_log)
     except AudioDeviceError as exc:
