@@ -10,6 +10,8 @@ RELEASE = "Release."
 GO = "Go."
 STOP = "Stop."
 GET_READY = "Get ready."
+LAST_ONE = "Last one."  # said before the last rep of a set, on each side
+LAST = "Last."  # the same, for a rest too short for two words
 BEGIN = "Let's begin."
 PAIN_QUESTION = "How much pain do you feel now, from 0 (none) to 10 (worst imaginable)?"
 VOICE_SAMPLE = "Hold. 3, 2, 1. Release."  # what `coach voices --sample` says with each voice
@@ -74,10 +76,37 @@ def set_start(set_number: int, sets: int) -> str:
     return f"Set {set_number} of {sets}."
 
 
-def next_rep(ex: Exercise, rep: int) -> str:
-    """Said in a rest: which rep comes next."""
-    word = "rep" if ex.hold_s is not None else "round"
-    return f"Next: {word} {rep} of {ex.reps}."
+def next_rep(rep: int, reps: int, kind: str) -> str:
+    """Said in a rest with room to spare: which rep comes next (kind is "hold" or "work")."""
+    return f"Next: {_rep_word(kind)} {rep} of {reps}."
+
+
+def last_rep(reps: int, kind: str) -> str:
+    """Said in a rest with room to spare, before the last rep of a set."""
+    return f"Last one: {_rep_word(kind)} {reps} of {reps}."
+
+
+def rep_number(rep: int) -> str:
+    """The shortest way to say which rep comes next: the number alone."""
+    return f"{_number(rep).capitalize()}."
+
+
+def halfway_next(rep: int, reps: int, kind: str) -> str:
+    """The halfway mark of a long series, with the next rep, where there is room."""
+    return f"Halfway. {next_rep(rep, reps, kind)}"
+
+
+def halfway_number(rep: int) -> str:
+    """The halfway mark of a long series, with the next rep's number alone."""
+    return f"Halfway, {_number(rep)}."
+
+
+def exercise_done(name: str, reps: int, kind: str, sides: int) -> str:
+    """The wrap-up of an exercise: how many reps (per side, over all sets) were done."""
+    if reps == 1:
+        return f"{name.rstrip('.!?')} done."
+    noun = "reps" if kind == "hold" else "rounds"
+    return f"{_number(reps).capitalize()} {noun} done" + (" on each side." if sides > 1 else ".")
 
 
 def next_set(set_number: int, sets: int) -> str:
@@ -91,14 +120,51 @@ def next_exercise(ex: Exercise) -> str:
 
 
 def close_lines(routine: Routine, elapsed_s: float) -> list[str]:
-    """What is said at the end: congratulations, the time it took, how often to come back."""
-    lines = ["That's the whole routine. Well done!", f"You have been going for {_duration(elapsed_s)}."]
+    """What is said at the end: all of it was done, the time it took, how often to come back."""
+    lines = [close_done_all(len(routine.exercises)), f"You have been going for {_duration(elapsed_s)}."]
     if routine.frequency:
         unit, low, high = routine.frequency
         times = _times(low) if low == high else f"{low} to {high} times"
         lines.append(f"Aim to do this routine {times} a {unit}.")
     lines.append("See you next time.")
     return lines
+
+
+def close_done_all(exercises: int) -> str:
+    """The close when every exercise was done."""
+    if exercises == 1:
+        return "That's the whole routine. Well done!"
+    return f"That's the whole routine: all {_number(exercises)} exercises. Well done!"
+
+
+def close_skipped(skipped: list[str], exercises: int) -> str:
+    """The close when the exercises named in `skipped` were skipped (in a live session)."""
+    if not skipped:
+        return close_done_all(exercises)
+    done = exercises - len(skipped)
+    if done <= 0:
+        return "You skipped every exercise this time."
+    return (f"You did {_number(done)} of {_number(exercises)} exercises and skipped {_join(tuple(skipped))}. "
+            "Well done!")
+
+
+_ONES = ("zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen "
+         "sixteen seventeen eighteen nineteen").split()
+_TENS = "twenty thirty forty fifty sixty seventy eighty ninety".split()
+
+
+def _number(n: int) -> str:
+    """A whole number in words, up to one hundred (digits beyond)."""
+    if 0 <= n < 20:
+        return _ONES[n]
+    if 20 <= n < 100:
+        tens, ones = divmod(n, 10)
+        return _TENS[tens - 2] + (f"-{_ONES[ones]}" if ones else "")
+    return "one hundred" if n == 100 else str(n)
+
+
+def _rep_word(kind: str) -> str:
+    return "rep" if kind == "hold" else "round"
 
 
 def _times(n: int) -> str:
