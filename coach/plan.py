@@ -6,14 +6,14 @@ every dose lasts exactly its seconds at the session's sample rate.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Callable, Mapping
 
-from coach import script
 from coach.cues import Clip, Priority, Request, fit, frames, length_frames
 from coach.model import (SAMPLE_RATE, SOUND_END, SOUND_PIP, SOUND_REST, SOUND_START, SOUND_STOP,
                          Chapter, Cue, CueKind, ExerciseSummary, Plan, Step, StepKind)
 from coach.routine import Exercise, Routine
+from coach.script import Script, english
 
 ClipDuration = Callable[[str], float]
 Forms = list[tuple[Priority, Clip]]
@@ -37,6 +37,7 @@ class Settings:
 
     sound_s: Mapping[str, float]  # the length of each named sound, from the loaded files
     speech: bool = True
+    script: Script = field(default_factory=english)  # every sentence, in the session's language
 
 
 def estimate_clip_duration(rate_wpm: float) -> ClipDuration:
@@ -54,6 +55,7 @@ class _Builder:
 
     def __init__(self, routine: Routine, settings: Settings, clip_duration: ClipDuration):
         self.routine, self.settings, self.clip_duration = routine, settings, clip_duration
+        self.script = settings.script
         self.cursor_frames = 0  # where the next step starts
         self.steps: list[Step] = []
         self.cues: list[tuple[int, Clip]] = []
@@ -117,7 +119,7 @@ class _Builder:
     # -- the parts of a session -------------------------------------------------------------
     def prepare(self, ex: Exercise, where: dict) -> None:
         """Set-up time with a short "get ready" count-down."""
-        ready = self.said(Priority.KEY, script.GET_READY)
+        ready = self.said(Priority.KEY, self.script.GET_READY)
         length = frames(ex.setup_s)
         if ready:
             # grow the set-up so "get ready" and a full 3-2-1 both fit
@@ -132,7 +134,7 @@ class _Builder:
         for k in range(last, 0, -1):
             at_frames = end_frames - k * SAMPLE_RATE
             if at_frames >= floor_frames:
-                forms = self.said(Priority.COUNT, script.count(k)) or [(Priority.COUNT, self.sound(SOUND_PIP))]
+                forms = self.said(Priority.COUNT, self.script.count(k)) or [(Priority.COUNT, self.sound(SOUND_PIP))]
                 requests.append(Request(forms, at_frames, order=k, barrier=True))
         return requests
 
@@ -141,7 +143,8 @@ class _Builder:
         seconds = ex.dose_s
         start, end = self.cursor_frames, self.cursor_frames + seconds * SAMPLE_RATE
         holding = ex.hold_s is not None
-        go = self.said(Priority.KEY, script.HOLD if holding else script.GO) + [(Priority.KEY, self.sound(SOUND_START))]
+        go = self.said(Priority.KEY, self.script.HOLD if holding else self.script.GO)
+        go.append((Priority.KEY, self.sound(SOUND_START)))
         requests = [Request(go, start)]
         if holding and seconds <= 10:
             counted = seconds - 1
@@ -153,7 +156,7 @@ class _Builder:
         requests += counts
         if seconds > 10:
             for left in range(10, seconds - 2, 10):
-                requests.append(Request(self.said(Priority.MARKER, script.seconds_left(left)),
+                requests.append(Request(self.said(Priority.MARKER, self.script.seconds_left(left)),
                                         end - left * SAMPLE_RATE, order=left))
         quiet_end = min((r.at_frames for r in counts), default=end)
         requests += self.tip(self.tip_text(ex, seconds), start + frames(1.0), quiet_end)
@@ -162,7 +165,7 @@ class _Builder:
 
     def stop_forms(self, ex: Exercise, voiced: bool) -> Forms:
         """The stop cue of a dose: spoken if `voiced` and there is room, else the stop beep."""
-        spoken = self.said(Priority.VOICE, script.RELEASE if ex.hold_s is not None else script.STOP)
+        spoken = self.said(Priority.VOICE, self.script.RELEASE if ex.hold_s is not None else self.script.STOP)
         return spoken * voiced + [(Priority.KEY, self.sound(SOUND_STOP))]
 
     def rest(self, seconds: float, where: dict, announce: Forms, milestone: str | None = None,
@@ -241,35 +244,36 @@ class _Builder:
 
         Before the middle rep of a long series it also says "halfway", unless `plain`.
         """
+        say = self.script
         if rep == ex.reps:
-            sentence, middle, short = script.last_rep(ex.reps, ex.kind), (), (script.LAST_ONE, script.LAST)
+            sentence, middle, short = say.last_rep(ex.reps, ex.kind), (), (say.LAST_ONE, say.LAST)
         elif ex.reps >= HALFWAY_MIN_REPS and rep == ex.reps // 2 + 1 and not plain:
-            sentence, middle = script.halfway_next(rep, ex.reps, ex.kind), (script.halfway_number(rep),)
-            short = (script.rep_number(rep),)
+            sentence, middle, short = say.halfway_next(rep, ex.reps, ex.kind), (say.halfway_number(rep),), (
+                say.rep_number(rep),)
         else:
-            sentence, middle, short = script.next_rep(rep, ex.reps, ex.kind), (), (script.rep_number(rep),)
+            sentence, middle, short = say.next_rep(rep, ex.reps, ex.kind), (), (say.rep_number(rep),)
         return (self.said(Priority.NEXT, sentence) * long + self.said(Priority.MILESTONE, *middle)
                 + self.said(Priority.REP, *short))
 
     def exercise(self, index: int, ex: Exercise, is_last: bool) -> None:
         start_s = self.cursor_frames / SAMPLE_RATE
         base = {"exercise": ex.name, "index": index}
-        self.chapters.append(Chapter(start_s, f"{index}. {ex.name}", exercise=index))
+        self.chapters.append(Chapter(start_s, self.script.exercise_chapter(index, ex.name), exercise=index))
         sides = ex.sides or (None,)
         voiced, beep, long = self.series_style(ex)
         for side_i, side in enumerate(sides):
             where = dict(base, side=side, set=1)
             if side_i == 0:
-                self.talk(StepKind.ANNOUNCE, script.exercise_lines(self.routine, index, ex), where)
+                self.talk(StepKind.ANNOUNCE, self.script.exercise_lines(self.routine, index, ex), where)
             else:
-                self.talk(StepKind.ANNOUNCE, [script.switch_side(side)], where)  # type: ignore[arg-type]
+                self.talk(StepKind.ANNOUNCE, [self.script.switch_side(side)], where)  # type: ignore[arg-type]
             self.prepare(ex, where)
             for set_number in range(1, ex.sets + 1):
                 where = dict(base, side=side, set=set_number)
                 if set_number > 1:
                     self.rest(ex.set_rest_s, dict(where, set=set_number - 1, rep=ex.reps),
-                              self.said(Priority.NEXT, script.next_set(set_number, ex.sets)), ex=ex)
-                    self.talk(StepKind.ANNOUNCE, [script.set_start(set_number, ex.sets)], where)
+                              self.said(Priority.NEXT, self.script.next_set(set_number, ex.sets)), ex=ex)
+                    self.talk(StepKind.ANNOUNCE, [self.script.set_start(set_number, ex.sets)], where)
                     self.prepare(ex, where)
                 for rep in range(1, ex.reps + 1):
                     self.dose(ex, dict(where, rep=rep), voiced or rep == ex.reps)
@@ -284,17 +288,21 @@ class _Builder:
             following = self.routine.exercises[index]
             self.rest(self.routine.exercise_rest_s,
                       dict(base, side=sides[-1], set=ex.sets, rep=ex.reps, next_index=index + 1),
-                      self.said(Priority.NEXT, script.next_exercise(following)), _done(ex))
+                      self.said(Priority.NEXT, self.script.next_exercise(following)), self.done(ex))
+
+    def done(self, ex: Exercise) -> str:
+        """The wrap-up of an exercise."""
+        return self.script.exercise_done(ex.name, ex.reps * ex.sets, ex.kind, len(ex.sides))
 
     def build(self, minutes: int) -> Plan:
-        self.chapters.append(Chapter(0.0, "Introduction"))
-        self.talk(StepKind.INTRO, script.intro_lines(self.routine, minutes), {}, min_s=1.0)
+        self.chapters.append(Chapter(0.0, self.script.intro_chapter()))
+        self.talk(StepKind.INTRO, self.script.intro_lines(self.routine, minutes), {}, min_s=1.0)
         count = len(self.routine.exercises)
         for index, ex in enumerate(self.routine.exercises, start=1):
             self.exercise(index, ex, index == count)
-        self.chapters.append(Chapter(self.cursor_frames / SAMPLE_RATE, "Finish"))
-        self.talk(StepKind.CLOSE, [_done(self.routine.exercises[-1])]
-                  + script.close_lines(self.routine, self.cursor_frames / SAMPLE_RATE), {}, end_sound=SOUND_END)
+        self.chapters.append(Chapter(self.cursor_frames / SAMPLE_RATE, self.script.close_chapter()))
+        self.talk(StepKind.CLOSE, [self.done(self.routine.exercises[-1])]
+                  + self.script.close_lines(self.routine, self.cursor_frames / SAMPLE_RATE), {}, end_sound=SOUND_END)
         return Plan(
             routine=self.routine.id,
             title=self.routine.title,
@@ -305,11 +313,6 @@ class _Builder:
             exercises=tuple(self.exercises),
             dropped=tuple(_cue(at, clip) for at, clip in sorted(self.dropped, key=lambda c: c[0])),
         )
-
-
-def _done(ex: Exercise) -> str:
-    """The wrap-up of an exercise."""
-    return script.exercise_done(ex.name, ex.reps * ex.sets, ex.kind, len(ex.sides))
 
 
 def _cue(at_frames: int, clip: Clip) -> Cue:
