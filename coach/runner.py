@@ -5,7 +5,6 @@ from __future__ import annotations
 import sys
 from typing import TextIO
 
-from coach import script
 from coach.live import SessionResult, SimpleaudioOutput, run_session
 from coach.progress import Progress, planned_from
 from coach.session import Session
@@ -63,7 +62,7 @@ def _ask_pain(session: Session, stdin: TextIO, stderr: TextIO) -> int | None:
     from coach.pain import ask_pain
     from coach.pcm import to_pcm16
 
-    clip = session.speech.get(script.PAIN_QUESTION)
+    clip = session.speech.get(session.script.PAIN_QUESTION)
     if clip is not None and len(clip):
         try:
             SimpleaudioOutput().play(to_pcm16(clip * session.options.voice_volume_pct / 100.0))
