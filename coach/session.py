@@ -174,11 +174,16 @@ def build_session(routine: Routine, options: SessionOptions,
 
 
 def speech_cache(engine: SpeechEngine, options: SessionOptions, language: str, clips_dir: Path) -> ClipCache:
-    """The clips of the voice (and variant) options.voice names, at their rate and pitch."""
+    """The clips of the voice (and variant) options.voice names, else the best for `language`, at their rate and pitch.
+
+    A regional code with no voice of its own (fr-ca) takes its language's voice (fr).
+    """
     from coach.clipcache import ClipCache
 
     check_pitch_support(engine, options.pitch)
     voices = installed_voices(engine, clips_dir.parent)
+    if best_voice_for(voices, language) is None and best_voice_for(voices, language.split("-")[0]) is not None:
+        language = language.split("-")[0]  # fr-ca without a Canadian French voice: the French one
     if voices and not options.voice and best_voice_for(voices, language) is None:
         spoken = [code for code in pack_languages() if best_voice_for(voices, code) is not None]
         choose = f"choose one of: {', '.join(spoken)}, or a voice with --voice" if spoken else "choose one with --voice"

@@ -210,3 +210,10 @@ def test_no_voice_for_the_language_is_one_line_listing_the_languages_that_have_o
     assert str(caught.value) == "--language: no installed voice speaks 'fr'; choose one of: en, or a voice with --voice"
     chosen = build_session(routine, SessionOptions(language="fr", voice="x/en"), EnglishOnlyEngine, tmp_path / "clips")
     assert chosen.voice.id == "x/en" and "Tenez." in spoken(chosen.plan)  # an explicit --voice wins
+
+
+def test_a_regional_code_takes_its_languages_phrases_text_and_voice_when_it_has_none_of_its_own(tmp_path):
+    routine = parse_routine(SHORT_FRENCH, "short.toml", "short")
+    session = build_session(routine, SessionOptions(language="en-AU"), EnglishOnlyEngine, tmp_path / "clips")
+    assert (session.language, session.voice.id, session.script.language) == ("en-au", "x/en", "en")
+    assert session.plan.title == "Short test"
