@@ -38,6 +38,10 @@ class Settings:
     sound_s: Mapping[str, float]  # the length of each named sound, from the loaded files
     speech: bool = True
     script: Script = field(default_factory=english)  # every sentence, in the session's language
+    # A live session re-plans its close once an exercise is skipped: it names the skipped exercises
+    # and keeps the introduction's minutes, so everything before the close stays as it was.
+    skipped: tuple[str, ...] = ()
+    intro_minutes: int | None = None
 
 
 def estimate_clip_duration(rate_wpm: float) -> ClipDuration:
@@ -302,7 +306,8 @@ class _Builder:
             self.exercise(index, ex, index == count)
         self.chapters.append(Chapter(self.cursor_frames / SAMPLE_RATE, self.script.close_chapter()))
         self.talk(StepKind.CLOSE, [self.done(self.routine.exercises[-1])]
-                  + self.script.close_lines(self.routine, self.cursor_frames / SAMPLE_RATE), {}, end_sound=SOUND_END)
+                  + self.script.close_lines(self.routine, self.cursor_frames / SAMPLE_RATE, self.settings.skipped),
+                  {}, end_sound=SOUND_END)
         return Plan(
             routine=self.routine.id,
             title=self.routine.title,
@@ -312,6 +317,7 @@ class _Builder:
             chapters=tuple(self.chapters),
             exercises=tuple(self.exercises),
             dropped=tuple(_cue(at, clip) for at, clip in sorted(self.dropped, key=lambda c: c[0])),
+            intro_minutes=minutes,
         )
 
 
@@ -334,6 +340,8 @@ def plan(routine: Routine, settings: Settings, clip_duration: ClipDuration) -> P
     # re-plan with the minutes the result actually took, and stop once the two agree. The sentence
     # changes by a word at most, so this settles in two or three passes; REPLAN_LIMIT only guards
     # against a flip-flop right on a boundary, where either answer is within half a minute.
+    if settings.intro_minutes is not None:
+        return _Builder(routine, settings, cached).build(settings.intro_minutes)
     minutes = 1
     result = _Builder(routine, settings, cached).build(minutes)
     for _ in range(REPLAN_LIMIT - 1):

@@ -150,9 +150,10 @@ class Script:
         """Said in the rest between exercises."""
         return self.say("next_exercise", name=_sentence(ex.name))
 
-    def close_lines(self, routine: Routine, elapsed_s: float) -> list[str]:
-        """What is said at the end: all of it was done, the time it took, how often to come back."""
-        lines = [self.close_done_all(len(routine.exercises)), self.say("elapsed", duration=self.duration(elapsed_s))]
+    def close_lines(self, routine: Routine, elapsed_s: float, skipped: Sequence[str] = ()) -> list[str]:
+        """What is said at the end: how much was done, the time it took, how often to come back."""
+        lines = [self.close_skipped(list(skipped), len(routine.exercises)),
+                 self.say("elapsed", duration=self.duration(elapsed_s))]
         if routine.frequency:
             unit, low, high = routine.frequency
             times = self.say("aim_times", n=low) if low == high else self.say("aim_range", low=low, high=high)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Iterable
 
@@ -141,12 +141,14 @@ def localize(routine: Routine, language: str | None) -> tuple[Routine, Script, s
 
 def build_session(routine: Routine, options: SessionOptions,
                   engine_factory: Callable[[], SpeechEngine] = default_engine, cache_dir: Path | None = None,
-                  extra_texts: Callable[[Script], Iterable[str]] = lambda script: ()) -> Session:
+                  extra_texts: Callable[[Script], Iterable[str]] = lambda script: (),
+                  close_for: tuple[tuple[str, ...], int] | None = None) -> Session:
     """Render (or fetch) every clip, plan the session with their real lengths, and collect its audio.
 
     The session is coached in options.language (the routine's own when None): its phrases, the routine's
     translation and, unless options.voice says otherwise, its best voice. extra_texts(script) are
-    rendered too (into Session.speech) for things said outside the timeline.
+    rendered too (into Session.speech) for things said outside the timeline. close_for=(skipped names,
+    intro minutes) plans a close that names the skipped exercises, keeping the introduction as it was.
     """
     check_options(options)
     routine, script, warning = localize(routine, options.language)
@@ -154,6 +156,8 @@ def build_session(routine: Routine, options: SessionOptions,
     about = {"language": language, "script": script, "warnings": (warning,) if warning else ()}
     sounds = load_sounds(options.sounds_dir)
     settings = Settings(speech=not options.no_voice, sound_s=sound_durations_s(sounds), script=script)
+    if close_for is not None:
+        settings = replace(settings, skipped=close_for[0], intro_minutes=close_for[1])
     if options.no_voice:
         p = plan(routine, settings, lambda text: 0.0)
         return Session(routine, p, {}, sounds, None, options, **about)
