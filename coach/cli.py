@@ -12,20 +12,19 @@ from typing import Annotated, Optional
 import typer
 
 from coach import __version__, cli_config, cli_voice
-from coach.captions import check_captions, write_captions
 from coach.cli_voice import LanguageOpt, PitchOpt, RateOpt, VoiceOpt
 from coach.config import DEFAULT_ROUTINE, resolve_options
 from coach.errors import AudioDeviceError, CoachError, ExitStatus
-from coach.export import check_output, export_audio, progress_reporter
 from coach.model import CueKind, Plan
 from coach.plan import Settings, estimate_clip_duration, plan
 from coach.routine import (Routine, builtin_names, load_routine, load_routine_file, nominal_duration_s,
                            user_routine_dir, user_routine_files)
 from coach.session import Session, SessionOptions, build_session, check_options
-from coach.sounds import builtin_sound_durations_s
-from coach.status import StatusLine
 from coach.speech import DEFAULT_RATE_WPM
 from coach.timefmt import about_minutes, clock, cue_stamp
+
+# The export stack (soundfile, soxr, mutagen, the encoders) and the sound files are imported by the
+# commands that use them, so the others start without paying for it.
 
 # typer keeps its own copy of click; reach its exception classes through a public one
 _UsageError = next(c for c in typer.BadParameter.__mro__ if c.__name__ == "UsageError")
@@ -68,6 +67,8 @@ def _options(
 
 def _estimated_plan(routine: Routine, rate_wpm: int = DEFAULT_RATE_WPM) -> Plan:
     """A quick plan with speech lengths estimated from word counts (for listings)."""
+    from coach.sounds import builtin_sound_durations_s
+
     return plan(routine, Settings(sound_s=builtin_sound_durations_s()), estimate_clip_duration(rate_wpm))
 
 
@@ -192,6 +193,9 @@ def export_command(
     captions: Optional[Path] = typer.Option(None, "--captions", help="Also write the speech as captions (.srt or .vtt)."),
 ) -> None:
     """Export a whole session to an audio file, with chapters and optional captions."""
+    from coach.captions import check_captions, write_captions
+    from coach.export import check_output, export_audio, progress_reporter
+
     choices = resolve_options(voice=voice, rate=rate, pitch=pitch, voice_volume=voice_volume,
                               beep_volume=beep_volume, language=language, no_voice=no_voice)
     with choices.blame():
@@ -261,6 +265,8 @@ def run_command(
         session = _session(choices.load_routine(), options, extra_texts=lambda script: (script.PAIN_QUESTION,))
     start_s = start_position_s(session.plan, from_exercise)
     if not quiet:
+        from coach.status import StatusLine
+
         fit = StatusLine(sys.stderr).fit
         print(fit(f"{session.plan.title} · {clock(session.plan.duration_s - start_s)}"), file=sys.stderr)
         if sys.stdin.isatty():

@@ -13,16 +13,18 @@ from datetime import date
 from pathlib import Path
 from typing import Optional
 
-import typer
-from rich.console import Console
+from typing import TYPE_CHECKING
 
-from coach.adherence import COUNTS_RULE, WEEKS_RULE, SessionFacts, period_bounds, standing, weekly_tallies
+import typer
+
 from coach.clock import SystemClock, WallClock
 from coach.errors import CoachError, InputError, OptionError
-from coach.logbook import Logbook, LoggedSession, default_path, open_for_reading
-from coach.logview import CHART_WEEKS, chart, history_table, standing_json, standing_line, week_text
 from coach.pain import PAIN_MAX, PAIN_MIN
 from coach.routine import Routine, builtin_names, load_routine, load_routine_file, user_routine_files
+
+if TYPE_CHECKING:
+    from coach.adherence import SessionFacts
+    from coach.logbook import LoggedSession
 
 # Tests replace this to set the date; the commands never read the system clock themselves.
 make_clock: Callable[[], WallClock] = SystemClock
@@ -31,6 +33,8 @@ CSV_FIELDS = ("id", "started_at", "ended_at", "routine", "title", "outcome", "pl
 
 
 def _facts(session: LoggedSession) -> SessionFacts:
+    from coach.adherence import SessionFacts
+
     return SessionFacts(session.started, session.outcome, session.planned_s, session.done_s, session.pain)
 
 
@@ -49,6 +53,8 @@ def _routines_with_frequency() -> list[tuple[str, Routine]]:
 
 
 def _all_sessions(routine: str | None = None) -> list[LoggedSession]:
+    from coach.logbook import open_for_reading
+
     log = open_for_reading()
     if log is None:
         return []
@@ -67,6 +73,12 @@ def history_command(
     In the chart, a session counts when it finished, or when it did at least 80 % of its planned
     exercise time.
     """
+    # Imported here, so the other commands start without the log's table and chart machinery.
+    from rich.console import Console
+
+    from coach.adherence import COUNTS_RULE, WEEKS_RULE, weekly_tallies
+    from coach.logview import CHART_WEEKS, chart, history_table
+
     if as_json and csv_file is not None:
         raise OptionError("--csv", "cannot be used together with --json")
     since_day = _parse_day("--since", since) if since is not None else None
@@ -145,6 +157,11 @@ def today_command(
     Weeks run Monday to Sunday, in local time. A session counts when it finished, or when it did at
     least 80 % of its planned exercise time.
     """
+    from rich.console import Console
+
+    from coach.adherence import COUNTS_RULE, WEEKS_RULE, period_bounds, standing
+    from coach.logview import standing_json, standing_line, week_text
+
     now = make_clock().now()
     routines = _routines_with_frequency()
     sessions = _all_sessions()
@@ -173,6 +190,8 @@ def log_command(
     session: Optional[int] = typer.Option(None, "--session", help="The session's id (see 'coach history'); default: the latest."),
 ) -> None:
     """Set the pain score and a note for the latest session (or the one given)."""
+    from coach.logbook import Logbook, default_path
+
     if pain is not None and not PAIN_MIN <= pain <= PAIN_MAX:
         raise OptionError("--pain", f"must be a whole number from {PAIN_MIN} to {PAIN_MAX}, not {pain}")
     if pain is None and note is None:

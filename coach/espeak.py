@@ -60,10 +60,11 @@ def espeak_install() -> EspeakInstall | None:
 def data_dir() -> Path | None:
     """The espeak-ng-data folder the installed espeak-ng uses, or None when there is none."""
     install = espeak_install()
-    for found in (install.data_dir if install else None, _data_dir_from_program()):
-        if found is not None and found.is_dir():
-            return found
-    return None
+    found = install.data_dir if install else None
+    if found is not None and found.is_dir():
+        return found
+    found = _data_dir_from_program()  # only when the library does not say: it starts a process
+    return found if found is not None and found.is_dir() else None
 
 
 def _data_dir_from_program() -> Path | None:

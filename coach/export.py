@@ -11,7 +11,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol, TextIO
+from typing import Protocol, TextIO
 
 import numpy as np
 
@@ -21,16 +21,23 @@ from coach.pcm import to_pcm16
 from coach.signals import sigterm_unwinds
 from coach.timefmt import hms_stamp
 
-if TYPE_CHECKING:
-    import soundfile
-
 SUPPORTED_EXTENSIONS = (".wav", ".flac", ".ogg", ".opus", ".mp3")
 OPUS_RATE = 48000  # libsndfile's Opus encoder accepts only 8/12/16/24/48 kHz
 PROGRESS_DELAY_S = 0.5
 ID3_HEADER_BYTES = 10  # an ID3v2 tag starts with a 10-byte header, then its frames, then padding
 ID3_SPARE_BYTES = 1024  # padding left in the MP3 tag so a tag editor can add to it in place
 
+BLOCK_FRAMES = 65536  # the most frames handed to the encoder in one call
+
 Progress = Callable[[int, int], None]
+
+
+class Writer(Protocol):
+    """An open audio file being written: soundfile.SoundFile or coach.system_sndfile.SystemWriter."""
+
+    subtype: str
+
+    def write(self, frames: np.ndarray) -> None: ...
 
 
 class MixerLike(Protocol):
@@ -38,7 +45,7 @@ class MixerLike(Protocol):
 
     total_frames: int
 
-    def blocks(self, start_frame: int = 0, block_frames: int = 65536) -> Iterator[np.ndarray]: ...
+    def chunks(self, start_frame: int = 0, max_frames: int = 65536) -> Iterator[np.ndarray | int]: ...
 
 
 @dataclass(frozen=True)
@@ -175,9 +182,18 @@ def _tag_mp3(path: Path, plan: Plan) -> None:
         tagged.write(body)
 
 
-def _add_tags(path: Path, ext: str, plan: Plan) -> None:
+def _add_tags(path: Path, ext: str, plan: Plan, output: Path) -> None:
     if ext == ".wav":
-        return  # title is written by libsndfile; WAV has no chapter convention
+        return  # title is written by libsndfile; WAV has no chapter convention (and no need for mutagen)
+    from mutagen import MutagenError
+
+    try:
+        _tag(path, ext, plan)
+    except MutagenError as exc:
+        raise CoachError(f"could not tag {output}: {exc}") from exc
+
+
+def _tag(path: Path, ext: str, plan: Plan) -> None:
     if ext == ".mp3":
         _tag_mp3(path, plan)
         return
@@ -194,28 +210,37 @@ def _add_tags(path: Path, ext: str, plan: Plan) -> None:
     audio.save()
 
 
-def _write_blocks(out: soundfile.SoundFile, mixer: MixerLike, progress: Progress | None) -> None:
+def _chunks(mixer: MixerLike, progress: Progress | None) -> Iterator[np.ndarray | int]:
+    """The mixer's chunks (an int is that many frames of silence), with progress reported and the total checked."""
     total = mixer.total_frames
     done = 0
-    pcm16 = out.subtype == "PCM_16"
-    for block in mixer.blocks(0):
-        # 16-bit files get the same integers live playback plays, not libsndfile's own rounding
-        out.write(to_pcm16(block) if pcm16 else block)
-        done += len(block)
+    for chunk in mixer.chunks(0, BLOCK_FRAMES):
+        yield chunk
+        done += chunk if isinstance(chunk, int) else len(chunk)
         if progress:
             progress(done, total)
     if done != total:
         raise CoachError(f"mixer produced {done} frames, expected {total}")
 
 
-def _write_resampled(out: soundfile.SoundFile, mixer: MixerLike, plan: Plan, rate: int,
-                     progress: Progress | None) -> None:
+def _write_blocks(out: Writer, mixer: MixerLike, progress: Progress | None) -> None:
+    pcm16 = out.subtype == "PCM_16"
+    silence = np.zeros(BLOCK_FRAMES, dtype=np.int16 if pcm16 else np.float32)
+    for chunk in _chunks(mixer, progress):
+        if isinstance(chunk, int):
+            out.write(silence[:chunk])
+        else:
+            # 16-bit files get the same integers live playback plays, not libsndfile's own rounding
+            out.write(to_pcm16(chunk) if pcm16 else chunk)
+
+
+def _write_resampled(out: Writer, mixer: MixerLike, plan: Plan, rate: int, progress: Progress | None) -> None:
     import soxr
 
     stream = soxr.ResampleStream(plan.sample_rate, rate, 1, dtype="float32")
     want = round(plan.duration_s * rate)
-    total = mixer.total_frames
-    done = written = 0
+    silence = np.zeros(BLOCK_FRAMES, dtype=np.float32)
+    written = 0
 
     def put(samples: np.ndarray) -> None:
         nonlocal written
@@ -226,11 +251,8 @@ def _write_resampled(out: soundfile.SoundFile, mixer: MixerLike, plan: Plan, rat
         written += len(samples)
 
     try:
-        for block in mixer.blocks(0):
-            put(stream.resample_chunk(np.ascontiguousarray(block, dtype=np.float32)))
-            done += len(block)
-            if progress:
-                progress(done, total)
+        for chunk in _chunks(mixer, progress):
+            put(stream.resample_chunk(silence[:chunk] if isinstance(chunk, int) else chunk))
         put(stream.resample_chunk(np.zeros(0, dtype=np.float32), last=True))
     finally:
         # A failure's traceback keeps this frame, so without this the native resampler would live as
@@ -240,10 +262,21 @@ def _write_resampled(out: soundfile.SoundFile, mixer: MixerLike, plan: Plan, rat
         out.write(np.zeros(want - written, dtype=np.float32))
 
 
+def _open_writer(path: Path, rate: int, fmt: _Format) -> Writer:
+    """The system's libsndfile for the lossy formats when it has them (far faster codecs), else soundfile."""
+    import soundfile
+
+    from coach.system_sndfile import open_writer
+
+    writer = open_writer(path, rate, fmt.container, fmt.subtype)
+    if writer is not None:
+        return writer
+    return soundfile.SoundFile(path, "w", samplerate=rate, channels=1, subtype=fmt.subtype, format=fmt.container)
+
+
 def export_audio(plan: Plan, mixer: MixerLike, output: Path, progress: Progress | None = None) -> None:
     """Write the mixed session to output atomically; the format follows output's extension."""
     import soundfile
-    from mutagen import MutagenError
 
     output = Path(output)
     check_output(output)
@@ -252,17 +285,14 @@ def export_audio(plan: Plan, mixer: MixerLike, output: Path, progress: Progress 
     rate = fmt.rate or plan.sample_rate
     try:
         with atomic_output(output) as tmp:
-            with soundfile.SoundFile(tmp, "w", samplerate=rate, channels=1,
-                                     subtype=fmt.subtype, format=fmt.container) as out:
+            with _open_writer(tmp, rate, fmt) as out:
                 if ext == ".wav":
                     out.title = plan.title
                 if fmt.rate is None:
                     _write_blocks(out, mixer, progress)
                 else:
                     _write_resampled(out, mixer, plan, rate, progress)
-            _add_tags(tmp, ext, plan)
-    except MutagenError as exc:
-        raise CoachError(f"could not tag {output}: {exc}") from exc
+            _add_tags(tmp, ext, plan, output)
     except (OSError, soundfile.SoundFileError) as exc:
         raise CoachError(f"could not write {output}: {exc}") from exc
     finally:

@@ -1,4 +1,8 @@
-"""The mixer: lays every cue of a plan on one silent timeline, rendered block by block on demand."""
+"""The mixer: lays every cue of a plan on one silent timeline, rendered block by block on demand.
+
+Only the samples where a cue sounds are computed: silence stays zeros, and chunks() hands it out as
+a length, so an export writes it in bulk.
+"""
 
 from __future__ import annotations
 
@@ -13,6 +17,8 @@ from coach.model import CueKind, Plan, to_samples
 MASTER_GAIN = np.float32(10 ** (-1 / 20))
 # Samples with |x| up to the knee pass unchanged; above it they bend smoothly towards 1.0.
 LIMIT_KNEE = np.float32(0.9)
+# Silence shorter than this (0.74 s) between two cues is rendered with them rather than handed out alone.
+MIN_SILENCE_FRAMES = 16384
 
 
 def soft_limit(mix: np.ndarray) -> np.ndarray:
@@ -85,6 +91,15 @@ class Mixer:
         self._max_end_upto = np.maximum.accumulate(ends) if len(ends) else ends
         self._ends = ends
         self._clips = [p[2] for p in placed]
+        # The stretches where something sounds: cues merged into one where less than MIN_SILENCE_FRAMES
+        # of silence parts them (a short gap costs less to render than to hand out on its own). Between
+        # the stretches the session is exactly zero, which chunks() hands out as a length, not as samples.
+        if len(ends):
+            breaks = self._starts[1:] - self._max_end_upto[:-1] >= MIN_SILENCE_FRAMES
+            self._span_starts = np.maximum(self._starts[np.concatenate(([True], breaks))], 0)
+            self._span_ends = self._max_end_upto[np.concatenate((breaks, [True]))]
+        else:
+            self._span_starts = self._span_ends = ends
 
     def render(self, start_frame: int, end_frame: int) -> np.ndarray:
         """Frames [start_frame, end_frame) of the session as float32 mono within [-1, 1]."""
@@ -93,12 +108,16 @@ class Mixer:
         out = np.zeros(end_frame - start_frame, dtype=np.float32)
         first = int(np.searchsorted(self._max_end_upto, start_frame, side="right"))
         stop = int(np.searchsorted(self._starts, end_frame, side="left"))
+        touched_lo, touched_hi = end_frame, start_frame
         for i in range(first, stop):
             cue_start, cue_end = int(self._starts[i]), int(self._ends[i])
             lo, hi = max(cue_start, start_frame), min(cue_end, end_frame)
             if lo < hi:
                 out[lo - start_frame:hi - start_frame] += self._clips[i][lo - cue_start:hi - cue_start]
-        return soft_limit(out)
+                touched_lo, touched_hi = min(touched_lo, lo), max(touched_hi, hi)
+        if touched_lo < touched_hi:  # silence needs no limiting
+            soft_limit(out[touched_lo - start_frame:touched_hi - start_frame])
+        return out
 
     def blocks(self, start_frame: int = 0, block_frames: int = 65536) -> Iterator[np.ndarray]:
         """Consecutive render() blocks from start_frame to total_frames."""
@@ -106,3 +125,22 @@ class Mixer:
             raise ValueError(f"block_frames must be positive, got {block_frames}")
         for lo in range(start_frame, self.total_frames, block_frames):
             yield self.render(lo, min(lo + block_frames, self.total_frames))
+
+    def chunks(self, start_frame: int = 0, max_frames: int = 65536) -> Iterator[np.ndarray | int]:
+        """The session from start_frame to the end in pieces of at most max_frames: a rendered array
+        where a cue sounds, or an int, the length of a stretch of exact silence, to be written in bulk."""
+        if max_frames <= 0:
+            raise ValueError(f"max_frames must be positive, got {max_frames}")
+        at = start_frame
+        first = int(np.searchsorted(self._span_ends, start_frame, side="right"))
+        for span_start, span_end in zip(self._span_starts[first:].tolist(), self._span_ends[first:].tolist()):
+            yield from self._pieces(at, min(span_start, self.total_frames), max_frames, silent=True)
+            at = max(at, span_start)
+            yield from self._pieces(at, min(span_end, self.total_frames), max_frames, silent=False)
+            at = max(at, span_end)
+        yield from self._pieces(at, self.total_frames, max_frames, silent=True)
+
+    def _pieces(self, lo: int, hi: int, max_frames: int, silent: bool) -> Iterator[np.ndarray | int]:
+        for at in range(lo, hi, max_frames):
+            end = min(at + max_frames, hi)
+            yield end - at if silent else self.render(at, end)

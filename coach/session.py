@@ -8,24 +8,22 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Iterable
 
-import numpy as np
-
 from coach.errors import OptionError
-from coach.mixer import Mixer
 from coach.model import Plan
 from coach.plan import Settings, plan
 from coach.phrases import pack_language, pack_languages
 from coach.routine import Routine, in_language
 from coach.script import Script, english, for_language
-from coach.sounds import load_sounds, sound_durations_s
 from coach.espeak import espeak_install
 from coach.speech import DEFAULT_RATE_WPM, SpeechEngine, Voice, default_engine, validate_rate
 from coach.voices import (best_voice_for, check_pitch_support, engine_variants, pick_voice, validate_language,
                           validate_pitch)
 
 if TYPE_CHECKING:
-    from coach.clipcache import ClipCache
+    import numpy as np
 
+    from coach.clipcache import ClipCache
+    from coach.mixer import Mixer
 
 
 @dataclass(frozen=True)
@@ -58,6 +56,8 @@ class Session:
 
     def mixer(self) -> Mixer:
         """The one timeline both sinks play."""
+        from coach.mixer import Mixer
+
         return Mixer(self.plan, self.speech, self.sounds, self.options.voice_volume_pct / 100.0,
                      self.options.beep_volume_pct / 100.0)
 
@@ -150,6 +150,8 @@ def build_session(routine: Routine, options: SessionOptions,
     rendered too (into Session.speech) for things said outside the timeline. close_for=(skipped names,
     intro minutes) plans a close that names the skipped exercises, keeping the introduction as it was.
     """
+    from coach.sounds import load_sounds, sound_durations_s  # the audio stack, only for commands that need it
+
     check_options(options)
     routine, script, warning = localize(routine, options.language)
     language = routine.language if options.language is None else validate_language(options.language)

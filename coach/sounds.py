@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import functools
+import wave
 from collections.abc import Mapping
 from pathlib import Path
 
 import numpy as np
-import soundfile as sf
-import soxr
 
 import coach
 from coach.errors import CoachError, InputError, OptionError
@@ -33,6 +32,8 @@ def builtin_sounds_dir(package_dir: Path | None = None) -> Path:
 
 def read_sound(path: Path) -> np.ndarray:
     """One sound file as float32 mono at SAMPLE_RATE; InputError naming the file if it is unusable."""
+    import soundfile as sf  # the audio stack, loaded by the commands that play or export
+
     if not path.is_file():
         raise InputError(f"{path}: not a regular file")
     try:
@@ -46,6 +47,8 @@ def read_sound(path: Path) -> np.ndarray:
         raise InputError(f"{path}: the audio contains NaN or infinite samples")
     mono = data.mean(axis=1, dtype=np.float32) if data.shape[1] > 1 else data[:, 0]
     if rate_hz != SAMPLE_RATE:
+        import soxr  # only a user's sound at another rate needs the resampler
+
         mono = soxr.resample(mono, rate_hz, SAMPLE_RATE, quality="HQ").astype(np.float32, copy=False)
         if mono.size == 0:
             raise InputError(f"{path}: the audio is too short to use")
@@ -87,8 +90,18 @@ def load_sounds(user_dir: Path | None = None) -> dict[str, np.ndarray]:
 
 @functools.cache
 def builtin_sound_durations_s() -> dict[str, float]:
-    """The length in seconds of each shipped sound, read from its file."""
-    return sound_durations_s(load_sounds())
+    """The length in seconds of each shipped sound, from its file's header when it is plain 16-bit PCM at SAMPLE_RATE."""
+    folder = builtin_sounds_dir()
+    durations = {}
+    for name in SOUND_NAMES:
+        try:
+            with wave.open(str(folder / f"{name}.wav")) as header:
+                if header.getframerate() != SAMPLE_RATE:
+                    raise wave.Error("resampled on reading")
+                durations[name] = header.getnframes() / SAMPLE_RATE
+        except (wave.Error, EOFError):  # not one that the header alone describes: read the samples
+            return sound_durations_s(load_sounds())
+    return durations
 
 
 def sound_durations_s(sounds: Mapping[str, np.ndarray]) -> dict[str, float]:

@@ -79,17 +79,17 @@ def leftovers(folder: Path) -> list[str]:
 
 
 class FailingMixer:
-    """Yields the real mixer's blocks, then raises partway through."""
+    """Yields the real mixer's chunks, then raises partway through."""
 
     def __init__(self, mixer: Mixer, fail_after: int, error: BaseException):
         self.mixer, self.fail_after, self.error = mixer, fail_after, error
         self.total_frames = mixer.total_frames
 
-    def blocks(self, start_frame: int = 0, block_frames: int = 65536):
-        for number, block in enumerate(self.mixer.blocks(start_frame, 4096)):
+    def chunks(self, start_frame: int = 0, max_frames: int = 65536):
+        for number, chunk in enumerate(self.mixer.chunks(start_frame, 4096)):
             if number == self.fail_after:
                 raise self.error
-            yield block
+            yield chunk
 
 
 # --- check_output -------------------------------------------------------------------------------
@@ -148,8 +148,20 @@ def test_lossless_export_equals_the_mix(tmp_path, small, ext):
     assert sf.info(out).subtype == "PCM_16"
 
 
+@pytest.fixture(params=["system", "bundled"])
+def writer(request, monkeypatch):
+    """Lossy exports through the system's libsndfile, and through soundfile's own as when there is none."""
+    from coach import system_sndfile
+
+    if request.param == "bundled":
+        monkeypatch.setattr(system_sndfile, "system_library", lambda: None)
+    else:
+        assert system_sndfile.system_library() is not None, "this machine has a system libsndfile"
+    return request.param
+
+
 @pytest.mark.parametrize("ext, rate", [(".mp3", SAMPLE_RATE), (".ogg", SAMPLE_RATE), (".opus", 48000)])
-def test_lossy_export_has_exact_length_and_the_cues_in_place(tmp_path, small, ext, rate):
+def test_lossy_export_has_exact_length_and_the_cues_in_place(tmp_path, small, ext, rate, writer):
     plan, mixer = small
     out = tmp_path / f"session{ext}"
     export_audio(plan, mixer, out)
@@ -165,6 +177,26 @@ def test_lossy_export_has_exact_length_and_the_cues_in_place(tmp_path, small, ex
         assert np.sqrt(np.mean(inside ** 2)) > 0.2, cue
         gap = audio[end + rate // 20:end + rate // 5]
         assert np.sqrt(np.mean(gap ** 2)) < 0.01, cue
+
+
+def test_lossy_formats_go_through_the_system_library_and_others_through_soundfile(tmp_path):
+    import soundfile
+
+    from coach.system_sndfile import SystemWriter
+
+    lossy = {".mp3": SAMPLE_RATE, ".ogg": SAMPLE_RATE, ".opus": export.OPUS_RATE}
+    for ext in SUPPORTED_EXTENSIONS:
+        fmt = export._FORMATS[ext]
+        with export._open_writer(tmp_path / f"x{ext}", fmt.rate or SAMPLE_RATE, fmt) as out:
+            assert isinstance(out, SystemWriter if ext in lossy else soundfile.SoundFile), ext
+            out.write(np.zeros(100, dtype=np.float32))
+
+
+def test_system_writer_refuses_a_format_it_does_not_write(tmp_path):
+    from coach.system_sndfile import open_writer
+
+    assert open_writer(tmp_path / "x.wav", SAMPLE_RATE, "WAV", "PCM_16") is None
+    assert open_writer(tmp_path / "x.opus", SAMPLE_RATE, "OGG", "OPUS") is None  # Opus has no 22050 Hz
 
 
 @pytest.mark.parametrize("ext", [".mp3", ".flac", ".ogg", ".opus"])
@@ -252,10 +284,11 @@ def test_mixer_falling_short_is_an_error(tmp_path, small):
     class Short:
         total_frames = mixer.total_frames
 
-        def blocks(self, start_frame=0, block_frames=65536):
+        def chunks(self, start_frame=0, max_frames=65536):
             yield mixer.render(0, 1000)
+            yield 500
 
-    with pytest.raises(CoachError, match="1000 frames"):
+    with pytest.raises(CoachError, match="1500 frames"):
         export_audio(plan, Short(), tmp_path / "session.wav")
     assert list(tmp_path.iterdir()) == []
 

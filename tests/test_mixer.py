@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from coach.errors import CoachError, OptionError
-from coach.mixer import LIMIT_KNEE, MASTER_GAIN, Mixer, soft_limit
+from coach.mixer import LIMIT_KNEE, MASTER_GAIN, MIN_SILENCE_FRAMES, Mixer, soft_limit
 from coach.model import SAMPLE_RATE, Cue, Plan
 from coach.sounds import load_sounds, read_sound
 
@@ -112,6 +112,54 @@ def test_blocks_concatenate_to_render_exactly(specs, start_frame, block_frames):
     assert all(len(b) == block_frames for b in blocks[:-1])
     joined = np.concatenate(blocks) if blocks else np.zeros(0, dtype=np.float32)
     assert np.array_equal(joined, mixer.render(start_frame, mixer.total_frames))
+
+
+@settings(max_examples=60, deadline=None)
+@given(specs=cue_specs, start_frame=st.integers(0, 41000), max_frames=st.integers(1, 9999))
+def test_chunks_are_the_render_with_silence_as_lengths(specs, start_frame, max_frames):
+    plan, speech, sounds = build(specs)
+    mixer = Mixer(plan, speech, sounds)
+    chunks = list(mixer.chunks(start_frame, max_frames))
+    assert all(0 < (c if isinstance(c, int) else len(c)) <= max_frames for c in chunks)
+    joined = np.concatenate([np.zeros(c, dtype=np.float32) if isinstance(c, int) else c for c in chunks]
+                            or [np.zeros(0, dtype=np.float32)])
+    assert np.array_equal(joined, mixer.render(start_frame, mixer.total_frames))
+    # Only silence comes as a length: no cue sounds in a stretch handed out as one.
+    silent, at = set(), start_frame
+    for c in chunks:
+        size = c if isinstance(c, int) else len(c)
+        if isinstance(c, int):
+            silent.update(range(at, at + size))
+        at += size
+    for cue in plan.cues:
+        clip = speech[cue.text] if cue.kind == "speech" else sounds[cue.sound]
+        onset = round(cue.at_s * SAMPLE_RATE)
+        assert silent.isdisjoint(range(onset, onset + len(clip)))
+
+
+def test_chunks_of_a_long_session_are_mostly_lengths(sounds):
+    plan, speech = two_hour_plan(sounds)
+    mixer = Mixer(plan, speech, sounds)
+    chunks = list(mixer.chunks())
+    silent = sum(c for c in chunks if isinstance(c, int))
+    assert silent + sum(len(c) for c in chunks if not isinstance(c, int)) == mixer.total_frames
+    # 2500 half-second lines and 2500 pips in two hours: most of it is silence, never rendered.
+    assert silent > 0.5 * mixer.total_frames
+
+
+def test_a_short_silence_between_cues_is_rendered_with_them_a_long_one_is_a_length():
+    clip = ramp(1000)
+    gap_short, gap_long = MIN_SILENCE_FRAMES - 1, MIN_SILENCE_FRAMES
+    onsets = [100, 100 + 1000 + gap_short, 100 + 2000 + gap_short + gap_long]
+    cues = [speech_cue(at / SAMPLE_RATE, "a", clip) for at in onsets]
+    mixer = Mixer(make_plan((onsets[-1] + 1500) / SAMPLE_RATE, cues), {"a": clip}, {})
+    sizes = [c if isinstance(c, int) else ("sound", len(c)) for c in mixer.chunks(0, 10**6)]
+    assert sizes == [100, ("sound", 2000 + gap_short), gap_long, ("sound", 1000), mixer.total_frames - onsets[-1] - 1000]
+
+
+def test_bad_chunk_size_is_refused():
+    with pytest.raises(ValueError):
+        next(Mixer(make_plan(1.0, []), {}, {}).chunks(0, 0))
 
 
 @settings(max_examples=60, deadline=None)

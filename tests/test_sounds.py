@@ -13,7 +13,7 @@ import soundfile as sf
 
 from coach.errors import InputError, OptionError
 from coach.model import SAMPLE_RATE, SOUND_NAMES, SOUND_PIP
-from coach.sounds import builtin_sounds_dir, load_sounds, read_sound, sound_durations_s
+from coach.sounds import builtin_sound_durations_s, builtin_sounds_dir, load_sounds, read_sound, sound_durations_s
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -161,3 +161,17 @@ def test_read_sound_keeps_a_22050_mono_file_exact(tmp_path):
 def test_durations_are_length_over_rate():
     clips = {"a": np.zeros(22050, dtype=np.float32), "b": np.zeros(2205, dtype=np.float32)}
     assert sound_durations_s(clips) == {"a": 1.0, "b": 0.1}
+
+
+def test_builtin_durations_from_the_headers_match_the_samples():
+    # Listings read only the WAV headers; the lengths must be the ones the decoded samples give.
+    assert builtin_sound_durations_s() == sound_durations_s(load_sounds())
+
+
+def test_listing_routines_loads_no_audio_stack():
+    code = ("import sys; from coach.cli import main\n"
+            "try: main(['routines'])\nexcept SystemExit: pass\n"
+            "print(sorted(m for m in ('soundfile', 'soxr', 'mutagen', 'jsonschema') if m in sys.modules))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                          cwd=Path(__file__).resolve().parents[1])
+    assert done.stdout.splitlines()[-1] == "[]"
