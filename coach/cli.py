@@ -12,14 +12,14 @@ from typing import Annotated, Optional
 import typer
 
 from coach import __version__, cli_config, cli_voice
-from coach.cli_voice import PitchOpt, RateOpt, VoiceOpt
+from coach.cli_voice import LanguageOpt, PitchOpt, RateOpt, VoiceOpt
 from coach.config import DEFAULT_ROUTINE, resolve_options
 from coach.errors import AudioDeviceError, CoachError, ExitStatus
 from coach.model import CueKind, Plan
 from coach.plan import Settings, estimate_clip_duration, plan
 from coach.routine import (Routine, builtin_names, load_routine, load_routine_file, nominal_duration_s,
                            user_routine_dir, user_routine_files)
-from coach.session import SessionOptions, build_session, check_options
+from coach.session import Session, SessionOptions, build_session, check_options
 from coach.speech import DEFAULT_RATE_WPM
 from coach.timefmt import about_minutes, clock, cue_stamp
 
@@ -134,6 +134,14 @@ def _dose_text(ex) -> str:
 
 
 
+def _session(routine: Routine, options: SessionOptions, **kwargs) -> Session:
+    """build_session, with its warnings (one line each) on stderr."""
+    session = build_session(routine, options, **kwargs)
+    for warning in session.warnings:
+        print(warning, file=sys.stderr)
+    return session
+
+
 @app.command("plan")
 def plan_command(
     routine: DefaultRoutineArg = None,
@@ -142,16 +150,22 @@ def plan_command(
     pitch: PitchOpt = None,
     no_voice: NoVoiceOpt = False,
     sounds: SoundsOpt = None,
+    language: LanguageOpt = None,
     as_json: bool = typer.Option(False, "--json", help="Print the plan as JSON."),
 ) -> None:
     """Print the session's timeline: when each cue is spoken or sounded."""
-    choices = resolve_options(voice=voice, rate=rate, pitch=pitch, routine=routine, no_voice=no_voice)
+    choices = resolve_options(voice=voice, rate=rate, pitch=pitch, language=language, routine=routine,
+                              no_voice=no_voice)
     with choices.blame():
         options = choices.session_options(no_voice, sounds)
         check_options(options)
-        p = build_session(choices.load_routine(), options).plan
+        session = _session(choices.load_routine(), options)
+    p = session.plan
     if as_json:
-        json.dump(p.to_json(), sys.stdout, indent=2)
+        doc = p.to_json()
+        about = {"language": session.language, "voice": session.voice.id if session.voice else None}
+        json.dump({"routine": doc["routine"], "title": doc["title"]} | about | doc, sys.stdout, indent=2,
+                  ensure_ascii=False)
         print()
         return
     print(f"{p.title}: {clock(p.duration_s)}")
@@ -175,6 +189,7 @@ def export_command(
     beep_volume: BeepVolumeOpt = None,
     no_voice: NoVoiceOpt = False,
     sounds: SoundsOpt = None,
+    language: LanguageOpt = None,
     captions: Optional[Path] = typer.Option(None, "--captions", help="Also write the speech as captions (.srt or .vtt)."),
 ) -> None:
     """Export a whole session to an audio file, with chapters and optional captions."""
@@ -182,14 +197,14 @@ def export_command(
     from coach.export import check_output, export_audio, progress_reporter
 
     choices = resolve_options(voice=voice, rate=rate, pitch=pitch, voice_volume=voice_volume,
-                              beep_volume=beep_volume, no_voice=no_voice)
+                              beep_volume=beep_volume, language=language, no_voice=no_voice)
     with choices.blame():
         options = choices.session_options(no_voice, sounds)
         check_options(options)
         check_output(output)
         if captions is not None:
             check_captions(captions)
-        session = build_session(load_routine(routine), options)
+        session = _session(load_routine(routine), options)
     export_audio(session.plan, session.mixer(), output, progress_reporter())
     if captions is not None:
         write_captions(session.plan, captions)
@@ -202,6 +217,8 @@ def _export_hint(routine: str, options: SessionOptions) -> str:
     parts = ["coach", "export", shlex.quote(routine), "session.mp3"]
     if options.voice:
         parts += ["--voice", shlex.quote(options.voice)]
+    if options.language:
+        parts += ["--language", shlex.quote(options.language)]
     if options.rate_wpm != DEFAULT_RATE_WPM:
         parts += ["--rate", str(options.rate_wpm)]
     if options.pitch is not None:
@@ -227,6 +244,7 @@ def run_command(
     beep_volume: BeepVolumeOpt = None,
     no_voice: NoVoiceOpt = False,
     sounds: SoundsOpt = None,
+    language: LanguageOpt = None,
     from_exercise: Optional[str] = typer.Option(None, "--from", help="Start at this exercise (number or name)."),
     quiet: bool = typer.Option(False, "--quiet", help="No screen output at all (and no pain question)."),
     no_log: bool = typer.Option(False, "--no-log", help="Do not record this session in the practice log."),
@@ -236,20 +254,23 @@ def run_command(
     Every session is recorded in the practice log (see 'coach history'); at the end of a finished or
     stopped session coach asks how much pain you feel, from 0 to 10 (Enter skips).
     """
-    from coach import script
     from coach.live import start_position_s
     from coach.runner import run_logged
 
     choices = resolve_options(voice=voice, rate=rate, pitch=pitch, voice_volume=voice_volume,
-                              beep_volume=beep_volume, routine=routine, no_voice=no_voice)
+                              beep_volume=beep_volume, language=language, routine=routine, no_voice=no_voice)
     with choices.blame():
         options = choices.session_options(no_voice, sounds)
         check_options(options)
-        session = build_session(choices.load_routine(), options, extra_texts=(script.PAIN_QUESTION,))
+        session = _session(choices.load_routine(), options, extra_texts=lambda script: (script.PAIN_QUESTION,))
     start_s = start_position_s(session.plan, from_exercise)
     if not quiet:
-        keys = " (space: pause/resume, n: next, p: back, q: quit)" if sys.stdin.isatty() else ""
-        print(f"{session.plan.title}: {clock(session.plan.duration_s - start_s)}{keys}", file=sys.stderr)
+        from coach.status import StatusLine
+
+        fit = StatusLine(sys.stderr).fit
+        print(fit(f"{session.plan.title} · {clock(session.plan.duration_s - start_s)}"), file=sys.stderr)
+        if sys.stdin.isatty():
+            print(fit("space pause · n next · p back · q quit"), file=sys.stderr)
     try:
         run_logged(session, start_s, quiet=quiet, log=not no_log)
     except AudioDeviceError as exc:

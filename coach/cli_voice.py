@@ -16,7 +16,6 @@ from coach.config import Choices, resolve_options
 from coach.errors import AudioDeviceError, OptionError
 from coach.model import SAMPLE_RATE, Cue, CueKind, Plan
 from coach.pcm import to_pcm16
-from coach.script import VOICE_SAMPLE
 from coach.session import installed_voices, speech_cache
 from coach.speech import default_engine, speakable
 from coach.voices import (Voice, check_pitch_support, engine_variants, filter_voices, short_name, validate_gender,
@@ -27,6 +26,9 @@ VoiceOpt = Annotated[Optional[str], typer.Option(
 RateOpt = Annotated[Optional[int], typer.Option("--rate", help="Speaking rate in words per minute (80-400).")]
 PitchOpt = Annotated[Optional[int], typer.Option(
     "--pitch", help="Voice pitch, 0-100 (50 on espeak-ng; not given: the voice's own).")]
+LanguageOpt = Annotated[Optional[str], typer.Option(
+    "--language", help="Coach in this language (en, fr, de, es): its phrases, the routine's translation and "
+    "the default voice (not given: the 'language' setting, else the routine's own).")]
 
 SAMPLE_GAP_S = 0.4  # between a voice saying its name and the sample sentence
 POLL_S = 0.02  # how often we look whether playback has finished
@@ -92,7 +94,7 @@ def voices_command(
             if not found:
                 raise OptionError("--gender", f"no installed voice is {gender}")
             if sample:
-                _sample(engine, found, choices)
+                _sample(engine, found, choices, language or choices.language)
                 return
         finally:
             engine.close()
@@ -108,8 +110,12 @@ def voices_command(
         print("Hear one: coach say 'Hello' --voice ID    keep it: coach config set voice ID", file=sys.stderr)
 
 
-def _sample(engine, found: list[Voice], choices: Choices) -> None:
+def _sample(engine, found: list[Voice], choices: Choices, language: str) -> None:
     from coach.clipcache import ClipCache, default_cache_dir
+    from coach.phrases import pack_language
+    from coach.script import english, for_language
+
+    sample = (english() if pack_language(language) is None else for_language(language)).VOICE_SAMPLE
 
     check_pitch_support(engine, choices.pitch)  # the rate and pitch settings apply to the samples too
     gap = np.zeros(round(SAMPLE_GAP_S * SAMPLE_RATE), dtype=np.float32)
@@ -117,7 +123,7 @@ def _sample(engine, found: list[Voice], choices: Choices) -> None:
         print(f"{voice.id}  {voice.name}", flush=True)
         cache = ClipCache(engine, voice, choices.rate_wpm, default_cache_dir(), pitch=choices.pitch)
         name = speakable(short_name(voice).replace("_", " ")) + "."
-        play(np.concatenate([cache.clip(name), gap, cache.clip(VOICE_SAMPLE), gap]),
+        play(np.concatenate([cache.clip(name), gap, cache.clip(sample), gap]),
              choices.voice_volume_pct)
 
 
@@ -161,10 +167,14 @@ def say_command(
     voice: VoiceOpt = None,
     rate: RateOpt = None,
     pitch: PitchOpt = None,
+    language: LanguageOpt = None,
     output: Optional[Path] = typer.Option(
         None, "-o", "--output", help="Write it to this audio file (.wav, .flac, .ogg, .opus or .mp3) instead of playing it."),
 ) -> None:
-    """Say a sentence through the speakers (or into a file) with a voice, rate and pitch."""
+    """Say a sentence through the speakers (or into a file) with a voice, rate and pitch.
+
+    The voice is --voice, else the best one for --language (else the 'language' setting, else en).
+    """
     from coach.clipcache import default_cache_dir
     from coach.export import check_output, export_audio
     from coach.session import check_options
@@ -172,7 +182,7 @@ def say_command(
     spoken = speakable(text)
     if not spoken:
         raise OptionError("TEXT", "there is nothing to say in it")
-    choices = resolve_options(voice=voice, rate=rate, pitch=pitch)
+    choices = resolve_options(voice=voice, rate=rate, pitch=pitch, language=language)
     with choices.blame():
         options = choices.session_options()
         check_options(options)

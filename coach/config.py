@@ -32,7 +32,8 @@ OPTIONS = {
 KEYS = tuple(OPTIONS)
 DEFAULTS = {"voice": None, "rate": DEFAULT_RATE_WPM, "pitch": None, "voice_volume": 100,
             "beep_volume": 100, "language": DEFAULT_LANGUAGE, "routine": DEFAULT_ROUTINE}
-UNSET_MEANING = {"voice": "the best voice for the routine's language", "pitch": "the voice's own"}
+UNSET_MEANING = {"voice": "the best voice for the routine's language", "pitch": "the voice's own",
+                 "language": "the routine's own (en for voices and say)"}
 NEW_FILE_HEADER = "# coach settings: `coach config set KEY VALUE` edits this file, options on the command line win.\n"
 
 _KEY_LINE = re.compile(r"""^\s*\[*\s*(?:"([^"]*)"|'([^']*)'|([A-Za-z0-9_-]+))\s*[.=\]]""")
@@ -210,12 +211,14 @@ class Choices:
     routine: str
     settings: Settings
     from_file: frozenset[str]
+    session_language: str | None = None  # --language or the file's; None leaves it to the routine
 
     def session_options(self, no_voice: bool = False, sounds_dir: Path | None = None) -> SessionOptions:
         """The options a session is built with."""
         return SessionOptions(voice=self.voice, rate_wpm=self.rate_wpm, no_voice=no_voice,
                               sounds_dir=sounds_dir, voice_volume_pct=self.voice_volume_pct,
-                              beep_volume_pct=self.beep_volume_pct, pitch=self.pitch)
+                              beep_volume_pct=self.beep_volume_pct, pitch=self.pitch,
+                              language=self.session_language)
 
     @contextlib.contextmanager
     def blame(self) -> Iterator[None]:
@@ -262,4 +265,5 @@ def resolve_options(*, voice: str | None = None, rate: int | None = None, pitch:
     return Choices(voice=chosen["voice"], rate_wpm=chosen["rate"], pitch=chosen["pitch"],
                    voice_volume_pct=chosen["voice_volume"], beep_volume_pct=chosen["beep_volume"],
                    language=chosen["language"], routine=chosen["routine"], settings=settings,
-                   from_file=frozenset(from_file))
+                   from_file=frozenset(from_file),
+                   session_language=chosen["language"] if language is not None or "language" in from_file else None)

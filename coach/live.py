@@ -26,23 +26,26 @@ import threading
 import time
 from contextlib import ExitStack
 from dataclasses import dataclass
+from collections.abc import Callable
 from typing import Protocol
 
 import numpy as np
 
-from coach.errors import AudioDeviceError, OptionError
+from coach.errors import AudioDeviceError
 from coach.keys import Keys, open_keys
 from coach.model import SAMPLE_RATE, Plan, to_samples
 from coach.pcm import to_pcm16
+from coach.positions import (  # noqa: F401 (start_position_s is part of this module's interface)
+    WINDOW_S, next_position_s, previous_position_s, resume_position_s, seam_position_s, start_position_s,
+)
 from coach.progress import Progress
 from coach.status import StatusLine
 from coach.timefmt import clock
 
-WINDOW_S = 1800.0  # longest stretch mixed ahead of the listener
 POLL_S = 0.05  # how often keys and the clock are looked at (controls answer well within 200 ms)
-BACK_GRACE_S = 3.0  # `p` within this long of an exercise's start goes to the previous exercise
 LEAD_IN_S = 0.3  # silence ahead of a fresh stream, so a cold start loses none of the first word
 DRAIN_LIMIT_S = 3.0  # longest wait after the timeline's end for the device to play out
+RETIME_MARGIN_S = 0.5  # a new timeline must start at least this far ahead, so the hand-off is prepared in time
 DUE_S = 1e-6  # this close to a seam or the end counts as there (float sums never land exactly)
 
 
@@ -60,6 +63,9 @@ class Playback(Protocol):
 
 class AudioOutput(Protocol):
     def play(self, frames: np.ndarray) -> Playback: ...
+
+
+Updates = Callable[[], "tuple[Plan, object, float] | None"]
 
 
 class MonotonicClock:
@@ -120,80 +126,6 @@ class SessionResult:
         return f"{how} after {clock(self.elapsed_s)}"
 
 
-# --- positions --------------------------------------------------------------------------------
-
-def start_position_s(plan: Plan, exercise: str | int | None) -> float:
-    """Where --from starts: a 1-based exercise number or name (case-insensitive); None is the start."""
-    if exercise is None:
-        return 0.0
-    chapters = plan.exercise_chapters()
-    names = [plan.exercise(c.exercise).name for c in chapters]  # type: ignore[arg-type]
-    choices = ", ".join(f"{i} {name}" for i, name in enumerate(names, 1)) or "(no exercises)"
-    text = str(exercise).strip()
-    if isinstance(exercise, int) or text.isdigit():
-        number = int(text)
-        if 1 <= number <= len(chapters):
-            return chapters[number - 1].start_s
-        raise OptionError("--from", f"no exercise number {number}; choose from: {choices}")
-    for chapter, name in zip(chapters, names):
-        if text.casefold() in (name.casefold(), chapter.title.casefold()):
-            return chapter.start_s
-    raise OptionError("--from", f"no exercise named {text!r}; choose from: {choices}")
-
-
-def resume_position_s(plan: Plan, position_s: float) -> float:
-    """Where playback resumes after a pause at position_s: holds/work restart, cut cues restart."""
-    target = position_s
-    for step in plan.steps:
-        if step.kind.is_dose and step.start_s < target < step.end_s:
-            target = step.start_s
-            break
-    for cue in plan.cues:
-        if cue.at_s < target < cue.end_s:
-            target = cue.at_s
-            break
-    return target
-
-
-def next_position_s(plan: Plan, position_s: float) -> float:
-    """Where `n` goes: the next chapter's start, or the session's end after the last one."""
-    for chapter in plan.chapters:
-        if chapter.start_s > position_s + 1e-6:
-            return chapter.start_s
-    return plan.duration_s
-
-
-def previous_position_s(plan: Plan, position_s: float) -> float:
-    """Where `p` goes: this chapter's start, or the previous one's when within BACK_GRACE_S of it."""
-    current = None
-    for i, chapter in enumerate(plan.chapters):
-        if chapter.start_s <= position_s + 1e-6:
-            current = i
-    if current is None:
-        return 0.0
-    if position_s - plan.chapters[current].start_s < BACK_GRACE_S and current > 0:
-        current -= 1
-    return plan.chapters[current].start_s
-
-
-def seam_position_s(plan: Plan, start_s: float, window_s: float = WINDOW_S) -> float:
-    """Where a buffer starting at start_s ends: mid-way in the longest silence of the window's second half."""
-    limit_s = start_s + window_s
-    if limit_s >= plan.duration_s:
-        return plan.duration_s
-    best_s, best_gap_s = limit_s, -1.0
-    edges = [(start_s, start_s)] + [(c.at_s, c.end_s) for c in plan.cues if c.end_s > start_s and c.at_s < limit_s]
-    edges.append((limit_s, limit_s))
-    edges.sort()
-    silence_from_s = start_s
-    for at_s, end_s in edges:
-        lo, hi = max(silence_from_s, start_s + window_s / 2), min(at_s, limit_s)
-        if hi - lo >= best_gap_s:  # the later of equal silences: longer windows, fewer seams
-            best_gap_s, best_s = hi - lo, (lo + hi) / 2
-        silence_from_s = max(silence_from_s, end_s)
-    return to_samples(best_s) / SAMPLE_RATE  # on a frame, so buffer lengths and positions agree
-
-
 # --- the session ------------------------------------------------------------------------------
 
 def _mix_pcm16(mixer, start_frame: int, end_frame: int, block_frames: int = 65536) -> np.ndarray:
@@ -239,6 +171,7 @@ class _Player:
         self.started_at = 0.0
         self.seam_s = 0.0
         self._next: _Background | None = None
+        self._cut_at_seam = False  # the sounding buffer holds audio past its seam that must not be heard
 
     def _mix(self, start_s: float) -> tuple[float, float, np.ndarray]:
         seam_s = seam_position_s(self.plan, start_s, self.window_s)
@@ -274,8 +207,24 @@ class _Player:
         """At the seam, starts the next buffer and lets the old one play out its silent tail."""
         if self.seam_s < self.plan.duration_s and self.position_s() >= self.seam_s - DUE_S:
             self.prepare_next()
+            if self._cut_at_seam:
+                for playback in self.sounding:
+                    playback.stop()
+                self._cut_at_seam = False
             self.sounding = [p for p in self.sounding if p.is_playing()]
             self._start(*self._next.result())  # type: ignore[union-attr]
+
+    def retime(self, plan: Plan, mixer, from_s: float, position_s: float) -> bool:
+        """From from_s on, plays plan and mixer instead; they must sound the same as the current ones
+        before from_s, and from_s must lie in a silence. False (nothing changes) when it is too late."""
+        if from_s < position_s + RETIME_MARGIN_S:
+            return False
+        self.plan, self.mixer, self._next = plan, mixer, None
+        if from_s < self.seam_s:
+            # The sounding buffer runs on past from_s with the old audio: hand over at from_s and
+            # stop it there, as a seam does, in the silence.
+            self.seam_s, self._cut_at_seam = from_s, bool(self.sounding)
+        return True
 
     def until_seam_s(self) -> float:
         return self.seam_s - self.position_s()
@@ -291,18 +240,21 @@ class _Player:
             playback.stop()
         self.sounding = []
         self._next = None
+        self._cut_at_seam = False
 
 
 def run_session(plan: Plan, mixer, *, start_s: float = 0.0, output: AudioOutput | None = None,
                 clock: Clock | None = None, keys: Keys | None = None, status: StatusLine | None = None,
                 window_s: float = WINDOW_S, lead_in_s: float = LEAD_IN_S,
-                progress: Progress | None = None) -> SessionResult:
+                progress: Progress | None = None, updates: Updates | None = None) -> SessionResult:
     """Plays the plan's mixed timeline live from start_s, answering keys, until the end or `q`.
 
     keys=None reads single keys from stdin when it is a terminal (restored on every exit). status=None
     shows no status line (quiet). Ctrl+C stops the sound and lets KeyboardInterrupt propagate (the
     caller exits 130). No audio device raises AudioDeviceError. Each fresh stream starts with
     lead_in_s of silence. progress, when given, hears every position played and how the session ended.
+    updates, when given, is asked on every turn for a (plan, mixer, from_s) to play from from_s on
+    instead (see _Player.retime); it returns None while there is none.
     """
     clock = clock or MonotonicClock()
     output = output or SimpleaudioOutput()
@@ -318,7 +270,7 @@ def run_session(plan: Plan, mixer, *, start_s: float = 0.0, output: AudioOutput 
         if progress is not None:
             progress.started()
         try:
-            finished, quit_ = _loop(plan, player, keys, status, progress)
+            finished, quit_ = _loop(player, keys, status, progress, updates)
         except BaseException:
             if progress is not None:
                 progress.finish("interrupted")
@@ -328,8 +280,8 @@ def run_session(plan: Plan, mixer, *, start_s: float = 0.0, output: AudioOutput 
         return SessionResult(elapsed_s=clock.now() - began, finished=finished, quit=quit_)
 
 
-def _loop(plan: Plan, player: _Player, keys: Keys, status: StatusLine | None,
-          progress: Progress | None) -> tuple[bool, bool]:
+def _loop(player: _Player, keys: Keys, status: StatusLine | None, progress: Progress | None,
+          updates: Updates | None) -> tuple[bool, bool]:
     """Runs the controls until the end (True, False) or `q` (False, True)."""
     paused_at: float | None = None
 
@@ -342,6 +294,12 @@ def _loop(plan: Plan, player: _Player, keys: Keys, status: StatusLine | None,
             progress.jumped(from_s, to_s)
 
     while True:
+        plan = player.plan
+        update = updates() if updates is not None else None
+        if update is not None:
+            plan, mixer, from_s = update
+            player.retime(plan, mixer, from_s, player.position_s() if paused_at is None else paused_at)
+            plan = player.plan
         if paused_at is None:
             player.hand_off_if_due()
             position_s = player.position_s()

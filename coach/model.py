@@ -134,6 +134,7 @@ class Plan:
     chapters: tuple[Chapter, ...]
     exercises: tuple[ExerciseSummary, ...] = ()
     dropped: tuple[Cue, ...] = field(default=(), compare=False)
+    intro_minutes: int = field(default=0, compare=False)  # the "about N minutes" the introduction says
 
     @property
     def sample_rate(self) -> int:

@@ -12,7 +12,7 @@ from coach.script import PAIN_QUESTION
 
 PAIN_MIN, PAIN_MAX = 0, 10
 PAIN_TIMEOUT_S = 30.0
-PROMPT = f"{PAIN_QUESTION} Type a number and Enter, or just Enter to skip: "
+PROMPT = f"{PAIN_QUESTION}\nType a number and Enter, or just Enter to skip: "
 REPROMPT = f"Please type a whole number from {PAIN_MIN} to {PAIN_MAX}, or just Enter to skip: "
 
 

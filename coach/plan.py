@@ -6,34 +6,29 @@ every dose lasts exactly its seconds at the session's sample rate.
 
 from __future__ import annotations
 
-import math
-from dataclasses import dataclass
-from enum import IntEnum
+from dataclasses import dataclass, field
 from typing import Callable, Mapping
 
-from coach import script
+from coach.cues import Clip, Priority, Request, fit, frames, length_frames
 from coach.model import (SAMPLE_RATE, SOUND_END, SOUND_PIP, SOUND_REST, SOUND_START, SOUND_STOP,
                          Chapter, Cue, CueKind, ExerciseSummary, Plan, Step, StepKind)
 from coach.routine import Exercise, Routine
+from coach.script import Script, english
 
 ClipDuration = Callable[[str], float]
-
-class Priority(IntEnum):
-    """Which cues win when a gap is too short: lower values are placed first and so are kept."""
-
-    KEY = 0  # start/stop of a dose and "get ready": the person acts on these
-    COUNT = 1  # count-down numbers and pips: they keep the dose audible
-    MARKER = 2  # the rest beep and "20 seconds left": useful, but the counts already carry the time
-    NEXT = 3  # "next: round 3 of 5": orientation, only where there is room
-    TIP = 4  # tips: nice to have
-
+Forms = list[tuple[Priority, Clip]]
 
 TALK_GAP_S = 0.4  # pause between sentences of an announcement
 FLEX_GAP_S = 0.25  # breathing room around speech placed freely in a gap
 REST_BEEP_GAP_S = 0.1  # the rest beep follows the stop cue closely
+REP_GAP_S = 0.15  # the next rep's number sits between the stop cue and the next start cue, close to both
 TAIL_S = 1.0  # silence after the final sound
 MIN_TIP_STEP_S = 8.0  # steps shorter than this get no tip
+HALFWAY_MIN_REPS = 6  # a series of at least this many reps gets a "halfway" mark before its middle rep
 REPLAN_LIMIT = 4  # passes of the planner at most (see plan())
+
+# Free cues of a rest are said in this order.
+SEQ_BEEP, SEQ_MILESTONE, SEQ_NEXT, SEQ_TIP = range(4)
 
 
 @dataclass(frozen=True)
@@ -42,6 +37,11 @@ class Settings:
 
     sound_s: Mapping[str, float]  # the length of each named sound, from the loaded files
     speech: bool = True
+    script: Script = field(default_factory=english)  # every sentence, in the session's language
+    # A live session re-plans its close once an exercise is skipped: it names the skipped exercises
+    # and keeps the introduction's minutes, so everything before the close stays as it was.
+    skipped: tuple[str, ...] = ()
+    intro_minutes: int | None = None
 
 
 def estimate_clip_duration(rate_wpm: float) -> ClipDuration:
@@ -54,63 +54,36 @@ def estimate_clip_duration(rate_wpm: float) -> ClipDuration:
     return duration
 
 
-@dataclass(frozen=True)
-class _Clip:
-    """One way to sound a cue: a spoken text or a named sound, with its length."""
-
-    kind: CueKind
-    text: str | None
-    sound: str | None
-    duration_s: float
-    length_frames: int
-
-
-@dataclass
-class _CueRequest:
-    """A cue the planner would like to place, with the clips that may sound it, best first."""
-
-    priority: Priority
-    order: float  # among equal priorities, lower is placed first
-    clips: list[_Clip]
-    at_frames: int  # the fixed start, or the earliest start when not fixed
-    fixed: bool
-    latest_end_frames: int | None = None  # a freely placed cue must end by then
-    gap_s: float = FLEX_GAP_S  # breathing room a freely placed cue keeps from its neighbours
-
-
 class _Builder:
     """One pass of the planner: walks the routine, laying steps end to end and placing their cues."""
 
     def __init__(self, routine: Routine, settings: Settings, clip_duration: ClipDuration):
         self.routine, self.settings, self.clip_duration = routine, settings, clip_duration
+        self.script = settings.script
         self.cursor_frames = 0  # where the next step starts
         self.steps: list[Step] = []
-        self.cues: list[tuple[int, _Clip]] = []
-        self.dropped: list[tuple[int, _Clip]] = []
+        self.cues: list[tuple[int, Clip]] = []
+        self.dropped: list[tuple[int, Clip]] = []
         self.chapters: list[Chapter] = []
         self.exercises: list[ExerciseSummary] = []
         # The stop cue of a dose falls exactly on its end, so it is placed with the step that follows.
-        self.pending_stop: list[_CueRequest] = []
+        self.pending_stop: Forms = []
         self.tip_turn: dict[str, int] = {}
 
     # -- sources of sound -------------------------------------------------------------------
-    def speech(self, text: str) -> _Clip | None:
+    def speech(self, text: str) -> Clip | None:
         if not self.settings.speech:
             return None
         seconds = float(self.clip_duration(text))
-        return _Clip(CueKind.SPEECH, text, None, seconds, _length_frames(seconds))
+        return Clip(CueKind.SPEECH, text, None, seconds, length_frames(seconds))
 
-    def sound(self, name: str) -> _Clip:
+    def sound(self, name: str) -> Clip:
         seconds = float(self.settings.sound_s[name])
-        return _Clip(CueKind.SOUND, None, name, seconds, _length_frames(seconds))
+        return Clip(CueKind.SOUND, None, name, seconds, length_frames(seconds))
 
-    def clips(self, text: str | None, sound: str | None) -> list[_Clip]:
-        out = []
-        if text is not None and (clip := self.speech(text)) is not None:
-            out.append(clip)
-        if sound is not None:
-            out.append(self.sound(sound))
-        return out
+    def said(self, rank: Priority, *texts: str) -> Forms:
+        """Spoken forms of a cue, best first, all kept at `rank` (none in a session without speech)."""
+        return [(rank, clip) for text in texts if (clip := self.speech(text)) is not None]
 
     # -- steps ------------------------------------------------------------------------------
     def add_step(self, kind: StepKind, end_frames: int, where: dict) -> None:
@@ -124,69 +97,59 @@ class _Builder:
              end_sound: str | None = None) -> None:
         """A step sized to fit its sentences, one after another."""
         at_frames = self.cursor_frames
-        for request in self.pending_stop:
-            if request.clips:
-                self.cues.append((at_frames, request.clips[0]))
-                at_frames += request.clips[0].length_frames + _frames(TALK_GAP_S)
+        clips = [self.pending_stop[0][1]] if self.pending_stop else []
         self.pending_stop = []
-        for line in lines:
-            clip = self.speech(line)
-            if clip is not None:
-                self.cues.append((at_frames, clip))
-                at_frames += clip.length_frames + _frames(TALK_GAP_S)
+        clips += [clip for line in lines if (clip := self.speech(line)) is not None]
+        for clip in clips:
+            self.cues.append((at_frames, clip))
+            at_frames += clip.length_frames + frames(TALK_GAP_S)
         if end_sound is not None:
             clip = self.sound(end_sound)
             self.cues.append((at_frames, clip))
-            at_frames += clip.length_frames + _frames(TAIL_S)
-        self.add_step(kind, max(at_frames, self.cursor_frames + _frames(min_s)), where)
+            at_frames += clip.length_frames + frames(TAIL_S)
+        self.add_step(kind, max(at_frames, self.cursor_frames + frames(min_s)), where)
 
-    def timed(self, kind: StepKind, length_frames: int, requests: list[_CueRequest], where: dict) -> None:
-        """A step of fixed length; cues that do not fit are dropped by priority."""
-        start, end = self.cursor_frames, self.cursor_frames + length_frames
-        placed: list[tuple[int, int]] = []
-        for request in sorted(self.pending_stop + requests, key=lambda r: (r.priority, r.order)):
-            for clip in request.clips:
-                at_frames = _place(request, clip, placed, start, end, _frames(request.gap_s))
-                if at_frames is not None:
-                    placed.append((at_frames, at_frames + clip.length_frames))
-                    self.cues.append((at_frames, clip))
-                    break
-            else:
-                if request.clips:
-                    self.dropped.append((request.at_frames, request.clips[0]))
+    def commit(self, kind: StepKind, length: int, requests: list[Request], placed: list[tuple[int, Clip]],
+               where: dict) -> None:
+        self.cues += placed
+        self.dropped += [(r.at_frames, r.forms[0][1]) for r in requests if r.chosen is None and r.forms]
         self.pending_stop = []
-        self.add_step(kind, end, where)
+        self.add_step(kind, self.cursor_frames + length, where)
+
+    def timed(self, kind: StepKind, length: int, requests: list[Request], where: dict) -> None:
+        """A step of fixed length; cues that do not fit are dropped by priority."""
+        self.commit(kind, length, requests, fit(requests, self.cursor_frames, self.cursor_frames + length), where)
 
     # -- the parts of a session -------------------------------------------------------------
     def prepare(self, ex: Exercise, where: dict) -> None:
         """Set-up time with a short "get ready" count-down."""
-        ready = self.clips(script.GET_READY, None)
-        length_frames = _frames(ex.setup_s)
+        ready = self.said(Priority.KEY, self.script.GET_READY)
+        length = frames(ex.setup_s)
         if ready:
             # grow the set-up so "get ready" and a full 3-2-1 both fit
-            length_frames = max(length_frames, ready[0].length_frames + _frames(FLEX_GAP_S) + 3 * SAMPLE_RATE)
+            length = max(length, ready[0][1].length_frames + frames(FLEX_GAP_S) + 3 * SAMPLE_RATE)
         start = self.cursor_frames
-        requests = [_CueRequest(Priority.KEY, 0, ready, start, True)]
-        requests += self.countdown(start + length_frames, 3, start)
-        self.timed(StepKind.PREPARE, length_frames, requests, where)
+        requests = [Request(ready, start)] + self.countdown(start + length, 3, start)
+        self.timed(StepKind.PREPARE, length, requests, where)
 
-    def countdown(self, end_frames: int, last: int, floor_frames: int) -> list[_CueRequest]:
+    def countdown(self, end_frames: int, last: int, floor_frames: int) -> list[Request]:
         """Numbers (or pips without speech) on each of the last seconds before `end_frames`."""
         requests = []
         for k in range(last, 0, -1):
             at_frames = end_frames - k * SAMPLE_RATE
             if at_frames >= floor_frames:
-                clips = self.clips(script.count(k), None) or [self.sound(SOUND_PIP)]
-                requests.append(_CueRequest(Priority.COUNT, k, clips, at_frames, True))
+                forms = self.said(Priority.COUNT, self.script.count(k)) or [(Priority.COUNT, self.sound(SOUND_PIP))]
+                requests.append(Request(forms, at_frames, order=k, barrier=True))
         return requests
 
-    def dose(self, ex: Exercise, where: dict) -> None:
-        """A hold or work period: start cue, counts, markers, tips; the stop cue falls at its end."""
+    def dose(self, ex: Exercise, where: dict, voiced: bool = True) -> None:
+        """A hold or work period: start cue, counts, markers, tips; the stop cue (spoken if `voiced`) ends it."""
         seconds = ex.dose_s
         start, end = self.cursor_frames, self.cursor_frames + seconds * SAMPLE_RATE
         holding = ex.hold_s is not None
-        requests = [_CueRequest(Priority.KEY, 0, self.clips(script.HOLD if holding else script.GO, SOUND_START),
-                                start, True)]
+        go = self.said(Priority.KEY, self.script.HOLD if holding else self.script.GO)
+        go.append((Priority.KEY, self.sound(SOUND_START)))
+        requests = [Request(go, start)]
         if holding and seconds <= 10:
             counted = seconds - 1
         else:
@@ -197,78 +160,154 @@ class _Builder:
         requests += counts
         if seconds > 10:
             for left in range(10, seconds - 2, 10):
-                requests.append(_CueRequest(Priority.MARKER, left, self.clips(script.seconds_left(left), None),
-                                            end - left * SAMPLE_RATE, True))
+                requests.append(Request(self.said(Priority.MARKER, self.script.seconds_left(left)),
+                                        end - left * SAMPLE_RATE, order=left))
         quiet_end = min((r.at_frames for r in counts), default=end)
-        requests += self.tip(ex, start + _frames(1.0), quiet_end, seconds)
+        requests += self.tip(self.tip_text(ex, seconds), start + frames(1.0), quiet_end)
         self.timed(StepKind.HOLD if holding else StepKind.WORK, end - start, requests, where)
-        stop = self.clips(script.RELEASE if holding else script.STOP, SOUND_STOP)
-        self.pending_stop = [_CueRequest(Priority.KEY, 0, stop, end, True)]
+        self.pending_stop = self.stop_forms(ex, voiced)
 
-    def rest(self, seconds: float, next_text: str | None, ex: Exercise | None, where: dict) -> None:
-        """A rest: beep, what comes next, maybe a tip, pips on the last 3 seconds."""
-        start, end = self.cursor_frames, self.cursor_frames + _frames(seconds)
-        pips = [_CueRequest(Priority.COUNT, k, [self.sound(SOUND_PIP)], end - k * SAMPLE_RATE, True)
+    def stop_forms(self, ex: Exercise, voiced: bool) -> Forms:
+        """The stop cue of a dose: spoken if `voiced` and there is room, else the stop beep."""
+        spoken = self.said(Priority.VOICE, self.script.RELEASE if ex.hold_s is not None else self.script.STOP)
+        return spoken * voiced + [(Priority.KEY, self.sound(SOUND_STOP))]
+
+    def rest(self, seconds: float, where: dict, announce: Forms, milestone: str | None = None,
+             ex: Exercise | None = None, required: bool = False, beep: bool = True) -> None:
+        """A rest: the stop cue, a beep, a milestone, what comes next, maybe a tip, pips on the last 3 seconds.
+
+        A `required` announcement (the next rep) always sounds: when even the stop beep and its shortest
+        form do not fit, the rest grows just enough for them, as set-up and talk do; doses never grow.
+        """
+        start, length, stop = self.cursor_frames, frames(seconds), self.pending_stop
+        tip = self.tip_text(ex, seconds)
+        requests = self.rest_requests(start, length, stop, announce, milestone, tip, required, beep)
+        placed = fit(requests, start, start + length)
+        if any(r.required and r.chosen is None for r in requests):
+            shortest = stop[-1][1].length_frames + 2 * frames(REP_GAP_S) + announce[-1][1].length_frames
+            length = max(length, shortest)
+            requests = self.rest_requests(start, length, stop, announce, milestone, tip, required, beep)
+            placed = fit(requests, start, start + length)
+        self.commit(StepKind.REST, length, requests, placed, where)
+
+    def rest_requests(self, start: int, length: int, stop: Forms, announce: Forms, milestone: str | None,
+                      tip: str | None, required: bool, beep: bool) -> list[Request]:
+        """What a rest would like to sound, in this order: stop cue, beep, milestone, announcement, tip, pips."""
+        end, flex = start + length, frames(FLEX_GAP_S)
+        requests = [Request(stop, start)] if stop else []
+        if beep:
+            requests.append(Request([(Priority.MARKER, self.sound(SOUND_REST))], start, fixed=False, order=-1,
+                                    seq=SEQ_BEEP, gap_frames=frames(REST_BEEP_GAP_S)))
+        if milestone is not None:
+            requests.append(Request(self.said(Priority.MILESTONE, milestone), start, fixed=False,
+                                    seq=SEQ_MILESTONE, gap_frames=flex))
+        if announce:
+            requests.append(Request(announce, start, fixed=False, seq=SEQ_NEXT, required=required,
+                                    gap_frames=frames(REP_GAP_S) if required else flex))
+        pips = [Request([(Priority.MARKER, self.sound(SOUND_PIP))], end - k * SAMPLE_RATE, order=k, barrier=True)
                 for k in (3, 2, 1) if end - k * SAMPLE_RATE >= start]
-        quiet_end = min((r.at_frames for r in pips), default=end)
-        # the beep goes first, right after the stop cue, and ahead of the pips
-        requests = [_CueRequest(Priority.COUNT, -1, [self.sound(SOUND_REST)], start, False, end,
-                                gap_s=REST_BEEP_GAP_S)]
-        if next_text is not None:
-            requests.append(_CueRequest(Priority.NEXT, 0, self.clips(next_text, None), start, False, quiet_end))
-        if ex is not None:
-            requests += self.tip(ex, start, quiet_end, seconds)
-        self.timed(StepKind.REST, end - start, requests + pips, where)
+        return requests + self.tip(tip, start, None) + pips
 
-    def tip(self, ex: Exercise, earliest_frames: int, latest_end_frames: int, seconds: float) -> list[_CueRequest]:
-        if not ex.tips or seconds < MIN_TIP_STEP_S or not self.settings.speech:
-            return []
+    def series_style(self, ex: Exercise) -> tuple[bool, bool, bool]:
+        """The richest rest every rest between a series' reps can keep: (spoken stop, rest beep, sentences).
+
+        Each rest tries it alone first; a form goes from the whole series if one rest lacks room for it,
+        so the series sounds the same from its first rest to its last.
+        """
+        if not self.settings.speech:
+            return False, True, False
+        voiced = beep = long = True
+        length = frames(ex.rest_s)
+        for rep in range(2, ex.reps + 1):
+            requests = self.rest_requests(0, length, self.stop_forms(ex, True), self.next_rep(ex, rep, plain=True),
+                                          None, None, True, True)
+            fit(requests, 0, length)
+            stop, ring, announce = requests[:3]
+            voiced &= stop.chosen == 0
+            beep &= ring.chosen is not None
+            long &= announce.chosen is not None and announce.forms[announce.chosen][0] == Priority.NEXT
+        return voiced, beep, long
+
+    def tip_text(self, ex: Exercise | None, seconds: float) -> str | None:
+        """The exercise's next tip, taken in turn (none in short steps)."""
+        if ex is None or not ex.tips or seconds < MIN_TIP_STEP_S or not self.settings.speech:
+            return None
         turn = self.tip_turn.get(ex.name, 0)
         self.tip_turn[ex.name] = turn + 1
-        clips = self.clips(ex.tips[turn % len(ex.tips)], None)
-        return [_CueRequest(Priority.TIP, 0, clips, earliest_frames, False, latest_end_frames)]
+        return ex.tips[turn % len(ex.tips)]
+
+    def tip(self, text: str | None, earliest: int, latest_end: int | None) -> list[Request]:
+        """A tip said freely between `earliest` and `latest_end`."""
+        if text is None:
+            return []
+        return [Request(self.said(Priority.TIP, text), earliest, fixed=False, seq=SEQ_TIP,
+                        latest_end_frames=latest_end, gap_frames=frames(FLEX_GAP_S))]
+
+    def next_rep(self, ex: Exercise, rep: int, long: bool = True, plain: bool = False) -> Forms:
+        """Which rep comes next: a sentence if `long` and there is room, else the number or "last one".
+
+        Before the middle rep of a long series it also says "halfway", unless `plain`.
+        """
+        say = self.script
+        if rep == ex.reps:
+            sentence, middle, short = say.last_rep(ex.reps, ex.kind), (), (say.LAST_ONE, say.LAST)
+        elif ex.reps >= HALFWAY_MIN_REPS and rep == ex.reps // 2 + 1 and not plain:
+            sentence, middle, short = say.halfway_next(rep, ex.reps, ex.kind), (say.halfway_number(rep),), (
+                say.rep_number(rep),)
+        else:
+            sentence, middle, short = say.next_rep(rep, ex.reps, ex.kind), (), (say.rep_number(rep),)
+        return (self.said(Priority.NEXT, sentence) * long + self.said(Priority.MILESTONE, *middle)
+                + self.said(Priority.REP, *short))
 
     def exercise(self, index: int, ex: Exercise, is_last: bool) -> None:
         start_s = self.cursor_frames / SAMPLE_RATE
         base = {"exercise": ex.name, "index": index}
-        self.chapters.append(Chapter(start_s, f"{index}. {ex.name}", exercise=index))
+        self.chapters.append(Chapter(start_s, self.script.exercise_chapter(index, ex.name), exercise=index))
         sides = ex.sides or (None,)
+        voiced, beep, long = self.series_style(ex)
         for side_i, side in enumerate(sides):
             where = dict(base, side=side, set=1)
             if side_i == 0:
-                self.talk(StepKind.ANNOUNCE, script.exercise_lines(self.routine, index, ex), where)
+                self.talk(StepKind.ANNOUNCE, self.script.exercise_lines(self.routine, index, ex), where)
             else:
-                self.talk(StepKind.ANNOUNCE, [script.switch_side(side)], where)  # type: ignore[arg-type]
+                self.talk(StepKind.ANNOUNCE, [self.script.switch_side(side)], where)  # type: ignore[arg-type]
             self.prepare(ex, where)
             for set_number in range(1, ex.sets + 1):
                 where = dict(base, side=side, set=set_number)
                 if set_number > 1:
-                    self.rest(ex.set_rest_s, script.next_set(set_number, ex.sets), ex,
-                              dict(where, set=set_number - 1, rep=ex.reps))
-                    self.talk(StepKind.ANNOUNCE, [script.set_start(set_number, ex.sets)], where)
+                    self.rest(ex.set_rest_s, dict(where, set=set_number - 1, rep=ex.reps),
+                              self.said(Priority.NEXT, self.script.next_set(set_number, ex.sets)), ex=ex)
+                    self.talk(StepKind.ANNOUNCE, [self.script.set_start(set_number, ex.sets)], where)
                     self.prepare(ex, where)
                 for rep in range(1, ex.reps + 1):
-                    self.dose(ex, dict(where, rep=rep))
+                    self.dose(ex, dict(where, rep=rep), voiced or rep == ex.reps)
                     if rep < ex.reps:
-                        self.rest(ex.rest_s, script.next_rep(ex, rep + 1), ex, dict(where, rep=rep))
+                        self.rest(ex.rest_s, dict(where, rep=rep), self.next_rep(ex, rep + 1, long), ex=ex,
+                                  required=True, beep=beep)
         self.exercises.append(ExerciseSummary(
             position=index, name=ex.name, kind=StepKind.HOLD if ex.hold_s is not None else StepKind.WORK,
             sides=sides, sets=ex.sets, reps=ex.reps, dose_s=ex.dose_s, start_s=start_s,
             end_s=self.cursor_frames / SAMPLE_RATE))
         if not is_last:
             following = self.routine.exercises[index]
-            self.rest(self.routine.exercise_rest_s, script.next_exercise(following), None,
-                      dict(base, side=sides[-1], set=ex.sets, rep=ex.reps, next_index=index + 1))
+            self.rest(self.routine.exercise_rest_s,
+                      dict(base, side=sides[-1], set=ex.sets, rep=ex.reps, next_index=index + 1),
+                      self.said(Priority.NEXT, self.script.next_exercise(following)), self.done(ex))
+
+    def done(self, ex: Exercise) -> str:
+        """The wrap-up of an exercise."""
+        return self.script.exercise_done(ex.name, ex.reps * ex.sets, ex.kind, len(ex.sides))
 
     def build(self, minutes: int) -> Plan:
-        self.chapters.append(Chapter(0.0, "Introduction"))
-        self.talk(StepKind.INTRO, script.intro_lines(self.routine, minutes), {}, min_s=1.0)
+        self.chapters.append(Chapter(0.0, self.script.intro_chapter()))
+        self.talk(StepKind.INTRO, self.script.intro_lines(self.routine, minutes), {}, min_s=1.0)
         count = len(self.routine.exercises)
         for index, ex in enumerate(self.routine.exercises, start=1):
             self.exercise(index, ex, index == count)
-        self.chapters.append(Chapter(self.cursor_frames / SAMPLE_RATE, "Finish"))
-        self.talk(StepKind.CLOSE, script.close_lines(self.routine, self.cursor_frames / SAMPLE_RATE), {},
-                  end_sound=SOUND_END)
+        self.chapters.append(Chapter(self.cursor_frames / SAMPLE_RATE, self.script.close_chapter()))
+        self.talk(StepKind.CLOSE, [self.done(self.routine.exercises[-1])]
+                  + self.script.close_lines(self.routine, self.cursor_frames / SAMPLE_RATE, self.settings.skipped),
+                  {}, end_sound=SOUND_END)
         return Plan(
             routine=self.routine.id,
             title=self.routine.title,
@@ -278,39 +317,13 @@ class _Builder:
             chapters=tuple(self.chapters),
             exercises=tuple(self.exercises),
             dropped=tuple(_cue(at, clip) for at, clip in sorted(self.dropped, key=lambda c: c[0])),
+            intro_minutes=minutes,
         )
 
 
-def _frames(seconds: float) -> int:
-    return round(seconds * SAMPLE_RATE)
-
-
-def _length_frames(seconds: float) -> int:
-    # ceil, with a hair of tolerance for lengths that are exact sample counts
-    return max(1, math.ceil(seconds * SAMPLE_RATE - 1e-6))
-
-
-def _cue(at_frames: int, clip: _Clip) -> Cue:
+def _cue(at_frames: int, clip: Clip) -> Cue:
     return Cue(at_s=at_frames / SAMPLE_RATE, duration_s=clip.duration_s, kind=clip.kind, text=clip.text,
                sound=clip.sound)
-
-
-def _place(request: _CueRequest, clip: _Clip, placed: list[tuple[int, int]], start: int, end: int,
-           gap_frames: int) -> int | None:
-    """Where `clip` can start for `request` inside frames [start, end) without touching `placed`, or None."""
-    if request.fixed:
-        at = request.at_frames
-        if at < start or at + clip.length_frames > end:
-            return None
-        return at if all(at + clip.length_frames <= a or at >= b for a, b in placed) else None
-    limit = min(end, request.latest_end_frames if request.latest_end_frames is not None else end)
-    candidates = sorted({request.at_frames} | {b + gap_frames for _, b in placed if b + gap_frames >= request.at_frames})
-    for at in candidates:
-        if at + clip.length_frames > limit:
-            return None
-        if all(at + clip.length_frames + gap_frames <= a or at >= b + gap_frames for a, b in placed):
-            return at
-    return None
 
 
 def plan(routine: Routine, settings: Settings, clip_duration: ClipDuration) -> Plan:
@@ -327,6 +340,8 @@ def plan(routine: Routine, settings: Settings, clip_duration: ClipDuration) -> P
     # re-plan with the minutes the result actually took, and stop once the two agree. The sentence
     # changes by a word at most, so this settles in two or three passes; REPLAN_LIMIT only guards
     # against a flip-flop right on a boundary, where either answer is within half a minute.
+    if settings.intro_minutes is not None:
+        return _Builder(routine, settings, cached).build(settings.intro_minutes)
     minutes = 1
     result = _Builder(routine, settings, cached).build(minutes)
     for _ in range(REPLAN_LIMIT - 1):

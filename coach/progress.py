@@ -46,6 +46,7 @@ class Progress:
         self._doses: list[Step] = [s for s in plan.steps if s.kind.is_dose]
         self._heard_s = start_s
         self._credited: set[int] = set()  # indexes into _doses, so a rep heard twice counts once
+        self.skipped_positions: set[int] = set()  # exercises with a side left out with `n`
 
     def started(self) -> None:
         """The first sound is playing: the session exists from now on, so the log is opened."""
@@ -75,6 +76,7 @@ class Progress:
                         skipped.append(side)  # type: ignore[arg-type]
             for position, side in skipped:
                 self.log.skipped(position, side)
+                self.skipped_positions.add(position)
         self._heard_s = to_s
 
     def finish(self, outcome: Outcome) -> None:

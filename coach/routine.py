@@ -7,12 +7,13 @@ import json
 import math
 import re
 import tomllib
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from coach.errors import InputError, RoutineError
+from coach.errors import InputError, OptionError, RoutineError
 from coach.schema_errors import explain
 from coach.timefmt import clock
 
@@ -48,8 +49,29 @@ class Exercise:
 
 
 @dataclass(frozen=True)
+class ExerciseText:
+    """The words of one exercise in one language: what a translation gives."""
+
+    name: str
+    instructions: str
+    sides: tuple[str, ...]
+    tips: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class RoutineText:
+    """The words of a routine in one language, exercises in the routine's order; no doses."""
+
+    title: str
+    summary: str | None
+    equipment: tuple[str, ...]
+    caution: str | None
+    exercises: tuple[ExerciseText, ...]
+
+
+@dataclass(frozen=True)
 class Routine:
-    """A validated routine."""
+    """A validated routine, its text in `language` and in each of its translations."""
 
     id: str
     title: str
@@ -61,28 +83,45 @@ class Routine:
     exercise_rest_s: float
     exercises: tuple[Exercise, ...]
     path: str
+    # Lower-case language code -> the same text in that language; never the routine's own language.
+    translations: Mapping[str, RoutineText] = field(default_factory=dict, hash=False)
+
+    @property
+    def languages(self) -> tuple[str, ...]:
+        """Every language the routine can be coached in, its own included, sorted."""
+        return tuple(sorted((self.language, *self.translations)))
+
+    @property
+    def text(self) -> RoutineText:
+        """The routine's words in its own language."""
+        return RoutineText(self.title, self.summary, self.equipment, self.caution,
+                           tuple(ExerciseText(e.name, e.instructions, e.sides, e.tips) for e in self.exercises))
 
 
 class _Lines:
     """Finds the line of a key in TOML text, so errors can point at it."""
 
-    _header = re.compile(r"^\s*\[\[\s*([A-Za-z0-9_.\-]+)\s*\]\]|^\s*\[\s*([A-Za-z0-9_.\-]+)\s*\]")
-    _key = re.compile(r"""^\s*("[^"]*"|'[^']*'|[A-Za-z0-9_\-]+)\s*[=.]""")
+    _part = r"""(?:"[^"]*"|'[^']*'|[A-Za-z0-9_\-]+)"""
+    _header = re.compile(rf"^\s*(\[\[?)\s*({_part}(?:\s*\.\s*{_part})*)\s*\]")
+    _key = re.compile(rf"^\s*({_part})\s*[=.]")
 
     def __init__(self, text: str):
         self.keys: dict[tuple, int] = {}
         self.tables: dict[tuple, int] = {}
         table: tuple = ()
-        counts: dict[str, int] = {}
+        counts: dict[tuple, int] = {}  # entries so far of each array of tables, by its full path
         for number, line in enumerate(text.splitlines(), start=1):
             header = self._header.match(line)
             if header:
-                if header.group(1):
-                    name = header.group(1)
-                    counts[name] = counts.get(name, 0) + 1
-                    table = (name, counts[name])
-                else:
-                    table = (header.group(2),)
+                table = ()
+                names = [name.strip("'\"") for name in re.findall(self._part, header.group(2))]
+                for i, name in enumerate(names):
+                    table += (name,)
+                    if header.group(1) == "[[" and i == len(names) - 1:
+                        self.tables.setdefault(table, number)  # the array as a whole: its first entry
+                        counts[table] = counts.get(table, 0) + 1
+                    if table in counts:  # [[exercises]], [[translations.fr.exercises]]: counted from 1
+                        table += (counts[table],)
                 self.tables.setdefault(table, number)
                 continue
             key = self._key.match(line)
@@ -90,14 +129,13 @@ class _Lines:
                 self.keys.setdefault(table + (key.group(1).strip("'\""),), number)
 
     def find(self, table: tuple, key: str | None) -> int | None:
-        """Line of `key` in `table` (or of the table itself), None when unknown."""
-        if key is not None and table + (key,) in self.keys:
-            return self.keys[table + (key,)]
-        if key is not None and table + (key,) in self.tables:  # a [table] where a value belongs
-            return self.tables[table + (key,)]
-        if table and table not in self.tables:  # an inline table, such as frequency = { per_day = 2 }
-            return self.keys.get(table[:1])
-        return self.tables.get(table, 1 if not table else None)
+        """Line of `key` in `table`, else of the nearest enclosing table or key found; None when unknown."""
+        path = table + (() if key is None else (key,))
+        for end in range(len(path), 0, -1):  # inline tables, such as frequency = { per_day = 2 }, are keys
+            line = self.keys.get(path[:end], self.tables.get(path[:end]))
+            if line is not None:
+                return line
+        return None if table else 1
 
 
 @functools.cache
@@ -205,20 +243,34 @@ def parse_routine(text: str, path: str, routine_id: str, schema_checked: bool = 
     if dose_s > MAX_SESSION_S:
         raise RoutineError(path, f"add up to {clock(dose_s)} of exercise, rest and set-up, over the limit of "
                                  f"{clock(MAX_SESSION_S)}", lines.find(("exercises", 1), None), "exercises")
-    return routine
+    translations: dict[str, RoutineText] = {}
+    for name, raw in data.get("translations", {}).items():
+        r = _Reader(path, lines, raw, ("translations", name), SCHEMA["$defs"]["translation"]["properties"])
+        code = name.lower()
+        if code == routine.language:
+            raise r.fail(None, f"is the routine's own language '{code}', whose text goes in the main keys")
+        if code in translations:
+            earlier = next(other for other in data["translations"] if other.lower() == code)
+            raise r.fail(None, f"is the same language as translations.{earlier}")
+        translations[code] = _translation(r, routine.text)
+    return replace(routine, translations=translations)
 
 
-def _exercise(r: _Reader) -> Exercise:
+def _sides(r: _Reader) -> tuple[str, ...]:
     sides = r.texts("sides")
     folded = [side.casefold() for side in sides]
     for i, side in enumerate(folded):
         if side in folded[:i]:
             raise r.fail("sides", f"lists the same side twice: {sides[folded.index(side)]!r} and {sides[i]!r}")
+    return sides
+
+
+def _exercise(r: _Reader) -> Exercise:
     return Exercise(
         name=r.text("name"),  # type: ignore[arg-type]
         instructions=r.text("instructions"),  # type: ignore[arg-type]
         setup_s=r.number("setup_s"),  # type: ignore[arg-type]
-        sides=sides,
+        sides=_sides(r),
         reps=r.whole("reps"),  # type: ignore[arg-type]
         hold_s=r.whole("hold_s"),
         work_s=r.whole("work_s"),
@@ -228,6 +280,51 @@ def _exercise(r: _Reader) -> Exercise:
         set_rest_s=r.number("set_rest_s"),  # type: ignore[arg-type]
         tips=r.texts("tips"),
     )
+
+
+def _translation(r: _Reader, original: RoutineText) -> RoutineText:
+    """One [translations.xx] table, which must have each text the original has, and only those."""
+    for key in ("summary", "equipment", "caution", "exercises"):
+        _same_texts(r, key, getattr(original, key))
+    properties = SCHEMA["$defs"]["exercise_text"]["properties"]
+    exercises = []
+    for i, (raw, ex) in enumerate(zip(r.data["exercises"], original.exercises), start=1):
+        er = _Reader(r.path, r.lines, raw, r.table + ("exercises", i), properties)
+        for key in ("sides", "tips"):
+            _same_texts(er, key, getattr(ex, key))
+        exercises.append(ExerciseText(er.text("name"), er.text("instructions"),  # type: ignore[arg-type]
+                                      _sides(er), er.texts("tips")))
+    return RoutineText(r.text("title"), r.text("summary"),  # type: ignore[arg-type]
+                       r.texts("equipment"), r.text("caution"), tuple(exercises))
+
+
+def _same_texts(r: _Reader, key: str, original: str | tuple | None) -> None:
+    """A translated text is given exactly when the original has it; a list has as many entries."""
+    given = r.data.get(key)
+    if given is None and original:
+        raise r.fail(None, f"missing key {key!r}, which the original has")
+    if given is not None and not original:
+        raise r.fail(key, f"the original has no {key}")
+    if isinstance(original, tuple) and given is not None and len(given) != len(original):
+        entries = "1 entry" if len(given) == 1 else f"{len(given)} entries"
+        raise r.fail(key, f"has {entries}, the original has {len(original)}")
+
+
+def in_language(routine: Routine, language: str) -> Routine:
+    """The routine with every text in `language`, doses unchanged; fr-ca falls back to fr when there is no fr-ca."""
+    wanted = language.strip().lower().replace("_", "-")
+    texts = {routine.language: routine.text, **routine.translations}
+    code = wanted if wanted in texts else wanted.split("-")[0]
+    if code not in texts:
+        raise OptionError("--language", f"{routine.id} has no {language.strip()!r} translation "
+                                        f"(available: {', '.join(sorted(texts))})")
+    if code == routine.language:
+        return routine
+    text = texts.pop(code)
+    exercises = tuple(replace(ex, name=words.name, instructions=words.instructions, sides=words.sides, tips=words.tips)
+                      for ex, words in zip(routine.exercises, text.exercises))
+    return replace(routine, language=code, title=text.title, summary=text.summary, equipment=text.equipment,
+                   caution=text.caution, exercises=exercises, translations=texts)
 
 
 def _frequency(r: _Reader) -> tuple[str, int, int] | None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from typing import TextIO
 
-from coach import script
+from coach.closing import SkippedClose
 from coach.live import SessionResult, SimpleaudioOutput, run_session
 from coach.progress import Progress, planned_from
 from coach.session import Session
@@ -39,9 +39,11 @@ def run_logged(session: Session, start_s: float, *, quiet: bool, log: bool,
 
     try:
         # SIGTERM unwinds like Ctrl+C, so the sound stops and the log records an interrupted session.
+        progress = Progress(plan, open_log, start_s)
+        updates = SkippedClose(session, progress) if session.voice is not None else None
         with sigterm_unwinds():
-            result = run_session(plan, session.mixer(), start_s=start_s, status=status,
-                                 progress=Progress(plan, open_log, start_s))
+            result = run_session(plan, session.mixer(), start_s=start_s, status=status, progress=progress,
+                                 updates=updates)
         if not quiet:
             print(result.summary(), file=stderr)
         if logger.logging and not quiet and _is_terminal(stdin):
@@ -63,7 +65,7 @@ def _ask_pain(session: Session, stdin: TextIO, stderr: TextIO) -> int | None:
     from coach.pain import ask_pain
     from coach.pcm import to_pcm16
 
-    clip = session.speech.get(script.PAIN_QUESTION)
+    clip = session.speech.get(session.script.PAIN_QUESTION)
     if clip is not None and len(clip):
         try:
             SimpleaudioOutput().play(to_pcm16(clip * session.options.voice_volume_pct / 100.0))

@@ -22,6 +22,9 @@ def explain(error: Any, schema: dict) -> Problem:
     path = list(error.absolute_path)
     value = error.instance
     entry = None
+    if "propertyNames" in error.schema_path:  # about a table's name, such as [translations.english]
+        table = tuple(part + 1 if isinstance(part, int) else part for part in path)
+        return Problem(table, value, "the name " + _words(error, schema, path, None, "")[1])
     if isinstance(value, dict) and error.validator != "type":  # about what the table holds
         key = None
     else:
@@ -70,7 +73,7 @@ def _words(error: Any, schema: dict, table_path: list, key: str | None, unit: st
         table = _schema_at(schema, table_path)
         if key in table.get("required", []) or key in _one_key_each(table.get("oneOf", [])):
             return None, f"is an empty list; it needs at least {limit} {'entry' if limit == 1 else 'entries'}"
-        return None, "is an empty list; leave the key out instead"
+        return None, table.get("x-empty-list-message", "is an empty list; leave the key out instead")
     if rule == "maxItems":
         return None, f"has {len(value)} entries, at most {limit}"
     if rule == "minLength":
@@ -100,7 +103,11 @@ def _schema_at(schema: dict, path: list) -> dict:
     """The part of the schema that describes the value at `path` (a path into the routine's data)."""
     here = _resolve(schema, schema)
     for part in path:
-        here = here.get("items", {}) if isinstance(part, int) else here.get("properties", {}).get(part, {})
+        if isinstance(part, int):
+            here = here.get("items", {})
+        else:  # a named key, or one of the freely named ones, such as a language under translations
+            extra = here.get("additionalProperties")
+            here = here.get("properties", {}).get(part, extra if isinstance(extra, dict) else {})
         here = _resolve(schema, here)
     return here
 

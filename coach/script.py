@@ -1,133 +1,244 @@
-"""The coaching script: every sentence coach says, in one place."""
+"""The coaching script: every sentence coach says, made in one place from the phrase pack of a language."""
 
 from __future__ import annotations
 
+import functools
+import string
+from typing import Mapping, Sequence
+
+from coach.errors import OptionError
+from coach.phrases import REFERENCE, Pack, load_pack, pack_language, pack_languages
 from coach.routine import Exercise, Routine
 from coach.timefmt import whole_minutes_seconds
 
-HOLD = "Hold."
-RELEASE = "Release."
-GO = "Go."
-STOP = "Stop."
-GET_READY = "Get ready."
-BEGIN = "Let's begin."
-PAIN_QUESTION = "How much pain do you feel now, from 0 (none) to 10 (worst imaginable)?"
-VOICE_SAMPLE = "Hold. 3, 2, 1. Release."  # what `coach voices --sample` says with each voice
+
+class Script:
+    """Every sentence coach says in one language: the phrases of its pack, filled in."""
+
+    def __init__(self, pack: Pack):
+        self.pack, self.language = pack, pack.language
+        self.HOLD, self.RELEASE = self.say("hold"), self.say("release")
+        self.GO, self.STOP = self.say("go"), self.say("stop")
+        self.GET_READY = self.say("get_ready")
+        self.LAST_ONE = self.say("last_one")  # said before the last rep of a set, on each side
+        self.LAST = self.say("last")  # the same, for a rest too short for two words
+        self.BEGIN = self.say("begin")
+        self.PAIN_QUESTION = self.say("pain_question")
+        self.VOICE_SAMPLE = self.say("voice_sample")  # what `coach voices --sample` says with each voice
+
+    # -- the one formatter ------------------------------------------------------------------
+    def say(self, key: str, n: float | None = None, **values: object) -> str:
+        """The phrase `key` with its placeholders filled; a plural phrase takes its form from `n`."""
+        phrase = self.pack.phrases[key]
+        template = phrase if isinstance(phrase, str) else self._form(phrase, n)
+        return _Formatter(self).format(template, n=n, **values)
+
+    def _form(self, forms: Mapping[str, str], n: float | None) -> str:
+        """The plural form for n: an exact "=n" form, else n's CLDR category, else "other"."""
+        if n is None:
+            raise ValueError("a plural phrase needs n")
+        n = _whole(n)
+        exact = forms.get(f"={n}") if isinstance(n, int) else None
+        return exact if exact is not None else forms.get(_plural_rule(self.pack.locale)(n), forms["other"])
+
+    def number(self, value: float, form: str = "") -> str:
+        """A number as spoken: its word in the pack's table `form` (capitalised if `form` is), else digits."""
+        value = _whole(value)
+        word = self.pack.numbers[form.lower()].get(value) if form and isinstance(value, int) else None
+        if word is not None:
+            return word[:1].upper() + word[1:] if form[:1].isupper() else word
+        if isinstance(value, int):
+            return str(value)
+        from babel.numbers import format_decimal
+
+        return format_decimal(value, locale=self.pack.locale, group_separator=False)
+
+    def join(self, items: Sequence[str]) -> str:
+        """A list in the language's way: "a, b and c"."""
+        from babel.lists import format_list
+
+        return format_list(list(items), locale=self.pack.locale)
+
+    def side(self, side: str) -> str:
+        """A side as said inside a sentence."""
+        return side if side.lower().startswith(self.pack.side_as_given) else self.say("side", side=side)
+
+    def seconds(self, seconds: float) -> str:
+        """A length in seconds, in words around the number."""
+        return self.say("seconds", n=seconds)
+
+    # -- the sentences ----------------------------------------------------------------------
+    def count(self, number: int) -> str:
+        """A spoken count number."""
+        return self.say("count", n=number)
+
+    def seconds_left(self, seconds: int) -> str:
+        """A marker in a long hold or work period."""
+        return self.say("seconds_left", n=seconds)
+
+    def intro_lines(self, routine: Routine, minutes: int) -> list[str]:
+        """What is said before the first exercise."""
+        lines = [_sentence(routine.title)] + ([routine.summary] if routine.summary else [])
+        lines.append(self.say("intro_length", n=max(1, minutes)))
+        if routine.equipment:
+            lines.append(self.say("equipment", items=self.join(routine.equipment)))
+        return lines + ([routine.caution] if routine.caution else []) + [self.BEGIN]
+
+    def exercise_lines(self, routine: Routine, index: int, ex: Exercise) -> list[str]:
+        """The announcement of an exercise: position, name, instructions, dose and first side."""
+        lines = [self.say("exercise", index=index, total=len(routine.exercises), name=_sentence(ex.name)),
+                 ex.instructions, self.dose(ex)]
+        if ex.sides:
+            lines.append(self.say("first_side", side=self.side(ex.sides[0])))
+        return lines
+
+    def dose(self, ex: Exercise) -> str:
+        """The dose of an exercise in one sentence."""
+        if ex.hold_s is not None:
+            text = self.say("dose_hold", seconds=self.seconds(ex.hold_s), times=self.say("times", n=ex.reps))
+        else:
+            text = self.say("dose_work", seconds=self.seconds(ex.work_s))  # type: ignore[arg-type]
+            text += self.say("dose_rounds", n=ex.reps) if ex.reps > 1 else ""
+        if ex.reps > 1 and ex.rest_given:
+            text += self.say("dose_rest", rest=self.seconds(ex.rest_s))
+        if ex.sets > 1:
+            text += self.say("dose_sets", n=ex.sets)
+        if len(ex.sides) > 1:
+            text += self.say("dose_sides", sides=functools.reduce(
+                lambda before, after: self.say("then", before=before, after=after), ex.sides))
+        return text + "."
+
+    def switch_side(self, side: str) -> str:
+        """Said when the exercise moves on to the next side."""
+        return self.say("switch_side", side=self.side(side))
+
+    def set_start(self, set_number: int, sets: int) -> str:
+        """Said when a new set begins."""
+        return self.say("set_start", set=set_number, sets=sets)
+
+    def next_rep(self, rep: int, reps: int, kind: str) -> str:
+        """Said in a rest with room to spare: which rep comes next (kind is "hold" or "work")."""
+        return self.say(f"next_rep_{kind}", rep=rep, reps=reps)
+
+    def last_rep(self, reps: int, kind: str) -> str:
+        """Said in a rest with room to spare, before the last rep of a set."""
+        return self.say(f"last_rep_{kind}", reps=reps)
+
+    def rep_number(self, rep: int) -> str:
+        """The shortest way to say which rep comes next: the number alone."""
+        return self.say("rep_number", n=rep)
+
+    def halfway_next(self, rep: int, reps: int, kind: str) -> str:
+        """The halfway mark of a long series, with the next rep, where there is room."""
+        return self.say("halfway_next", next=self.next_rep(rep, reps, kind))
+
+    def halfway_number(self, rep: int) -> str:
+        """The halfway mark of a long series, with the next rep's number alone."""
+        return self.say("halfway_number", n=rep)
+
+    def exercise_done(self, name: str, reps: int, kind: str, sides: int) -> str:
+        """The wrap-up of an exercise: how many reps (per side, over all sets) were done."""
+        if reps == 1:
+            return self.say("exercise_done_named", name=name.rstrip(".!?"))
+        return self.say(f"exercise_done_{kind}" + ("_sides" if sides > 1 else ""), n=reps)
+
+    def next_set(self, set_number: int, sets: int) -> str:
+        """Said in a set rest: which set comes next."""
+        return self.say("next_set", set=set_number, sets=sets)
+
+    def next_exercise(self, ex: Exercise) -> str:
+        """Said in the rest between exercises."""
+        return self.say("next_exercise", name=_sentence(ex.name))
+
+    def close_lines(self, routine: Routine, elapsed_s: float, skipped: Sequence[str] = ()) -> list[str]:
+        """What is said at the end: how much was done, the time it took, how often to come back."""
+        lines = [self.close_skipped(list(skipped), len(routine.exercises)),
+                 self.say("elapsed", duration=self.duration(elapsed_s))]
+        if routine.frequency:
+            unit, low, high = routine.frequency
+            times = self.say("aim_times", n=low) if low == high else self.say("aim_range", low=low, high=high)
+            lines.append(self.say(f"aim_{unit}", times=times))
+        return lines + [self.say("goodbye")]
+
+    def close_done_all(self, exercises: int) -> str:
+        """The close when every exercise was done."""
+        return self.say("close_done_all", n=exercises)
+
+    def close_skipped(self, skipped: list[str], exercises: int) -> str:
+        """The close when the exercises named in `skipped` were skipped (in a live session)."""
+        if not skipped:
+            return self.close_done_all(exercises)
+        done = exercises - len(skipped)
+        if done <= 0:
+            return self.say("close_skipped_all")
+        return self.say("close_skipped", n=done, total=exercises, skipped=self.join(skipped))
+
+    def duration(self, seconds: float) -> str:
+        """How long something took, in minutes and seconds."""
+        minutes, secs = whole_minutes_seconds(seconds)
+        parts = [self.say("minutes", n=minutes)] if minutes else []
+        if secs or not minutes:
+            parts.append(self.seconds(secs))
+        return self.join(parts)
+
+    # -- chapter titles ---------------------------------------------------------------------
+    def intro_chapter(self) -> str:
+        """The title of the introduction's chapter."""
+        return self.say("chapter_intro")
+
+    def exercise_chapter(self, index: int, name: str) -> str:
+        """The title of an exercise's chapter."""
+        return self.say("chapter_exercise", index=index, name=name)
+
+    def close_chapter(self) -> str:
+        """The title of the closing chapter."""
+        return self.say("chapter_close")
 
 
-def count(number: int) -> str:
-    """A spoken count number."""
-    return str(number)
+class _Formatter(string.Formatter):
+    """str.format, with numbers written by the script: {n} in digits, {n:words} from the pack's number table."""
+
+    def __init__(self, script: Script):
+        self.script = script
+
+    def format_field(self, value: object, format_spec: str) -> str:
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            return self.script.number(value, format_spec)
+        return super().format_field(value, format_spec)
 
 
-def seconds_left(seconds: int) -> str:
-    """A marker in a long hold or work period."""
-    return f"{seconds} seconds left."
+@functools.cache
+def _plural_rule(locale: str):
+    from babel import Locale
+
+    return Locale.parse(locale).plural_form
 
 
-def intro_lines(routine: Routine, minutes: int) -> list[str]:
-    """What is said before the first exercise."""
-    lines = [f"{_sentence(routine.title)}"]
-    if routine.summary:
-        lines.append(routine.summary)
-    lines.append("This session takes about one minute." if minutes <= 1
-                 else f"This session takes about {minutes} minutes.")
-    if routine.equipment:
-        lines.append(f"You will need {_join(routine.equipment)}.")
-    if routine.caution:
-        lines.append(routine.caution)
-    lines.append(BEGIN)
-    return lines
-
-
-def exercise_lines(routine: Routine, index: int, ex: Exercise) -> list[str]:
-    """The announcement of an exercise: position, name, instructions, dose and first side."""
-    lines = [f"Exercise {index} of {len(routine.exercises)}: {_sentence(ex.name)}", ex.instructions, dose(ex)]
-    if ex.sides:
-        lines.append(f"Start with {_side(ex.sides[0])}.")
-    return lines
-
-
-def dose(ex: Exercise) -> str:
-    """The dose of an exercise in one sentence."""
-    times = "once" if ex.reps == 1 else f"{ex.reps} times"
-    if ex.hold_s is not None:
-        text = f"Hold for {ex.hold_s} seconds, {times}"
-    else:
-        text = f"Keep going for {ex.work_s} seconds" + ("" if ex.reps == 1 else f", {ex.reps} rounds")
-    if ex.reps > 1 and ex.rest_given:
-        text += f", with {_secs(ex.rest_s)} of rest in between"
-    if ex.sets > 1:
-        text += f"; {ex.sets} sets"
-    if len(ex.sides) > 1:
-        text += "; " + ", then ".join(ex.sides)
-    return text + "."
-
-
-def switch_side(side: str) -> str:
-    """Said when the exercise moves on to the next side."""
-    return f"Now {_side(side)}."
-
-
-def set_start(set_number: int, sets: int) -> str:
-    """Said when a new set begins."""
-    return f"Set {set_number} of {sets}."
-
-
-def next_rep(ex: Exercise, rep: int) -> str:
-    """Said in a rest: which rep comes next."""
-    word = "rep" if ex.hold_s is not None else "round"
-    return f"Next: {word} {rep} of {ex.reps}."
-
-
-def next_set(set_number: int, sets: int) -> str:
-    """Said in a set rest: which set comes next."""
-    return f"Next: set {set_number} of {sets}."
-
-
-def next_exercise(ex: Exercise) -> str:
-    """Said in the rest between exercises."""
-    return f"Next: {_sentence(ex.name)}"
-
-
-def close_lines(routine: Routine, elapsed_s: float) -> list[str]:
-    """What is said at the end: congratulations, the time it took, how often to come back."""
-    lines = ["That's the whole routine. Well done!", f"You have been going for {_duration(elapsed_s)}."]
-    if routine.frequency:
-        unit, low, high = routine.frequency
-        times = _times(low) if low == high else f"{low} to {high} times"
-        lines.append(f"Aim to do this routine {times} a {unit}.")
-    lines.append("See you next time.")
-    return lines
-
-
-def _times(n: int) -> str:
-    return {1: "once", 2: "twice"}.get(n, f"{n} times")
-
-
-def _secs(seconds: float) -> str:
-    value = f"{seconds:g}"
-    return "1 second" if value == "1" else f"{value} seconds"
-
-
-def _duration(seconds: float) -> str:
-    minutes, secs = whole_minutes_seconds(seconds)
-    parts = []
-    if minutes:
-        parts.append("1 minute" if minutes == 1 else f"{minutes} minutes")
-    if secs or not minutes:
-        parts.append("1 second" if secs == 1 else f"{secs} seconds")
-    return " and ".join(parts)
-
-
-def _side(side: str) -> str:
-    lowered = side.lower()
-    return side if lowered.startswith(("the ", "your ", "my ")) else "the " + side
+def _whole(n: float) -> float:
+    return int(n) if float(n).is_integer() else n
 
 
 def _sentence(text: str) -> str:
     return text if text.endswith((".", "!", "?")) else text + "."
 
 
-def _join(items: tuple[str, ...]) -> str:
-    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+@functools.cache
+def for_language(language: str) -> Script:
+    """The script for a language code (a regional code uses its language's pack); OptionError if coach has none."""
+    code = pack_language(language)
+    if code is None:
+        available = ", ".join(pack_languages())
+        raise OptionError("--language", f"coach has no phrases in {language!r} (available: {available})")
+    return Script(load_pack(code))
+
+
+def english() -> Script:
+    """The script in English, the language of the reference pack."""
+    return for_language(REFERENCE)
+
+
+def __getattr__(name: str):
+    # script.HOLD, script.next_rep(...) and `from coach.script import PAIN_QUESTION` mean the English script.
+    if name.startswith("_"):
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(english(), name)

@@ -4,17 +4,20 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING, Callable, Iterable
 
 from coach.errors import OptionError
 from coach.model import Plan
 from coach.plan import Settings, plan
-from coach.routine import Routine
+from coach.phrases import pack_language, pack_languages
+from coach.routine import Routine, in_language
+from coach.script import Script, english, for_language
 from coach.espeak import espeak_install
 from coach.speech import DEFAULT_RATE_WPM, SpeechEngine, Voice, default_engine, validate_rate
-from coach.voices import check_pitch_support, engine_variants, pick_voice, validate_pitch
+from coach.voices import (best_voice_for, check_pitch_support, engine_variants, pick_voice, validate_language,
+                          validate_pitch)
 
 if TYPE_CHECKING:
     import numpy as np
@@ -34,6 +37,7 @@ class SessionOptions:
     voice_volume_pct: float = 100.0
     beep_volume_pct: float = 100.0
     pitch: int | None = None  # None: the voice's own
+    language: str | None = None  # phrases, translation and default voice; None: the routine's own language
 
 
 @dataclass
@@ -46,6 +50,9 @@ class Session:
     sounds: dict[str, np.ndarray]
     voice: Voice | None
     options: SessionOptions = field(default_factory=SessionOptions)
+    language: str = "en"  # the language the session is coached in
+    script: Script = field(default_factory=english)  # coach's own sentences, in that language when it can
+    warnings: tuple[str, ...] = ()  # one line each, for the command to print
 
     def mixer(self) -> Mixer:
         """The one timeline both sinks play."""
@@ -67,6 +74,8 @@ def check_options(options: SessionOptions) -> None:
     validate_rate(options.rate_wpm)
     if options.pitch is not None:
         validate_pitch(options.pitch)
+    if options.language is not None:
+        validate_language(options.language)
     check_volume(options.voice_volume_pct, "--voice-volume")
     check_volume(options.beep_volume_pct, "--beep-volume")
     if options.no_voice and options.voice is not None:
@@ -113,43 +122,78 @@ def installed_voices(engine: SpeechEngine, cache_dir: Path | None) -> list[Voice
     return voices
 
 
+def localize(routine: Routine, language: str | None) -> tuple[Routine, Script, str | None]:
+    """The routine in `language` (its own if None), the script that coaches it, and a warning if any.
+
+    A language without a phrase pack is coached with English phrases (and a warning) when the routine
+    has text in it; otherwise it is an unknown language. A missing translation is an OptionError too.
+    """
+    wanted = routine.language if language is None else validate_language(language)
+    code, packs = pack_language(wanted), ", ".join(pack_languages())
+    if code is None and wanted.split("-")[0] not in {lang.split("-")[0] for lang in routine.languages}:
+        raise OptionError("--language", f"coach does not speak {wanted!r}; choose one of: {packs}")
+    routine = in_language(routine, wanted)
+    if code is not None:
+        return routine, for_language(code), None
+    return routine, english(), (f"coach: warning: coach has no phrases in {wanted!r} (only in {packs}), "
+                                "so its own sentences are in English")
+
+
 def build_session(routine: Routine, options: SessionOptions,
-                  engine_factory: Callable[[], SpeechEngine] = default_engine,
-                  cache_dir: Path | None = None, extra_texts: tuple[str, ...] = ()) -> Session:
+                  engine_factory: Callable[[], SpeechEngine] = default_engine, cache_dir: Path | None = None,
+                  extra_texts: Callable[[Script], Iterable[str]] = lambda script: (),
+                  close_for: tuple[tuple[str, ...], int] | None = None) -> Session:
     """Render (or fetch) every clip, plan the session with their real lengths, and collect its audio.
 
-    extra_texts are rendered too (into Session.speech) for things said outside the timeline.
+    The session is coached in options.language (the routine's own when None): its phrases, the routine's
+    translation and, unless options.voice says otherwise, its best voice. extra_texts(script) are
+    rendered too (into Session.speech) for things said outside the timeline. close_for=(skipped names,
+    intro minutes) plans a close that names the skipped exercises, keeping the introduction as it was.
     """
     from coach.sounds import load_sounds, sound_durations_s  # the audio stack, only for commands that need it
 
     check_options(options)
+    routine, script, warning = localize(routine, options.language)
+    language = routine.language if options.language is None else validate_language(options.language)
+    about = {"language": language, "script": script, "warnings": (warning,) if warning else ()}
     sounds = load_sounds(options.sounds_dir)
-    settings = Settings(speech=not options.no_voice, sound_s=sound_durations_s(sounds))
+    settings = Settings(speech=not options.no_voice, sound_s=sound_durations_s(sounds), script=script)
+    if close_for is not None:
+        settings = replace(settings, skipped=close_for[0], intro_minutes=close_for[1])
     if options.no_voice:
         p = plan(routine, settings, lambda text: 0.0)
-        return Session(routine, p, {}, sounds, None, options)
+        return Session(routine, p, {}, sounds, None, options, **about)
     from coach.clipcache import default_cache_dir
 
     clips_dir = cache_dir if cache_dir is not None else default_cache_dir()
     engine = engine_factory()
     try:
-        cache = speech_cache(engine, options, routine.language, clips_dir)
+        cache = speech_cache(engine, options, language, clips_dir)
         p = plan(routine, settings, cache.duration_s)
         speech = {c.text: cache.clip(c.text) for c in p.cues if c.text is not None}
-        speech.update((text, cache.clip(text)) for text in extra_texts)
+        speech.update((text, cache.clip(text)) for text in extra_texts(script))
     finally:
         close = getattr(engine, "close", None)
         if close is not None:
             close()
-    return Session(routine, p, speech, sounds, cache.voice, options)
+    return Session(routine, p, speech, sounds, cache.voice, options, **about)
 
 
 def speech_cache(engine: SpeechEngine, options: SessionOptions, language: str, clips_dir: Path) -> ClipCache:
-    """The clips of the voice (and variant) options.voice names, at their rate and pitch."""
+    """The clips of the voice (and variant) options.voice names, else the best for `language`, at their rate and pitch.
+
+    A regional code with no voice of its own (fr-ca) takes its language's voice (fr).
+    """
     from coach.clipcache import ClipCache
 
     check_pitch_support(engine, options.pitch)
     voices = installed_voices(engine, clips_dir.parent)
+    if best_voice_for(voices, language) is None and best_voice_for(voices, language.split("-")[0]) is not None:
+        language = language.split("-")[0]  # fr-ca without a Canadian French voice: the French one
+    if voices and not options.voice and best_voice_for(voices, language) is None:
+        spoken = [code for code in pack_languages() if best_voice_for(voices, code) is not None]
+        choose = f"choose one of: {', '.join(spoken)}, or a voice with --voice" if spoken else "choose one with --voice"
+        raise OptionError("--language", f"no installed voice speaks {language!r}; {choose}")
     # Variants (a folder of files to read) only matter when the user names a voice.
     named = options.voice is not None and options.voice.strip() != ""
     voice = pick_voice(voices, options.voice, language, engine_variants(engine) if named else ())

@@ -18,6 +18,7 @@ from coach.model import Plan, Step, StepKind
 from coach.timefmt import clock
 
 MIN_WIDTH = 20  # below this the line is only the action
+EXTRAS_KEEP = 20  # parts kept this little (the bar, "3/5") are dropped before any name is cut
 MIN_NAME_CELLS = 12  # a name cut shorter than this says too little to be worth its room
 BAR_CELLS = (6, 20)  # the session progress bar's narrowest and widest
 SEPARATOR = " · "
@@ -89,13 +90,15 @@ def status_text(plan: Plan, position_s: float, paused: bool = False, width: int 
     parts = _parts(plan, position_s, paused, bar_cells if bar_cells >= BAR_CELLS[0] else 0)
     while cell_len(_join(parts)) > width and len(parts) > 1:
         over = cell_len(_join(parts)) - width
-        # A long name cut short (to no fewer than MIN_NAME_CELLS) beats losing a part, when that is enough.
+        least = min(parts, key=lambda p: p.keep)
+        # The bar and the exercise count go before any name is cut; after them, a long name cut short
+        # (to no fewer than MIN_NAME_CELLS) beats losing a part, when that is enough.
         cuttable = [p for p in parts if p.shrinkable and cell_len(p.text) - over >= MIN_NAME_CELLS]
-        if cuttable:
+        if cuttable and least.keep > EXTRAS_KEEP:
             target = min(cuttable, key=lambda p: p.keep)
             parts[parts.index(target)] = _Part(_shorten(target.text, cell_len(target.text) - over), target.keep)
         else:
-            parts.remove(min(parts, key=lambda p: p.keep))
+            parts.remove(least)
     return _shorten(_join(parts), width)
 
 
@@ -119,6 +122,10 @@ class StatusLine:
             columns = 80
         # Writing into the last column makes some terminals wrap; stay one short of it.
         return max(MIN_WIDTH, columns - 1)
+
+    def fit(self, text: str) -> str:
+        """text cut to the terminal's width (unchanged when the stream is not a terminal)."""
+        return _shorten(text, self.width()) if self.enabled else text
 
     def show_position(self, plan: Plan, position_s: float, paused: bool = False) -> None:
         """Shows the status of the plan at position_s, fitted to the terminal."""

@@ -49,3 +49,14 @@ def coach(*args: str, cwd=None, env_extra: dict[str, str] | None = None) -> Resu
             else:
                 os.environ[key] = value
     return Result(int(code), out.getvalue(), err.getvalue())
+
+
+def cli(capsys, *args: str) -> tuple[int, str, str]:
+    """`coach ARGS...` run in-process, its output taken from pytest's capsys: exit code, stdout, stderr."""
+    code = 0
+    try:
+        main([str(a) for a in args])
+    except SystemExit as exc:
+        code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err

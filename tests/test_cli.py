@@ -54,8 +54,10 @@ def test_plan_json_shape():
     result = coach("plan", "back-pain-feet", "--json")
     assert result.returncode == 0, result.stderr
     doc = json.loads(result.stdout)
-    assert set(doc) == {"routine", "title", "duration_s", "sample_rate", "steps", "cues", "chapters", "exercises"}
+    assert set(doc) == {"routine", "title", "language", "voice", "duration_s", "sample_rate", "steps", "cues",
+                        "chapters", "exercises"}
     assert doc["routine"] == "back-pain-feet" and doc["sample_rate"] == 22050
+    assert doc["language"] == "en" and doc["voice"].rsplit("/", 1)[-1].startswith("en")
     assert set(doc["steps"][0]) >= {"kind", "exercise", "side", "set", "rep", "start_s", "end_s"}
     assert set(doc["cues"][0]) == {"at_s", "duration_s", "kind", "text", "sound"}
     assert len(doc["chapters"]) == 7

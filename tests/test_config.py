@@ -6,9 +6,9 @@ import json
 
 import pytest
 
-from coach.cli import main
 from coach.config import DEFAULT_ROUTINE, config_path, load_settings, resolve_options
 from coach.errors import ConfigError
+from inproc import cli
 
 COMMENTED = """\
 # my coach settings
@@ -26,13 +26,6 @@ def config_home(tmp_path, monkeypatch):
     return tmp_path / "config" / "coach" / "config.toml"
 
 
-def cli(capsys, *args) -> tuple[int, str, str]:
-    try:
-        main(list(args))
-    except SystemExit as exc:
-        code = exc.code
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
 
 
 def test_config_path_follows_the_user_config_folder(config_home, capsys):

@@ -160,7 +160,7 @@ def test_a_damaged_log_is_one_error_line_for_the_reading_commands(capsys):
         assert err == f"coach: the practice log at {default_path()} is damaged (file is not a database)\n"
 
 
-def test_today_json_for_the_built_in_routines_that_have_a_frequency(capsys):
+def test_today_json_for_all_three_built_in_routines(capsys):
     seed()
     log_session(NOW - timedelta(days=1, hours=1), "back-pain-daily")
     log_session(NOW - timedelta(days=1, hours=3), "back-pain-daily")  # yesterday met 2 a day
@@ -171,7 +171,9 @@ def test_today_json_for_the_built_in_routines_that_have_a_frequency(capsys):
         "routines": [
             {"routine": "back-pain-daily", "period": "day", "target": [2, 3], "done": 1, "due": True, "streak": 1},
             {"routine": "back-pain-feet", "period": "week", "target": [2, 3], "done": 1, "due": True, "streak": 0},
-        ]}  # back-pain-stretches says nothing about how often
+            {"routine": "back-pain-stretches", "period": "day", "target": [1, 1], "done": 0, "due": True,
+             "streak": 0},
+        ]}
 
 
 def test_today_says_what_counts_and_that_weeks_run_monday_to_sunday(capsys):

@@ -1,4 +1,4 @@
-"""The wheel carries everything coach needs at run time: routines, schema and sounds."""
+"""The wheel carries everything coach needs at run time: routines, phrase packs, schema and sounds."""
 
 import subprocess
 import sys
@@ -8,13 +8,17 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def test_wheel_includes_routines_schema_and_sounds(tmp_path):
+def test_wheel_includes_routines_phrases_schema_and_sounds(tmp_path):
     subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "--disable-pip-version-check",
                     str(ROOT), "-w", str(tmp_path)], check=True, capture_output=True, timeout=600)
     wheel, = tmp_path.glob("coach-*.whl")
     names = set(zipfile.ZipFile(wheel).namelist())
     for routine in (ROOT / "coach" / "routines").glob("*.toml"):
         assert f"coach/routines/{routine.name}" in names
+    packs = list((ROOT / "coach" / "phrases").glob("*.toml"))
+    assert len(packs) >= 4
+    for pack in packs:
+        assert f"coach/phrases/{pack.name}" in names
     assert "coach/routine.schema.json" in names
     for sound in ("rest", "pip", "start", "stop", "end"):
         assert f"coach/sounds/{sound}.wav" in names

@@ -1,13 +1,16 @@
 """The planner: exact doses, no overlaps, priorities, determinism, over generated routines and rates."""
 
 import math
+import re
 
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
+from coach import script
 from coach.model import SAMPLE_RATE, CueKind, StepKind
-from coach.plan import Settings, estimate_clip_duration, plan
+from coach.plan import REP_GAP_S, Settings, estimate_clip_duration, plan
 from coach.routine import Exercise, Routine, builtin_names, load_routine
+from coach.session import SessionOptions, build_session
 from coach.sounds import builtin_sound_durations_s
 
 RATE = SAMPLE_RATE
@@ -28,22 +31,53 @@ def fake_voice(rate_wpm: int):
     return duration
 
 
+NUMBER = re.compile(r"\d+")
+DIGIT_WORDS = "zero one two three four five six seven eight nine".split()
+
+
+def espeak_or_longer(rate_wpm: int):
+    """Clip lengths at least as long as espeak-ng's at `rate_wpm` (test_builtin_routines_announce_every_rep
+    checks this against the real voice): letters, words and pauses, a long number counting as a long word.
+    A count ("7") takes what espeak-ng takes at most, one second at 80 wpm, so it fits its second."""
+
+    def duration(text: str) -> float:
+        if text.isdigit() and len(text) == 1:
+            return 80 / rate_wpm
+        spelled = NUMBER.sub(lambda m: DIGIT_WORDS[int(m[0])] if len(m[0]) == 1 else "x" * 6 * len(m[0]),
+                             text.lower())
+        letters, words = len(re.sub(r"[^a-z]", "", spelled)), len(spelled.split())
+        pauses = len(re.findall(r"[.,:;!?]", text.rstrip(".!?")))
+        return 0.35 + (0.2 * letters + 0.02 * words + 1.2 * pauses) * 60 / rate_wpm
+
+    return duration
+
+
 def check_invariants(p, routine):
     # steps tile the session
     assert p.steps[0].start_s == 0
     for a, b in zip(p.steps, p.steps[1:]):
         assert a.end_s == b.start_s
     assert p.steps[-1].end_s == p.duration_s
-    # doses are exact to the sample
+    # doses are exact to the sample, and so are rests unless the next rep's number cannot fit
     by_name = {ex.name: ex for ex in routine.exercises}
-    for step in p.steps:
+    for step, following in zip(p.steps, p.steps[1:] + (None,)):
         length = frames(step.end_s) - frames(step.start_s)
         if step.kind in ("hold", "work"):
             assert length == by_name[step.exercise].dose_s * RATE
         if step.kind == "rest":
             ex = by_name[step.exercise]
-            allowed = {frames(ex.rest_s), frames(ex.set_rest_s), frames(routine.exercise_rest_s)}
-            assert length in allowed
+            if following.kind.is_dose:
+                prescribed = frames(ex.rest_s)
+            else:
+                prescribed = frames(ex.set_rest_s if step.next_index is None else routine.exercise_rest_s)
+            if length != prescribed:
+                # only a rest between reps grows: when the stop beep and the shortest announcement
+                # do not fit, it becomes just long enough for the two of them and nothing else
+                assert following.kind.is_dose and length > prescribed
+                stop, number = cues_in(p, step)
+                assert stop.sound == "stop"
+                assert number.text in (script.LAST_ONE, script.LAST, script.rep_number(following.rep))
+                assert length == clip_frames(stop) + 2 * frames(REP_GAP_S) + clip_frames(number)
     # every rep is there
     expected = sum(max(1, len(ex.sides)) * ex.sets * ex.reps for ex in routine.exercises)
     assert sum(s.kind in ("hold", "work") for s in p.steps) == expected
@@ -61,13 +95,48 @@ def cue_at(p, seconds):
     return [c for c in p.cues if frames(c.at_s) == frames(seconds)]
 
 
+def cues_in(p, step):
+    return [c for c in p.cues if step.start_s <= c.at_s < step.end_s]
+
+
+def clip_frames(cue):
+    return math.ceil(cue.duration_s * RATE - 1e-6)
+
+
+def rep_forms(ex, rep):
+    """Every way the plan may announce `rep` of `ex`."""
+    if rep == ex.reps:
+        return {script.LAST_ONE, script.LAST, script.last_rep(ex.reps, ex.kind)}
+    return {script.rep_number(rep), script.next_rep(rep, ex.reps, ex.kind), script.halfway_number(rep),
+            script.halfway_next(rep, ex.reps, ex.kind)}
+
+
+def check_reps_announced(p, routine):
+    """Each rep after the first of its series is announced once, in the rest just before it, and only
+    the last rep of a series (on each side, in each set) is announced as the last one."""
+    by_name = {ex.name: ex for ex in routine.exercises}
+    announced = 0
+    for rest, step in zip(p.steps, p.steps[1:]):
+        if step.kind.is_dose and step.rep > 1:
+            ex = by_name[step.exercise]
+            assert rest.kind == "rest" and (rest.exercise, rest.side, rest.set, rest.rep) == (
+                step.exercise, step.side, step.set, step.rep - 1)
+            said = [c.text for c in cues_in(p, rest) if c.text and c.end_s <= step.start_s]
+            forms = [t for t in said if t in rep_forms(ex, step.rep)]
+            assert len(forms) == 1, f"rep {step.rep} of {ex.name} at {step.start_s}: {said}"
+            others = {t for rep in range(2, ex.reps + 1) if rep != step.rep for t in rep_forms(ex, rep)}
+            assert not others & set(said)
+            announced += 1
+    assert announced == sum(max(1, len(ex.sides)) * ex.sets * (ex.reps - 1) for ex in routine.exercises)
+
+
 exercise_st = st.builds(
     Exercise,
     name=st.sampled_from(["Toe presses", "Heel raises", "A very long exercise name for testing"]),
     instructions=st.sampled_from(["Stand.", "Lie on your back and lift one leg towards the ceiling, slowly."]),
     setup_s=st.sampled_from([0.5, 1.0, 3.0, 5.0, 12.5]),
     sides=st.sampled_from([(), ("left foot", "right foot"), ("one side",)]),
-    reps=st.integers(1, 4),
+    reps=st.integers(1, 4) | st.sampled_from([7, 12]),
     hold_s=st.none(),
     work_s=st.none(),
     rest_s=st.sampled_from([1.0, 1.5, 2.0, 4.0, 15.0]),
@@ -101,10 +170,14 @@ routine_st = st.builds(
 @given(routine=routine_st, rate_wpm=st.integers(80, 400), speech=st.booleans())
 def test_invariants_hold_for_generated_routines(routine, rate_wpm, speech):
     s = Settings(sound_s=SOUND_S, speech=speech)
-    p = plan(routine, s, fake_voice(rate_wpm))
+    p = plan(routine, s, espeak_or_longer(rate_wpm))
     check_invariants(p, routine)
+    if speech:
+        check_reps_announced(p, routine)
+    else:
+        assert all(c.kind == CueKind.SOUND for c in p.cues)
     # deterministic
-    assert plan(routine, s, fake_voice(rate_wpm)) == p
+    assert plan(routine, s, espeak_or_longer(rate_wpm)) == p
     for step in p.steps:
         if step.kind in ("hold", "work"):
             # the start cue sits on the first sample, the stop cue on the sample after the last
@@ -129,7 +202,9 @@ def test_invariants_hold_for_generated_routines(routine, rate_wpm, speech):
 def test_builtin_routines_keep_their_invariants_at_any_rate(rate_wpm):
     for name in builtin_names():
         routine = load_routine(name)
-        check_invariants(plan(routine, Settings(sound_s=SOUND_S), fake_voice(rate_wpm)), routine)
+        p = plan(routine, Settings(sound_s=SOUND_S), espeak_or_longer(rate_wpm))
+        check_invariants(p, routine)
+        check_reps_announced(p, routine)
 
 
 def test_counts_fall_on_whole_seconds_of_a_hold():
@@ -157,34 +232,117 @@ def test_rests_beep_pip_and_announce_what_comes_next():
 
 def test_speech_that_does_not_fit_is_dropped_by_priority_never_cut():
     routine = load_routine("back-pain-feet")
-    slow = plan(routine, Settings(sound_s=SOUND_S), fake_voice(80))
-    fast = plan(routine, Settings(sound_s=SOUND_S), fake_voice(400))
-    # at a slow rate, more rep numbers and tips are dropped, but every count and start/stop cue stays
-    assert len(slow.dropped) >= len(fast.dropped)
+    slow = plan(routine, Settings(sound_s=SOUND_S), espeak_or_longer(80))
+    fast = plan(routine, Settings(sound_s=SOUND_S), espeak_or_longer(400))
+    # at a slow rate more sentences are dropped or shortened, but every count, every start and stop cue
+    # (spoken or beeped, see check_invariants) and every rep's announcement stays
+    assert len(slow.dropped) > len(fast.dropped)
+    essential = {script.HOLD, script.GO, script.GET_READY, script.RELEASE, script.STOP} | {
+        script.count(n) for n in range(1, 10)}
     for p in (slow, fast):
         kept = [c.text for c in p.cues]
-        assert kept.count("Hold.") == kept.count("Release.") == 10 + 10 + 5 * 2
-        for c in p.dropped:
-            assert c.text is None or c.text.startswith("Next") or c.text in sum(
-                (list(e.tips) for e in routine.exercises), []) or c.sound is not None
+        assert kept.count("Hold.") == 10 + 10 + 5 * 2
+        assert not essential & {c.text for c in p.dropped}
+        check_reps_announced(p, routine)
+    assert sum(c.text == "Release." for c in slow.cues) < sum(c.text == "Release." for c in fast.cues)
 
 
-def test_session_script_covers_the_start_sides_and_close():
+def test_a_series_sounds_the_same_from_its_first_rest_to_its_last():
     routine = load_routine("back-pain-feet")
-    p = plan(routine, Settings(sound_s=SOUND_S), estimate_clip_duration(160))
-    said = [c.text for c in p.cues if c.text]
-    assert said[0] == "Feet first: five foot exercises."
-    assert any(t.startswith("This session takes about") and t.endswith("minutes.") for t in said[:4])
-    assert any(t.startswith("You will need a pencil") for t in said)
-    assert routine.caution in said
-    assert "Exercise 2 of 5: Toe walking." in said
-    assert "Now the left foot." in said
-    assert said[-4] == "That's the whole routine. Well done!"
-    assert said[-3].startswith("You have been going for ")
-    assert said[-2] == "Aim to do this routine 2 to 3 times a week."
-    assert p.cues[-1].sound == "end"
-    minutes = int(said[2].split("about ")[1].split()[0])
-    assert minutes == round(p.duration_s / 60)
+    for rate_wpm, stop in ((80, "[stop]"), (400, "Release.")):
+        p = plan(routine, Settings(sound_s=SOUND_S), espeak_or_longer(rate_wpm))
+        rests = [s for s in p.steps if s.kind == "rest" and s.exercise == "Toe presses" and s.next_index is None]
+        heard = [[c.text or f"[{c.sound}]" for c in cues_in(p, rest)] for rest in rests]
+        assert len(heard) == 9 and {said[0] for said in heard} == {stop}, heard
+        # the rest beep is in every rest or in none, but for the one that makes room for "halfway"
+        assert len({"[rest]" in said for said in heard[:4] + heard[5:]}) == 1
+
+
+def test_each_series_counts_up_to_its_last_one_on_each_side_and_in_each_set():
+    text = """
+title = "Sides and sets"
+[[exercises]]
+name = "Side plank"
+instructions = "Lie on your side."
+sides = ["left", "right"]
+reps = 3
+hold_s = 5
+rest_s = 15
+sets = 2
+set_rest_s = 20
+"""
+    from coach.routine import parse_routine
+
+    routine = parse_routine(text, "t.toml", "t")
+    p = plan(routine, Settings(sound_s=SOUND_S), espeak_or_longer(160))
+    said = [c.text for c in p.cues if c.text and (c.text.startswith(("Next", "Last", "Now", "Set")))]
+    series = ["Next: rep 2 of 3.", "Last one: rep 3 of 3."]
+    assert said == series + ["Next: set 2 of 2.", "Set 2 of 2."] + series + ["Now the right."] + series + [
+        "Next: set 2 of 2.", "Set 2 of 2."] + series
+    check_reps_announced(p, routine)
+
+
+def test_long_series_get_a_halfway_mark():
+    routine = load_routine("back-pain-feet")
+    for rate_wpm in (160, 400):
+        p = plan(routine, Settings(sound_s=SOUND_S), espeak_or_longer(rate_wpm))
+        rest = next(s for s in p.steps if s.exercise == "Resisted flexion" and s.kind == "rest" and s.rep == 5)
+        assert "Halfway. Next: rep 6 of 10." in [c.text for c in cues_in(p, rest)]
+    p = plan(routine, Settings(sound_s=SOUND_S), espeak_or_longer(400))
+    said = [c.text for c in p.cues if c.text and c.text.startswith("Halfway")]
+    # toe presses (in a 2 s rest, the short form) and resisted flexion; five reps get none
+    assert said == ["Halfway, six.", "Halfway. Next: rep 6 of 10."]
+
+
+def test_a_rest_too_short_for_the_next_number_grows_but_never_the_dose():
+    text = """
+title = "Quick presses"
+[[exercises]]
+name = "Quick presses"
+instructions = "Press."
+reps = 4
+hold_s = 1
+rest_s = 1
+"""
+    from coach.routine import parse_routine
+
+    routine = parse_routine(text, "t.toml", "t")
+    # the stop beep (0.3 s) and a 0.3 s number fit a 1 s rest with their gaps; a 0.6 s number does not
+    for clip_s, rest_s in ((0.3, 1.0), (0.6, 0.3 + 2 * REP_GAP_S + 0.6)):
+        p = plan(routine, Settings(sound_s=SOUND_S), lambda text: clip_s)
+        check_invariants(p, routine)
+        check_reps_announced(p, routine)
+        assert [round(s.duration_s, 3) for s in p.steps if s.kind == "rest"] == [rest_s] * 3
+        assert all(s.duration_s == 1 for s in p.steps if s.kind.is_dose)
+
+
+def test_each_exercise_ends_with_a_wrap_up_and_the_close_says_all_of_it_was_done():
+    routine = load_routine("back-pain-feet")
+    p = plan(routine, Settings(sound_s=SOUND_S), espeak_or_longer(160))
+    breaks = [s for s in p.steps if s.next_index is not None]
+    wrap_ups = [[c.text for c in cues_in(p, s) if c.text][1:] for s in breaks]
+    assert wrap_ups == [["Ten reps done.", "Next: Toe walking."], ["Five rounds done.", "Next: Ankle circles."],
+                        ["Ankle circles done.", "Next: Resisted flexion."],
+                        ["Ten reps done.", "Next: Toe pencil pickups."]]
+    close = [c.text for c in p.cues if c.at_s >= p.steps[-1].start_s and c.text]
+    assert close[:3] == ["Release.", "Five reps done on each side.", script.close_done_all(5)]
+
+
+def test_builtin_routines_announce_every_rep_with_the_real_voice_at_80_and_400_wpm():
+    for rate_wpm in (80, 400):
+        fake = espeak_or_longer(rate_wpm)
+        for name in builtin_names():
+            routine = load_routine(name)
+            session = build_session(routine, SessionOptions(rate_wpm=rate_wpm))
+            check_invariants(session.plan, routine)
+            check_reps_announced(session.plan, routine)
+            by_name = {ex.name: ex for ex in routine.exercises}
+            for rest, step in zip(session.plan.steps, session.plan.steps[1:]):
+                if rest.kind == "rest" and step.kind.is_dose:
+                    assert frames(rest.duration_s) == frames(by_name[rest.exercise].rest_s)
+            # the fake voice of the generated tests is never shorter than the real one
+            for text, clip in session.speech.items():
+                assert fake(text) >= len(clip) / SAMPLE_RATE, (rate_wpm, text)
 
 
 def test_done_when_doses_of_the_default_routine():

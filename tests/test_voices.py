@@ -9,7 +9,6 @@ import pytest
 import soundfile
 
 from coach import live, speech
-from coach.cli import main
 from coach.clipcache import ClipCache
 from coach.errors import AudioDeviceError, OptionError
 from coach.espeak import data_dir, parse_variant, read_variants
@@ -18,16 +17,9 @@ from coach.routine import load_routine_file
 from coach.script import VOICE_SAMPLE
 from coach.session import SessionOptions, build_session
 from coach.voices import Variant, Voice, pick_voice, variant_voices
+from inproc import cli
 
 
-def cli(capsys, *args) -> tuple[int, str, str]:
-    """Run the CLI in-process: exit code, stdout, stderr."""
-    try:
-        main(list(args))
-    except SystemExit as exc:
-        code = exc.code
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
 
 
 def f0_hz(audio: np.ndarray, rate: int = SAMPLE_RATE) -> float:
