@@ -8,12 +8,24 @@ import time
 from collections.abc import Callable
 from typing import TextIO
 
-from coach.script import PAIN_QUESTION
-
 PAIN_MIN, PAIN_MAX = 0, 10
 PAIN_TIMEOUT_S = 30.0
-PROMPT = f"{PAIN_QUESTION}\nType a number and Enter, or just Enter to skip: "
 REPROMPT = f"Please type a whole number from {PAIN_MIN} to {PAIN_MAX}, or just Enter to skip: "
+
+
+def prompt() -> str:
+    """The question on screen and how to answer it."""
+    from coach.script import PAIN_QUESTION
+
+    return f"{PAIN_QUESTION}\nType a number and Enter, or just Enter to skip: "
+
+
+def __getattr__(name: str):
+    # PROMPT is built on first use: every command imports this module (for PAIN_MIN/PAIN_MAX), and
+    # building it loads and checks a phrase pack, which only the end of a live session needs.
+    if name == "PROMPT":
+        return prompt()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def parse_pain(text: str) -> int | None:
@@ -29,8 +41,8 @@ def ask_pain(source: TextIO | int, out: TextIO, timeout_s: float = PAIN_TIMEOUT_
              monotonic: Callable[[], float] = time.monotonic) -> int | None:
     """Ask for a pain score; None on an empty answer, a timeout or end of input. Asks again once if it is bad."""
     lines = _LineReader(source if isinstance(source, int) else source.fileno(), monotonic)
-    for prompt in (PROMPT, REPROMPT):
-        out.write(prompt)
+    for question in (prompt(), REPROMPT):
+        out.write(question)
         out.flush()
         line = lines.read(timeout_s)
         if line is None:
