@@ -7,6 +7,7 @@ were all heard marks that side as skipped.
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Callable
 from typing import Protocol
 
@@ -21,6 +22,11 @@ class SessionLog(Protocol):
     def rep_done(self, position: int, side: str | None, dose_s: float) -> None: ...
 
     def skipped(self, position: int, side: str | None) -> None: ...
+
+    def _ending_between(self, after_s: float, until_s: float) -> range:
+        """Indexes of the doses that end after after_s and by until_s."""
+        return range(bisect.bisect_right(self._dose_ends_s, after_s),
+                     bisect.bisect_right(self._dose_ends_s, until_s + 1e-9))
 
     def finish(self, outcome: Outcome) -> None: ...
 
@@ -44,6 +50,7 @@ class Progress:
         self.plan, self._open_log = plan, open_log
         self.log: SessionLog | None = None
         self._doses: list[Step] = [s for s in plan.steps if s.kind.is_dose]
+        self._dose_ends_s = [s.end_s for s in self._doses]  # in time order, so a poll bisects instead of scanning
         self._heard_s = start_s
         self._credited: set[int] = set()  # indexes into _doses, so a rep heard twice counts once
         self.skipped_positions: set[int] = set()  # exercises with a side left out with `n`
@@ -57,11 +64,11 @@ class Progress:
         """Playback has run without a jump from the last position up to position_s."""
         if position_s <= self._heard_s or self.log is None:
             return
-        for i, step in enumerate(self._doses):
-            if self._heard_s < step.end_s <= position_s + 1e-9:
-                if i not in self._credited:
-                    self._credited.add(i)
-                    self.log.rep_done(step.index, step.side, step.duration_s)  # type: ignore[arg-type]
+        for i in self._ending_between(self._heard_s, position_s):
+            if i not in self._credited:
+                self._credited.add(i)
+                step = self._doses[i]
+                self.log.rep_done(step.index, step.side, step.duration_s)  # type: ignore[arg-type]
         self._heard_s = position_s
 
     def jumped(self, from_s: float, to_s: float) -> None:
@@ -69,15 +76,19 @@ class Progress:
         self.heard(from_s)
         if to_s > from_s and self.log is not None:
             skipped: list[tuple[int, str | None]] = []
-            for i, step in enumerate(self._doses):
-                if from_s < step.end_s <= to_s + 1e-9 and i not in self._credited:
-                    side = (step.index, step.side)
-                    if side not in skipped:
-                        skipped.append(side)  # type: ignore[arg-type]
+            for i in self._ending_between(from_s, to_s):
+                side = (self._doses[i].index, self._doses[i].side)
+                if i not in self._credited and side not in skipped:
+                    skipped.append(side)  # type: ignore[arg-type]
             for position, side in skipped:
                 self.log.skipped(position, side)
                 self.skipped_positions.add(position)
         self._heard_s = to_s
+
+    def _ending_between(self, after_s: float, until_s: float) -> range:
+        """Indexes of the doses that end after after_s and by until_s."""
+        return range(bisect.bisect_right(self._dose_ends_s, after_s),
+                     bisect.bisect_right(self._dose_ends_s, until_s + 1e-9))
 
     def finish(self, outcome: Outcome) -> None:
         """The session ended this way."""
