@@ -41,7 +41,9 @@ def with_last_cue(plan_, sounds, hz):
     return dataclasses.replace(plan_, cues=tuple(cues)), sounds
 
 
-def test_playback_switches_to_the_new_close_at_the_switch_point():
+def play_offering_a_new_close(offer_at_s):
+    """Plays the compact plan and offers, once, a new close from the switch point when the session
+    reaches offer_at_s. Returns the new close's plan and sounds, the switch point and what was played."""
     old, sounds = make_plan()
     new, new_sounds = with_last_cue(old, sounds, 3000.0)
     at_s = switch_point_s(old, new)
@@ -50,38 +52,29 @@ def test_playback_switches_to_the_new_close_at_the_switch_point():
     offered = []
 
     def updates():
-        if not offered and clock.now() >= 105.0:
+        if not offered and clock.now() >= 100.0 + offer_at_s(at_s):
             offered.append(clock.now())
             return new, make_mixer(new, new_sounds), at_s
         return None
 
     result = run_session(old, make_mixer(old, sounds), output=output, clock=clock, keys=ScriptedKeys(clock, []),
                          lead_in_s=0.0, updates=updates)
-    assert result.finished
-    first, second = output.played
+    assert result.finished and offered
+    return (old, sounds), (new, new_sounds), at_s, output.played
+
+
+def test_playback_switches_to_the_new_close_at_the_switch_point():
+    _, (new, new_sounds), at_s, played = play_offering_a_new_close(lambda at_s: 5.0)
+    first, second = played
     assert first.stopped_at is not None and first.stopped_at >= 100.0 + at_s - 1e-6  # at the switch, not before
     heard = np.concatenate([first.frames[:round(at_s * 22050)], second.frames])
     assert np.array_equal(heard, to_pcm16(make_mixer(new, new_sounds).render(0, new.duration_samples)))
 
 
 def test_too_late_to_switch_keeps_playing_the_old_close():
-    old, sounds = make_plan()
-    new, new_sounds = with_last_cue(old, sounds, 3000.0)
-    at_s = switch_point_s(old, new)
-    clock = FakeClock(100.0)
-    output = FakeOutput(clock)
-    sent = []
-
-    def updates():
-        if not sent and clock.now() >= 100.0 + at_s - 0.1:
-            sent.append(1)
-            return new, make_mixer(new, new_sounds), at_s
-        return None
-
-    run_session(old, make_mixer(old, sounds), output=output, clock=clock, keys=ScriptedKeys(clock, []),
-                lead_in_s=0.0, updates=updates)
-    assert len(output.played) == 1
-    assert np.array_equal(output.played[0].frames, to_pcm16(make_mixer(old, sounds).render(0, old.duration_samples)))
+    (old, sounds), _, _, played = play_offering_a_new_close(lambda at_s: at_s - 0.1)
+    assert len(played) == 1
+    assert np.array_equal(played[0].frames, to_pcm16(make_mixer(old, sounds).render(0, old.duration_samples)))
 
 
 class Held:

@@ -12,11 +12,11 @@ import pytest
 
 from clocks import FixedClock
 from coach import cli_log
-from coach.cli import main
 from coach.logbook import default_path
 from coach.pain import PROMPT, REPROMPT, ask_pain
 from coach.script import PAIN_QUESTION
 from coach.sessionlog import SessionLogger
+from inproc import cli as coach
 
 CET = timezone(timedelta(hours=1))
 NOW = datetime(2026, 11, 19, 20, 0, tzinfo=CET)  # a Thursday
@@ -31,14 +31,6 @@ def private_log(tmp_path, monkeypatch):
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
     monkeypatch.setenv("COLUMNS", "80")
     monkeypatch.setattr(cli_log, "make_clock", lambda: FixedClock(NOW))
-
-
-def coach(capsys, *args: str) -> tuple[int, str, str]:
-    """Run the CLI in this process: exit code, stdout, stderr."""
-    with pytest.raises(SystemExit) as info:
-        main(list(args))
-    out, err = capsys.readouterr()
-    return info.value.code, out, err
 
 
 def log_session(started: datetime, routine: str = "back-pain-feet", outcome: str = "finished",
