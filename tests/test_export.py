@@ -160,7 +160,7 @@ def writer(request, monkeypatch):
     return request.param
 
 
-@pytest.mark.parametrize("ext, rate", [(".mp3", SAMPLE_RATE), (".ogg", SAMPLE_RATE), (".opus", 48000)])
+@pytest.mark.parametrize("ext, rate", [(".mp3", SAMPLE_RATE), (".ogg", SAMPLE_RATE), (".opus", export.OPUS_RATE)])
 def test_lossy_export_has_exact_length_and_the_cues_in_place(tmp_path, small, ext, rate, writer):
     plan, mixer = small
     out = tmp_path / f"session{ext}"
@@ -307,6 +307,39 @@ def test_existing_output_survives_a_failed_export(tmp_path, small, ext, error_ty
     with pytest.raises(BaseException) as caught:
         export_audio(plan, FailingMixer(mixer, fail_after=3, error=error), out)
     assert caught.value is error
+    assert out.read_bytes() == b"the old session"
+    assert leftovers(tmp_path) == []
+
+
+class FullDisk:
+    """An encoder that takes two blocks and then fails as a full disk would, like libsndfile's writers."""
+
+    subtype = "PCM_16"
+
+    def __init__(self):
+        self.blocks = 0
+
+    def write(self, frames):
+        self.blocks += 1
+        if self.blocks > 2:
+            raise OSError(28, "No space left on device")
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc_info):
+        pass
+
+
+@pytest.mark.parametrize("ext", [".wav", ".opus"])
+def test_an_encoder_failing_mid_way_is_one_error_and_the_old_file_survives(tmp_path, small, monkeypatch, ext):
+    plan, mixer = small
+    out = tmp_path / f"session{ext}"
+    out.write_bytes(b"the old session")
+    monkeypatch.setattr(export, "BLOCK_FRAMES", 4096)  # many blocks, so the failure comes mid-way
+    monkeypatch.setattr(export, "_open_writer", lambda path, rate, fmt: FullDisk())
+    with pytest.raises(CoachError, match=f"could not write {out}: .*No space left"):
+        export_audio(plan, mixer, out)
     assert out.read_bytes() == b"the old session"
     assert leftovers(tmp_path) == []
 
