@@ -50,6 +50,8 @@ class MixerLike(Protocol):
 
     def chunks(self, start_frame: int = 0, max_frames: int = 65536) -> Iterator[np.ndarray | int]: ...
 
+    def pcm16_spans(self, start_frame: int = 0) -> Iterator[tuple[int, np.ndarray]]: ...
+
 
 @dataclass(frozen=True)
 class _Format:
@@ -186,8 +188,6 @@ def _tag_mp3(path: Path, plan: Plan) -> None:
 
 
 def _add_tags(path: Path, ext: str, plan: Plan, output: Path) -> None:
-    if ext == ".wav":
-        return  # title is written by libsndfile; WAV has no chapter convention (and no need for mutagen)
     from mutagen import MutagenError
 
     try:
@@ -342,14 +342,16 @@ def export_audio(plan: Plan, mixer: MixerLike, output: Path, progress: Progress 
     rate = fmt.rate or plan.sample_rate
     try:
         with atomic_output(output) as tmp:
-            with _open_writer(tmp, rate, fmt) as out:
-                if ext == ".wav":
-                    out.title = plan.title
-                with _in_background(out) as writer:
-                    if fmt.rate is None:
-                        _write_blocks(writer, mixer, progress)
-                    else:
-                        _write_resampled(writer, mixer, plan, rate, progress)
+            if ext == ".wav":
+                from coach.wavfile import write_sparse_wav
+
+                write_sparse_wav(tmp, rate, mixer.total_frames, mixer.pcm16_spans(), plan.title, progress)
+                return
+            with _open_writer(tmp, rate, fmt) as out, _in_background(out) as writer:
+                if fmt.rate is None:
+                    _write_blocks(writer, mixer, progress)
+                else:
+                    _write_resampled(writer, mixer, plan, rate, progress)
             _add_tags(tmp, ext, plan, output)
     except (OSError, soundfile.SoundFileError) as exc:
         raise CoachError(f"could not write {output}: {exc}") from exc

@@ -12,6 +12,7 @@ import numpy as np
 
 from coach.errors import CoachError
 from coach.model import CueKind, Plan, to_samples
+from coach.pcm import to_pcm16
 
 # Headroom: the whole mix is scaled by this (-1 dB) so full-scale speech passes the limiter untouched.
 MASTER_GAIN = np.float32(10 ** (-1 / 20))
@@ -104,6 +105,13 @@ class Mixer:
             self._span_ends = self._max_end_upto[np.concatenate((breaks, [True]))]
         else:
             self._span_starts = self._span_ends = ends
+        # A cue that overlaps no other sounds alone, so its 16-bit samples are those of its clip at its
+        # gain, whatever the block: computed once per clip and gain, then copied (the planner never
+        # overlaps cues; overlapping ones are mixed in floats as render() does).
+        previous_end = np.concatenate(([-1], self._max_end_upto[:-1]))
+        next_start = np.concatenate((self._starts[1:], [np.iinfo(np.int64).max]))
+        self._alone = (self._starts >= previous_end) & (ends <= next_start)
+        self._pcm16: dict[tuple[int, float], np.ndarray] = {}
 
     def render(self, start_frame: int, end_frame: int) -> np.ndarray:
         """Frames [start_frame, end_frame) of the session as float32 mono within [-1, 1]."""
@@ -127,6 +135,34 @@ class Mixer:
         if touched_lo < touched_hi:  # silence needs no limiting
             soft_limit(out[touched_lo - start_frame:touched_hi - start_frame])
         return out
+
+    def _clip_pcm16(self, i: int) -> np.ndarray:
+        """Cue i's whole clip as 16-bit samples at its gain: the same integers render() and to_pcm16 give."""
+        key = (id(self._clips[i]), float(self._gains[i]))
+        found = self._pcm16.get(key)
+        if found is None:
+            found = to_pcm16(soft_limit(self._clips[i] * self._gains[i]))
+            self._pcm16[key] = found
+        return found
+
+    def pcm16_spans(self, start_frame: int = 0) -> Iterator[tuple[int, np.ndarray]]:
+        """Where something sounds from start_frame on, as (start frame, int16 samples), in time order and
+        never overlapping; every other frame is exact silence. Equal to to_pcm16(render()) frame for frame."""
+        first = int(np.searchsorted(self._max_end_upto, start_frame, side="right"))
+        i = first
+        while i < len(self._starts):
+            lo = max(int(self._starts[i]), start_frame)
+            if self._alone[i]:
+                offset = lo - int(self._starts[i])
+                yield lo, self._clip_pcm16(i)[offset:int(self._ends[i]) - int(self._starts[i])]
+                i += 1
+                continue
+            j = i + 1  # the cues that overlap one another from i on, mixed together
+            while j < len(self._starts) and self._starts[j] < self._max_end_upto[j - 1]:
+                j += 1
+            hi = int(self._max_end_upto[j - 1])
+            yield lo, to_pcm16(self.render(lo, hi))
+            i = j
 
     def blocks(self, start_frame: int = 0, block_frames: int = 65536) -> Iterator[np.ndarray]:
         """Consecutive render() blocks from start_frame to total_frames."""

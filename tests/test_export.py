@@ -21,6 +21,7 @@ from coach.errors import CoachError, OptionError
 from coach.export import SUPPORTED_EXTENSIONS, check_output, export_audio, progress_reporter
 from coach.mixer import Mixer
 from coach.model import SAMPLE_RATE, Chapter, Cue, Plan, to_samples
+from coach.pcm import to_pcm16
 
 ROOT = Path(__file__).resolve().parents[1]
 ONE_16_BIT_STEP = 1 / 32767
@@ -79,17 +80,23 @@ def leftovers(folder: Path) -> list[str]:
 
 
 class FailingMixer:
-    """Yields the real mixer's chunks, then raises partway through."""
+    """Yields the real mixer's chunks (or spans), then raises partway through."""
 
     def __init__(self, mixer: Mixer, fail_after: int, error: BaseException):
         self.mixer, self.fail_after, self.error = mixer, fail_after, error
         self.total_frames = mixer.total_frames
 
-    def chunks(self, start_frame: int = 0, max_frames: int = 65536):
-        for number, chunk in enumerate(self.mixer.chunks(start_frame, 4096)):
+    def _failing(self, pieces):
+        for number, piece in enumerate(pieces):
             if number == self.fail_after:
                 raise self.error
-            yield chunk
+            yield piece
+
+    def chunks(self, start_frame: int = 0, max_frames: int = 65536):
+        return self._failing(self.mixer.chunks(start_frame, 4096))
+
+    def pcm16_spans(self, start_frame: int = 0):
+        return self._failing(self.mixer.pcm16_spans(start_frame))
 
 
 # --- check_output -------------------------------------------------------------------------------
@@ -254,6 +261,24 @@ def test_wav_has_the_title_and_no_chapters(tmp_path, small):
     assert probed["format"]["tags"]["title"] == plan.title
 
 
+def test_wav_silence_is_left_as_holes_and_reads_back_as_zeros(tmp_path):
+    beep = (np.sin(np.arange(2205) * 0.3) * 0.5).astype(np.float32)
+    plan = Plan("quiet", "A quiet session", 120.0, (), (Cue(1.0, 0.1, "sound", sound="pip"),
+                                                      Cue(100.0, 0.1, "sound", sound="pip")), ())
+    mixer = Mixer(plan, {}, {"pip": beep})
+    out = tmp_path / "quiet.wav"
+    export_audio(plan, mixer, out)
+    audio, rate = sf.read(out, dtype="int16")
+    assert len(audio) == plan.duration_samples and rate == SAMPLE_RATE
+    assert np.array_equal(audio, to_pcm16(mixer.render(0, mixer.total_frames)))
+    # Two beeps in two minutes: the file's 5 MB take a few blocks on disk, not 5 MB of zeros.
+    assert out.stat().st_size > 5_000_000
+    assert out.stat().st_blocks * 512 < 500_000
+    decoded = subprocess.run(["ffmpeg", "-v", "error", "-i", str(out), "-f", "null", "-"],
+                             capture_output=True, text=True, check=True)
+    assert decoded.stderr == ""
+
+
 def test_new_file_gets_ordinary_permissions_and_replacement_keeps_them(tmp_path, small):
     plan, mixer = small
     out = tmp_path / "session.wav"
@@ -289,7 +314,7 @@ def test_mixer_falling_short_is_an_error(tmp_path, small):
             yield 500
 
     with pytest.raises(CoachError, match="1500 frames"):
-        export_audio(plan, Short(), tmp_path / "session.wav")
+        export_audio(plan, Short(), tmp_path / "session.flac")
     assert list(tmp_path.iterdir()) == []
 
 
@@ -331,7 +356,7 @@ class FullDisk:
         pass
 
 
-@pytest.mark.parametrize("ext", [".wav", ".opus"])
+@pytest.mark.parametrize("ext", [".flac", ".opus"])
 def test_an_encoder_failing_mid_way_is_one_error_and_the_old_file_survives(tmp_path, small, monkeypatch, ext):
     plan, mixer = small
     out = tmp_path / f"session{ext}"
@@ -340,6 +365,28 @@ def test_an_encoder_failing_mid_way_is_one_error_and_the_old_file_survives(tmp_p
     monkeypatch.setattr(export, "_open_writer", lambda path, rate, fmt: FullDisk())
     with pytest.raises(CoachError, match=f"could not write {out}: .*No space left"):
         export_audio(plan, mixer, out)
+    assert out.read_bytes() == b"the old session"
+    assert leftovers(tmp_path) == []
+
+
+def test_a_full_disk_during_a_wav_export_is_one_error_and_the_old_file_survives(tmp_path, small, monkeypatch):
+    from coach import wavfile
+
+    plan, mixer = small
+    out = tmp_path / "session.wav"
+    out.write_bytes(b"the old session")
+    writes, real_pwrite = [], os.pwrite
+
+    def pwrite(fd, data, offset):
+        writes.append(offset)
+        if len(writes) > 2:
+            raise OSError(28, "No space left on device")
+        return real_pwrite(fd, data, offset)
+
+    monkeypatch.setattr(wavfile.os, "pwrite", pwrite)
+    with pytest.raises(CoachError, match=f"could not write {out}: .*No space left"):
+        export_audio(plan, mixer, out)
+    assert len(writes) == 3
     assert out.read_bytes() == b"the old session"
     assert leftovers(tmp_path) == []
 

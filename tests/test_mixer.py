@@ -137,6 +137,25 @@ def test_chunks_are_the_render_with_silence_as_lengths(specs, start_frame, max_f
         assert silent.isdisjoint(range(onset, onset + len(clip)))
 
 
+@settings(max_examples=80, deadline=None)
+@given(specs=cue_specs, start_frame=st.integers(0, 41000))
+def test_pcm16_spans_are_the_16_bit_render_with_silence_left_out(specs, start_frame):
+    from coach.pcm import to_pcm16
+
+    plan, speech, sounds = build(specs)
+    mixer = Mixer(plan, speech, sounds)
+    laid = np.zeros(mixer.total_frames, dtype=np.int16)
+    covered = np.zeros(mixer.total_frames, dtype=bool)
+    for at, samples in mixer.pcm16_spans(start_frame):
+        assert samples.dtype == np.int16 and at >= start_frame and len(samples) > 0
+        assert not covered[at:at + len(samples)].any(), "spans overlap or come out of order"
+        laid[at:at + len(samples)] = samples
+        covered[at:at + len(samples)] = True
+    assert np.array_equal(laid[start_frame:], to_pcm16(mixer.render(start_frame, mixer.total_frames)))
+    # What no span covers is silence in the render too, and nothing before start_frame is handed out.
+    assert not covered[:start_frame].any()
+
+
 def test_chunks_of_a_long_session_are_mostly_lengths(sounds):
     plan, speech = two_hour_plan(sounds)
     mixer = Mixer(plan, speech, sounds)

@@ -1,0 +1,68 @@
+"""16-bit mono WAV files written sparsely: the samples where something sounds, and holes for the silence.
+
+A session is mostly silence between cues. Writing only the cues (at their offsets) and sizing the file
+at the end leaves the silence as holes that read back as zeros: half the bytes to copy, and far less
+for the disk to allocate and later free. The file reads like any other WAV (RIFF, fmt, LIST/INFO with
+the title, data).
+"""
+
+from __future__ import annotations
+
+import os
+import struct
+from collections.abc import Callable, Iterable
+from pathlib import Path
+
+import numpy as np
+
+BYTES_PER_FRAME = 2  # 16-bit mono
+MAX_DATA_BYTES = 0xFFFFFFFF - 4096  # a RIFF size is 32 bits; what is left is for the header chunks
+
+
+def _chunk(tag: bytes, body: bytes) -> bytes:
+    """A RIFF chunk: tag, little-endian length, body, and a pad byte when the length is odd."""
+    return tag + struct.pack("<I", len(body)) + body + b"\0" * (len(body) % 2)
+
+
+def wav_header(rate: int, total_frames: int, title: str | None) -> bytes:
+    """Everything before the samples: RIFF and WAVE, the PCM format, the title, and the data chunk's header."""
+    data_bytes = total_frames * BYTES_PER_FRAME
+    if data_bytes > MAX_DATA_BYTES:
+        raise ValueError(f"{total_frames} frames do not fit in a WAV file")
+    fmt = _chunk(b"fmt ", struct.pack("<HHIIHH", 1, 1, rate, rate * BYTES_PER_FRAME, BYTES_PER_FRAME, 16))
+    info = _chunk(b"LIST", b"INFO" + _chunk(b"INAM", title.encode("utf-8") + b"\0")) if title else b""
+    data = b"data" + struct.pack("<I", data_bytes)
+    riff_bytes = 4 + len(fmt) + len(info) + len(data) + data_bytes  # 16-bit data is never odd: no pad
+    return b"RIFF" + struct.pack("<I", riff_bytes) + b"WAVE" + fmt + info + data
+
+
+def write_sparse_wav(path: Path, rate: int, total_frames: int, spans: Iterable[tuple[int, np.ndarray]],
+                     title: str | None = None, progress: Callable[[int, int], None] | None = None) -> None:
+    """Write a WAV of total_frames whose only non-zero samples are spans of (start frame, int16 samples).
+
+    Spans come in time order and do not overlap; everything else is silence. OSError if the disk refuses.
+    """
+    header = wav_header(rate, total_frames, title)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        _put(fd, header, 0)
+        for start_frame, samples in spans:
+            data = np.ascontiguousarray(samples, dtype="<i2")
+            _put(fd, memoryview(data).cast("B"), len(header) + start_frame * BYTES_PER_FRAME)
+            if progress:
+                progress(start_frame + len(samples), total_frames)
+        os.ftruncate(fd, len(header) + total_frames * BYTES_PER_FRAME)  # the silence after the last span
+        if progress:
+            progress(total_frames, total_frames)
+    finally:
+        os.close(fd)
+
+
+def _put(fd: int, data: bytes | memoryview, offset: int) -> None:
+    """All of data at offset (pwrite may write less than asked, on a full disk for one)."""
+    view = memoryview(data)
+    while view:
+        written = os.pwrite(fd, view, offset)
+        if written == 0:
+            raise OSError(f"could not write at byte {offset}")
+        view, offset = view[written:], offset + written
