@@ -193,7 +193,6 @@ def export_command(
     captions: Optional[Path] = typer.Option(None, "--captions", help="Also write the speech as captions (.srt or .vtt)."),
 ) -> None:
     """Export a whole session to an audio file, with chapters and optional captions."""
-    from coach.captions import check_captions, write_captions
     from coach.export import check_output, export_audio, progress_reporter
 
     choices = resolve_options(voice=voice, rate=rate, pitch=pitch, voice_volume=voice_volume,
@@ -203,10 +202,14 @@ def export_command(
         check_options(options)
         check_output(output)
         if captions is not None:
+            from coach.captions import check_captions
+
             check_captions(captions)
         session = _session(load_routine(routine), options)
     export_audio(session.plan, session.mixer(), output, progress_reporter())
     if captions is not None:
+        from coach.captions import write_captions
+
         write_captions(session.plan, captions)
     print(f"wrote {output} ({clock(session.plan.duration_s)}, {len(session.plan.chapters)} chapters)"
           + (f" and {captions}" if captions is not None else ""), file=sys.stderr)

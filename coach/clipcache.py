@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import logging
 import os
 import struct
 import tempfile
@@ -24,8 +23,6 @@ from coach.speech import SpeechEngine, Voice
 MAGIC = b"COACHCLIP2\n"
 HEADER = struct.Struct("<III")
 SUFFIX = ".clip"
-
-log = logging.getLogger(__name__)
 
 
 def default_cache_dir() -> Path:
@@ -136,7 +133,9 @@ class ClipCache:
             self._store(self.path(text), blob)
         except OSError as exc:
             # The cache only saves time; a read-only or full disk must not stop a session.
-            log.warning("could not keep a speech clip in %s: %s", self.cache_dir, exc)
+            import logging  # only on this rare path: a warm start never needs it
+
+            logging.getLogger(__name__).warning("could not keep a speech clip in %s: %s", self.cache_dir, exc)
         clip = decode_clip(blob)
         assert clip is not None
         return clip

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import html
 import importlib.util
 import json
 import os
@@ -77,6 +76,8 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 
 def speakable(text: str) -> str:
     """Text as it is safe to hand to the engine: no markup, no phoneme brackets, one line."""
+    import html  # only when something is rendered: a warm start never needs it
+
     text = html.unescape(text)
     text = _TAG.sub(" ", text)
     text = text.replace("[[", " ").replace("]]", " ")
