@@ -81,9 +81,9 @@ def _number_table(table) -> dict[int, str]:
 
 def required_categories(locale: str) -> set[str]:
     """The plural categories a pack for `locale` must write out: CLDR's, but few and many may fall back to other."""
-    from babel import Locale
+    from coach.cldr import plural_categories
 
-    return (set(Locale.parse(locale).plural_form.tags) | {"other"}) - set(OPTIONAL_CATEGORIES)
+    return plural_categories(locale) - set(OPTIONAL_CATEGORIES)
 
 
 def fields(template: str) -> list[tuple[str, str]]:

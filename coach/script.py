@@ -6,6 +6,7 @@ import functools
 import string
 from typing import Mapping, Sequence
 
+from coach.cldr import format_list, plural_rule
 from coach.errors import OptionError
 from coach.phrases import REFERENCE, Pack, load_pack, pack_language, pack_languages
 from coach.routine import Exercise, Routine
@@ -39,7 +40,7 @@ class Script:
             raise ValueError("a plural phrase needs n")
         n = _whole(n)
         exact = forms.get(f"={n}") if isinstance(n, int) else None
-        return exact if exact is not None else forms.get(_plural_rule(self.pack.locale)(n), forms["other"])
+        return exact if exact is not None else forms.get(plural_rule(self.pack.locale)(n), forms["other"])
 
     def number(self, value: float, form: str = "") -> str:
         """A number as spoken: its word in the pack's table `form` (capitalised if `form` is), else digits."""
@@ -55,9 +56,7 @@ class Script:
 
     def join(self, items: Sequence[str]) -> str:
         """A list in the language's way: "a, b and c"."""
-        from babel.lists import format_list
-
-        return format_list(list(items), locale=self.pack.locale)
+        return format_list(list(items), self.pack.locale)
 
     def side(self, side: str) -> str:
         """A side as said inside a sentence."""
@@ -205,13 +204,6 @@ class _Formatter(string.Formatter):
         if isinstance(value, (int, float)) and not isinstance(value, bool):
             return self.script.number(value, format_spec)
         return super().format_field(value, format_spec)
-
-
-@functools.cache
-def _plural_rule(locale: str):
-    from babel import Locale
-
-    return Locale.parse(locale).plural_form
 
 
 def _whole(n: float) -> float:
