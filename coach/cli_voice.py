@@ -7,19 +7,20 @@ import shutil
 import sys
 import time
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import TYPE_CHECKING, Annotated, Optional
 
-import numpy as np
 import typer
 
 from coach.config import Choices, resolve_options
 from coach.errors import AudioDeviceError, OptionError
 from coach.model import SAMPLE_RATE, Cue, CueKind, Plan
-from coach.pcm import to_pcm16
 from coach.session import installed_voices, speech_cache
 from coach.speech import default_engine, speakable
 from coach.voices import (Voice, check_pitch_support, engine_variants, filter_voices, short_name, validate_gender,
                           validate_language, variant_voices)
+
+if TYPE_CHECKING:
+    import numpy as np  # loaded by the commands that play audio, not by `coach voices`
 
 VoiceOpt = Annotated[Optional[str], typer.Option(
     "--voice", help="Voice by id, name, language code or variant, e.g. en-us+Andrea or f3 (see 'coach voices').")]
@@ -111,6 +112,8 @@ def voices_command(
 
 
 def _sample(engine, found: list[Voice], choices: Choices, language: str) -> None:
+    import numpy as np
+
     from coach.clipcache import ClipCache, default_cache_dir
     from coach.phrases import pack_language
     from coach.script import english, for_language
@@ -148,8 +151,10 @@ def play(clip: np.ndarray, volume_pct: float = 100.0, output=None) -> None:
     """Play a clip through the speakers and wait until it has finished (Ctrl+C stops it)."""
     _, mixer = _mixed("", clip, volume_pct)
     samples = mixer.render(0, mixer.total_frames)
-    frames = to_pcm16(samples)
     from coach import live
+    from coach.pcm import to_pcm16
+
+    frames = to_pcm16(samples)
 
     try:
         playback = (output or live.SimpleaudioOutput()).play(frames)

@@ -6,12 +6,14 @@ import functools
 import wave
 from collections.abc import Mapping
 from pathlib import Path
-
-import numpy as np
+from typing import TYPE_CHECKING
 
 import coach
 from coach.errors import CoachError, InputError, OptionError
 from coach.model import SAMPLE_RATE, SOUND_NAMES
+
+if TYPE_CHECKING:
+    import numpy as np  # `coach routines` reads only the sounds' headers, without numpy
 
 # Suffixes a user's replacement sound may have; soundfile decides whether the content is readable.
 AUDIO_SUFFIXES = (".wav", ".flac", ".ogg", ".oga", ".mp3", ".aif", ".aiff")
@@ -32,6 +34,7 @@ def builtin_sounds_dir(package_dir: Path | None = None) -> Path:
 
 def read_sound(path: Path) -> np.ndarray:
     """One sound file as float32 mono at SAMPLE_RATE; InputError naming the file if it is unusable."""
+    import numpy as np
     import soundfile as sf  # the audio stack, loaded by the commands that play or export
 
     if not path.is_file():

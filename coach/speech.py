@@ -13,9 +13,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Protocol
-
-import numpy as np
+from typing import TYPE_CHECKING, Protocol
 
 from coach.errors import EngineError, OptionError
 from coach.espeak import espeak_install
@@ -29,6 +27,9 @@ from coach.voices import (  # noqa: F401 (voice choice lived here; these names s
     filter_voices,
     pick_voice,
 )
+
+if TYPE_CHECKING:
+    import numpy as np  # only the commands that render audio load numpy
 
 DEFAULT_BACKEND = "coach.tts_worker:Pyttsx3Backend"
 DEFAULT_RATE_WPM = 160
@@ -91,6 +92,8 @@ def speakable(text: str) -> str:
 
 def to_clip(data: np.ndarray, rate_hz: int) -> np.ndarray:
     """Audio of any shape, type and rate as 22050 Hz mono float32."""
+    import numpy as np
+
     audio = np.asarray(data)
     if np.issubdtype(audio.dtype, np.integer):
         audio = audio.astype(np.float32) / float(np.iinfo(audio.dtype).max + 1)
@@ -106,6 +109,8 @@ def to_clip(data: np.ndarray, rate_hz: int) -> np.ndarray:
 
 def trim_silence(clip: np.ndarray, pad_s: float = EDGE_PAD_S) -> np.ndarray:
     """The clip without leading and trailing silence beyond `pad_s` (speech itself is never cut)."""
+    import numpy as np
+
     loud = np.flatnonzero(np.abs(clip) > SILENCE_LEVEL)
     if not len(loud):
         return clip[:0].copy()
@@ -327,6 +332,8 @@ class WorkerEngine:
         """`text` spoken literally, as a trimmed 22050 Hz mono float32 clip; pitch None is the voice's own."""
         spoken = speakable(text)
         if not spoken:
+            import numpy as np
+
             return np.zeros(0, dtype=np.float32)
         if self._workdir is None:
             self._workdir = tempfile.mkdtemp(prefix="coach-speech-")
