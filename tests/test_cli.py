@@ -111,10 +111,11 @@ def test_commands_that_make_no_audio_start_without_the_audio_stack(tmp_path):
     # numpy alone is some 70 ms of a start; listing routines, help and settings never touch audio.
     probe = ("import runpy, sys\n"
              "sys.argv = ['coach'] + sys.argv[1:]\n"
+             "code = 0\n"
              "try:\n    runpy.run_module('coach', run_name='__main__')\n"
-             "except SystemExit:\n    pass\n"
-             "print(sorted(m for m in ('numpy', 'soundfile', 'soxr') if m in sys.modules), file=sys.stderr)\n")
-    for args in (["routines"], ["--help"], ["show", "back-pain-feet"], ["config", "show"]):
+             "except SystemExit as exc:\n    code = exc.code or 0\n"
+             "print(code, sorted(m for m in ('numpy', 'soundfile', 'soxr') if m in sys.modules), file=sys.stderr)\n")
+    for args in (["routines"], ["--help"], ["show", "back-pain-feet"], ["config", "list"]):
         done = subprocess.run([sys.executable, "-c", probe, *args], capture_output=True, text=True,
                               cwd=Path(__file__).parents[1], env=os.environ | {"NO_COLOR": "1"}, timeout=60)
-        assert done.stderr.strip().splitlines()[-1] == "[]", (args, done.stderr)
+        assert done.stderr.strip().splitlines()[-1] == "0 []", (args, done.stderr)
