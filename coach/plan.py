@@ -75,6 +75,7 @@ class _Builder:
         self.pending_stop: Forms = []
         self.tip_turn: dict[str, int] = {}
         self.clips: dict[str, Clip] = {}  # each text is measured once
+        self.fits: dict = {}  # fit's memo: series repeat the same steps
 
     # -- sources of sound -------------------------------------------------------------------
     def speech(self, text: str) -> Clip | None:
@@ -128,7 +129,8 @@ class _Builder:
 
     def timed(self, kind: StepKind, length: int, requests: list[Request], where: dict) -> None:
         """A step of fixed length; cues that do not fit are dropped by priority."""
-        self.commit(kind, length, requests, fit(requests, self.cursor_frames, self.cursor_frames + length), where)
+        start = self.cursor_frames
+        self.commit(kind, length, requests, fit(requests, start, start + length, self.fits), where)
 
     # -- the parts of a session -------------------------------------------------------------
     def prepare(self, ex: Exercise, where: dict) -> None:
@@ -192,12 +194,12 @@ class _Builder:
         start, length, stop = self.cursor_frames, frames(seconds), self.pending_stop
         tip = self.tip_text(ex, seconds)
         requests = self.rest_requests(start, length, stop, announce, milestone, tip, required, beep)
-        placed = fit(requests, start, start + length)
+        placed = fit(requests, start, start + length, self.fits)
         if any(r.required and r.chosen is None for r in requests):
             shortest = stop[-1][1].length_frames + 2 * frames(REP_GAP_S) + announce[-1][1].length_frames
             length = max(length, shortest)
             requests = self.rest_requests(start, length, stop, announce, milestone, tip, required, beep)
-            placed = fit(requests, start, start + length)
+            placed = fit(requests, start, start + length, self.fits)
         self.commit(StepKind.REST, length, requests, placed, where)
 
     def rest_requests(self, start: int, length: int, stop: Forms, announce: Forms, milestone: str | None,
@@ -231,7 +233,7 @@ class _Builder:
         for rep in range(2, ex.reps + 1):
             requests = self.rest_requests(0, length, self.stop_forms(ex, True), self.next_rep(ex, rep, plain=True),
                                           None, None, True, True)
-            fit(requests, 0, length)
+            fit(requests, 0, length, self.fits)
             stop, ring, announce = requests[:3]
             voiced &= stop.chosen == 0
             beep &= ring.chosen is not None
@@ -335,7 +337,7 @@ class _Builder:
             seconds = max(0.0, mean_s + per_char_s * (len(text) - mean_chars))
             return Clip(CueKind.SPEECH, text, None, seconds, length_frames(seconds)) if self.settings.speech else None
 
-        return _settle(max(1, round(self.cursor_frames / SAMPLE_RATE / 60)), lambda minutes: self.minutes(minutes, estimate))
+        return _settle(1, lambda guess: self.minutes(guess, estimate))
 
     def plan(self, minutes: int) -> Plan:
         """The whole session: the introduction saying `minutes`, the body after it, then the close."""
