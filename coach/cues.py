@@ -82,8 +82,8 @@ def fit(requests: list[Request], start: int, end: int, memo: dict | None = None)
     key = (end - start, tuple((tuple(r.forms), r.at_frames - start, r.fixed, r.order, r.seq, r.gap_frames, r.barrier,
                                None if r.latest_end_frames is None else r.latest_end_frames - start, r.chosen)
                               for r in requests))
-    if memo is not None and key in memo:
-        chosen, layout = memo[key]
+    if memo is not None and (seen := memo.get(key)) is not None:
+        chosen, layout = seen
         for request, f in zip(requests, chosen):
             request.chosen = f
         return [(start + at, clip) for at, clip in layout]

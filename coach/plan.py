@@ -16,7 +16,7 @@ from coach.routine import Exercise, Routine
 from coach.script import Script, english
 
 ClipDuration = Callable[[str], float]
-Speech = Callable[[str], "Clip | None"]
+Speech = Callable[[str], Clip | None]
 Forms = list[tuple[Priority, Clip]]
 
 TALK_GAP_S = 0.4  # pause between sentences of an announcement
@@ -26,7 +26,7 @@ REP_GAP_S = 0.15  # the next rep's number sits between the stop cue and the next
 TAIL_S = 1.0  # silence after the final sound
 MIN_TIP_STEP_S = 8.0  # steps shorter than this get no tip
 HALFWAY_MIN_REPS = 6  # a series of at least this many reps gets a "halfway" mark before its middle rep
-REPLAN_LIMIT = 4  # passes of the planner at most (see plan())
+REPLAN_LIMIT = 4  # rounds of the introduction's minutes at most (see plan())
 
 # Free cues of a rest are said in this order.
 SEQ_BEEP, SEQ_MILESTONE, SEQ_NEXT, SEQ_TIP = range(4)
@@ -75,6 +75,7 @@ class _Builder:
         self.pending_stop: Forms = []
         self.tip_turn: dict[str, int] = {}
         self.clips: dict[str, Clip] = {}  # each text is measured once
+        self.sounds: dict[str, Clip] = {}
         self.fits: dict = {}  # fit's memo: series repeat the same steps
 
     # -- sources of sound -------------------------------------------------------------------
@@ -87,8 +88,10 @@ class _Builder:
         return self.clips[text]
 
     def sound(self, name: str) -> Clip:
-        seconds = float(self.settings.sound_s[name])
-        return Clip(CueKind.SOUND, None, name, seconds, length_frames(seconds))
+        if name not in self.sounds:
+            seconds = float(self.settings.sound_s[name])
+            self.sounds[name] = Clip(CueKind.SOUND, None, name, seconds, length_frames(seconds))
+        return self.sounds[name]
 
     def said(self, rank: Priority, *texts: str) -> Forms:
         """Spoken forms of a cue, best first, all kept at `rank` (none in a session without speech)."""
@@ -328,7 +331,7 @@ class _Builder:
         """The minutes the session likely lasts, its introduction and close said at the body's pace."""
         # Seconds from characters, a straight line through the body's clips. plan() checks the guess with
         # the real clip lengths; a good guess spares measuring (maybe rendering) a sentence that is never said.
-        said = [(len(clip.text), clip.duration_s) for _, clip in self.cues if clip.text is not None] or [(0, 0.0)]
+        said = [(len(text), clip.duration_s) for text, clip in self.clips.items()] or [(0, 0.0)]
         mean_chars, mean_s = (sum(values) / len(said) for values in zip(*said))
         spread = sum((n - mean_chars) ** 2 for n, _ in said)
         per_char_s = sum((n - mean_chars) * (s - mean_s) for n, s in said) / spread if spread else 0.0
@@ -336,7 +339,6 @@ class _Builder:
         def estimate(text: str) -> Clip | None:
             seconds = max(0.0, mean_s + per_char_s * (len(text) - mean_chars))
             return Clip(CueKind.SPEECH, text, None, seconds, length_frames(seconds)) if self.settings.speech else None
-
         return _settle(1, lambda guess: self.minutes(guess, estimate))
 
     def plan(self, minutes: int) -> Plan:
@@ -349,9 +351,7 @@ class _Builder:
             (StepKind.CLOSE, close_start, end_frames, {})]
         cues = intro_cues + [(shift_frames + at, clip) for at, clip in self.cues] + close_cues
         return Plan(
-            routine=self.routine.id,
-            title=self.routine.title,
-            duration_s=end_frames / SAMPLE_RATE,
+            routine=self.routine.id, title=self.routine.title, duration_s=end_frames / SAMPLE_RATE,
             steps=tuple(Step(kind=kind, start_s=a / SAMPLE_RATE, end_s=b / SAMPLE_RATE, exercise=where.get("exercise"),
                              index=where.get("index"), side=where.get("side"), set=where.get("set"),
                              rep=where.get("rep"), next_index=where.get("next_index")) for kind, a, b, where in steps),
@@ -382,12 +382,11 @@ def plan(routine: Routine, settings: Settings, clip_duration: ClipDuration) -> P
         body.exercise(index, ex, index == len(routine.exercises))
     if settings.intro_minutes is not None:
         return body.plan(settings.intro_minutes)
-    # The introduction says "about N minutes", but N is only known once the session is laid out, and
-    # the sentence's own length can move the total across a minute boundary. So start from a guess,
-    # take the minutes the session actually lasts with that sentence, and stop once the two agree.
-    # The sentence changes by a word at most, so this settles in one or two rounds; REPLAN_LIMIT only
-    # guards against a flip-flop right on a boundary, where either answer is within half a minute.
-    # A round measures only the introduction and the close: the body is laid out once, from frame 0.
+    # The introduction says "about N minutes", but N is only known once the session is laid out, and the
+    # sentence's own length can move the total across a minute boundary. So start from a guess, measure the
+    # session with it (only the introduction and the close change), and stop once the two agree. The sentence
+    # changes by a word at most, so this settles in a round or two; REPLAN_LIMIT only guards against a
+    # flip-flop right on a boundary, where either answer is within half a minute.
     return body.plan(_settle(body.guess_minutes(), lambda minutes: body.minutes(minutes, body.speech)))
 
 
