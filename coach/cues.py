@@ -69,41 +69,65 @@ def length_frames(seconds: float) -> int:
     return max(1, math.ceil(seconds * SAMPLE_RATE - 1e-6))
 
 
-def fit(requests: list[Request], start: int, end: int) -> list[tuple[int, Clip]]:
+Layout = list[tuple[int, Clip]]
+
+
+def fit(requests: list[Request], start: int, end: int, memo: dict | None = None) -> Layout:
     """Choose a form for each request and place it in frames [start, end); sets each `chosen`.
 
     Forms are tried from the highest rank down; a form is kept only if every form kept before it
-    still fits, so a lower-ranked cue can never push out a higher-ranked one.
+    still fits, so a lower-ranked cue can never push out a higher-ranked one. The result only moves
+    with `start` (as the requests do), so a `memo` dict, kept by the caller, answers a step seen before.
     """
+    key = (end - start, tuple((tuple(r.forms), r.at_frames - start, r.fixed, r.order, r.seq, r.gap_frames, r.barrier,
+                               None if r.latest_end_frames is None else r.latest_end_frames - start, r.chosen)
+                              for r in requests))
+    if memo is not None and (seen := memo.get(key)) is not None:
+        chosen, layout = seen
+        for request, f in zip(requests, chosen):
+            request.chosen = f
+        return [(start + at, clip) for at, clip in layout]
     attempts = sorted((rank, r.order, i, f) for i, r in enumerate(requests) for f, (rank, _) in enumerate(r.forms))
-    layout: list[tuple[int, Clip]] = []
+    # the fixed cues in time order and the free ones in the order they are said, as _layout takes them
+    fixed = sorted((r for r in requests if r.fixed), key=lambda r: r.at_frames)
+    free = sorted((r for r in requests if not r.fixed), key=lambda r: (r.seq, r.order))
+    layout: Layout = []
     for _, _, i, f in attempts:
         request = requests[i]
         if request.chosen is not None and request.chosen <= f:
             continue
         before, request.chosen = request.chosen, f
-        trial = _layout(requests, start, end)
+        trial = _layout(fixed, free, start, end)
         if trial is None:
             request.chosen = before
         else:
             layout = trial
+    if memo is not None:
+        memo[key] = (tuple(r.chosen for r in requests), [(at - start, clip) for at, clip in layout])
     return layout
 
 
-def _layout(requests: list[Request], start: int, end: int) -> list[tuple[int, Clip]] | None:
-    """Where each chosen form sounds, or None if they do not all fit."""
-    fixed = sorted(((r.at_frames, r.forms[r.chosen][1], r.barrier) for r in requests
-                    if r.chosen is not None and r.fixed), key=lambda c: c[0])
-    placed = [(at, at + clip.length_frames) for at, clip, _ in fixed]
-    for (a0, a1), (b0, _) in zip(placed, placed[1:]):
-        if b0 < a1:
-            return None
-    if placed and (placed[0][0] < start or placed[-1][1] > end):
+def _layout(fixed: list[Request], free: list[Request], start: int, end: int) -> Layout | None:
+    """Where each chosen form sounds, or None if they do not all fit (`fixed` in time order, `free` in turn)."""
+    out: Layout = []
+    placed: list[tuple[int, int]] = []
+    free_from, quiet_end = start, end
+    for r in fixed:
+        if r.chosen is not None:
+            at, clip = r.at_frames, r.forms[r.chosen][1]
+            if at < free_from:  # before the step or on the previous fixed cue
+                return None
+            out.append((at, clip))
+            free_from = at + clip.length_frames
+            placed.append((at, free_from))
+            if r.barrier and at < quiet_end:
+                quiet_end = at
+    if placed and free_from > end:
         return None
-    out = [(at, clip) for at, clip, _ in fixed]
-    quiet_end = min((at for at, _, barrier in fixed if barrier), default=end)
     previous_end = None
-    for r in sorted((r for r in requests if r.chosen is not None and not r.fixed), key=lambda r: (r.seq, r.order)):
+    for r in free:
+        if r.chosen is None:
+            continue
         clip, gap = r.forms[r.chosen][1], r.gap_frames
         earliest = r.at_frames if previous_end is None else max(r.at_frames, previous_end + gap)
         limit = min(end - gap, quiet_end - gap, end if r.latest_end_frames is None else r.latest_end_frames)
@@ -116,10 +140,15 @@ def _layout(requests: list[Request], start: int, end: int) -> list[tuple[int, Cl
 
 
 def _first_free(earliest: int, length: int, gap: int, placed: list[tuple[int, int]], limit: int) -> int | None:
-    """The first start from `earliest` where `length` frames keep `gap` from every fixed cue and end by `limit`."""
-    for at in sorted({earliest} | {b + gap for _, b in placed if b + gap > earliest}):
-        if at + length > limit:
-            return None
-        if all(at + length + gap <= a or at >= b + gap for a, b in placed):
-            return at
-    return None
+    """The first start from `earliest` where `length` frames keep `gap` from every fixed cue and end by `limit`.
+
+    `placed` is in time order and does not overlap, so one sweep finds it: a cue in the way moves the
+    start to just after it, and no cue before it can be in the way again.
+    """
+    at = earliest
+    for a, b in placed:
+        if at + length + gap <= a:
+            break
+        if at < b + gap:
+            at = b + gap
+    return at if at + length <= limit else None

@@ -16,6 +16,7 @@ from coach.routine import Exercise, Routine
 from coach.script import Script, english
 
 ClipDuration = Callable[[str], float]
+Speech = Callable[[str], Clip | None]
 Forms = list[tuple[Priority, Clip]]
 
 TALK_GAP_S = 0.4  # pause between sentences of an announcement
@@ -25,7 +26,7 @@ REP_GAP_S = 0.15  # the next rep's number sits between the stop cue and the next
 TAIL_S = 1.0  # silence after the final sound
 MIN_TIP_STEP_S = 8.0  # steps shorter than this get no tip
 HALFWAY_MIN_REPS = 6  # a series of at least this many reps gets a "halfway" mark before its middle rep
-REPLAN_LIMIT = 4  # passes of the planner at most (see plan())
+REPLAN_LIMIT = 4  # rounds of the introduction's minutes at most (see plan())
 
 # Free cues of a rest are said in this order.
 SEQ_BEEP, SEQ_MILESTONE, SEQ_NEXT, SEQ_TIP = range(4)
@@ -55,31 +56,42 @@ def estimate_clip_duration(rate_wpm: float) -> ClipDuration:
 
 
 class _Builder:
-    """One pass of the planner: walks the routine, laying steps end to end and placing their cues."""
+    """The planner's walk over the exercises, laying steps end to end from frame 0 and placing their cues.
+
+    What it lays out does not depend on where it starts (fit is translation-invariant), so the body is
+    laid out once and the introduction, whose length depends on the minutes it says, is put before it.
+    """
 
     def __init__(self, routine: Routine, settings: Settings, clip_duration: ClipDuration):
         self.routine, self.settings, self.clip_duration = routine, settings, clip_duration
         self.script = settings.script
         self.cursor_frames = 0  # where the next step starts
-        self.steps: list[Step] = []
+        self.steps: list[tuple[StepKind, int, int, dict]] = []  # kind, start and end frames, where
         self.cues: list[tuple[int, Clip]] = []
         self.dropped: list[tuple[int, Clip]] = []
-        self.chapters: list[Chapter] = []
-        self.exercises: list[ExerciseSummary] = []
+        self.chapters: list[tuple[int, str, int | None]] = []  # start frame, title, exercise position
+        self.exercises: list[tuple[int, Exercise, int, int]] = []  # position, exercise, start and end frames
         # The stop cue of a dose falls exactly on its end, so it is placed with the step that follows.
         self.pending_stop: Forms = []
         self.tip_turn: dict[str, int] = {}
+        self.clips: dict[str, Clip] = {}  # each text is measured once
+        self.sounds: dict[str, Clip] = {}
+        self.fits: dict = {}  # fit's memo: series repeat the same steps
 
     # -- sources of sound -------------------------------------------------------------------
     def speech(self, text: str) -> Clip | None:
         if not self.settings.speech:
             return None
-        seconds = float(self.clip_duration(text))
-        return Clip(CueKind.SPEECH, text, None, seconds, length_frames(seconds))
+        if text not in self.clips:
+            seconds = float(self.clip_duration(text))
+            self.clips[text] = Clip(CueKind.SPEECH, text, None, seconds, length_frames(seconds))
+        return self.clips[text]
 
     def sound(self, name: str) -> Clip:
-        seconds = float(self.settings.sound_s[name])
-        return Clip(CueKind.SOUND, None, name, seconds, length_frames(seconds))
+        if name not in self.sounds:
+            seconds = float(self.settings.sound_s[name])
+            self.sounds[name] = Clip(CueKind.SOUND, None, name, seconds, length_frames(seconds))
+        return self.sounds[name]
 
     def said(self, rank: Priority, *texts: str) -> Forms:
         """Spoken forms of a cue, best first, all kept at `rank` (none in a session without speech)."""
@@ -87,27 +99,29 @@ class _Builder:
 
     # -- steps ------------------------------------------------------------------------------
     def add_step(self, kind: StepKind, end_frames: int, where: dict) -> None:
-        self.steps.append(Step(kind=kind, start_s=self.cursor_frames / SAMPLE_RATE,
-                               end_s=end_frames / SAMPLE_RATE, exercise=where.get("exercise"),
-                               index=where.get("index"), side=where.get("side"), set=where.get("set"),
-                               rep=where.get("rep"), next_index=where.get("next_index")))
+        self.steps.append((kind, self.cursor_frames, end_frames, where))
         self.cursor_frames = end_frames
 
-    def talk(self, kind: StepKind, lines: list[str], where: dict, min_s: float = 0.0,
-             end_sound: str | None = None) -> None:
+    def talk(self, kind: StepKind, lines: list[str], where: dict) -> None:
         """A step sized to fit its sentences, one after another."""
-        at_frames = self.cursor_frames
         clips = [self.pending_stop[0][1]] if self.pending_stop else []
         self.pending_stop = []
-        clips += [clip for line in lines if (clip := self.speech(line)) is not None]
-        for clip in clips:
-            self.cues.append((at_frames, clip))
+        placed, end_frames = self.in_turn(self.cursor_frames, clips, lines, self.speech)
+        self.cues += placed
+        self.add_step(kind, end_frames, where)
+
+    def in_turn(self, at_frames: int, clips: list[Clip], lines: list[str], speech: Speech,
+                end_sound: str | None = None) -> tuple[list[tuple[int, Clip]], int]:
+        """`clips` and `lines` one after another from `at_frames`, maybe a closing sound: where each starts, the end."""
+        placed = []
+        for clip in clips + [clip for line in lines if (clip := speech(line)) is not None]:
+            placed.append((at_frames, clip))
             at_frames += clip.length_frames + frames(TALK_GAP_S)
         if end_sound is not None:
             clip = self.sound(end_sound)
-            self.cues.append((at_frames, clip))
+            placed.append((at_frames, clip))
             at_frames += clip.length_frames + frames(TAIL_S)
-        self.add_step(kind, max(at_frames, self.cursor_frames + frames(min_s)), where)
+        return placed, at_frames
 
     def commit(self, kind: StepKind, length: int, requests: list[Request], placed: list[tuple[int, Clip]],
                where: dict) -> None:
@@ -118,7 +132,8 @@ class _Builder:
 
     def timed(self, kind: StepKind, length: int, requests: list[Request], where: dict) -> None:
         """A step of fixed length; cues that do not fit are dropped by priority."""
-        self.commit(kind, length, requests, fit(requests, self.cursor_frames, self.cursor_frames + length), where)
+        start = self.cursor_frames
+        self.commit(kind, length, requests, fit(requests, start, start + length, self.fits), where)
 
     # -- the parts of a session -------------------------------------------------------------
     def prepare(self, ex: Exercise, where: dict) -> None:
@@ -182,12 +197,12 @@ class _Builder:
         start, length, stop = self.cursor_frames, frames(seconds), self.pending_stop
         tip = self.tip_text(ex, seconds)
         requests = self.rest_requests(start, length, stop, announce, milestone, tip, required, beep)
-        placed = fit(requests, start, start + length)
+        placed = fit(requests, start, start + length, self.fits)
         if any(r.required and r.chosen is None for r in requests):
             shortest = stop[-1][1].length_frames + 2 * frames(REP_GAP_S) + announce[-1][1].length_frames
             length = max(length, shortest)
             requests = self.rest_requests(start, length, stop, announce, milestone, tip, required, beep)
-            placed = fit(requests, start, start + length)
+            placed = fit(requests, start, start + length, self.fits)
         self.commit(StepKind.REST, length, requests, placed, where)
 
     def rest_requests(self, start: int, length: int, stop: Forms, announce: Forms, milestone: str | None,
@@ -221,7 +236,7 @@ class _Builder:
         for rep in range(2, ex.reps + 1):
             requests = self.rest_requests(0, length, self.stop_forms(ex, True), self.next_rep(ex, rep, plain=True),
                                           None, None, True, True)
-            fit(requests, 0, length)
+            fit(requests, 0, length, self.fits)
             stop, ring, announce = requests[:3]
             voiced &= stop.chosen == 0
             beep &= ring.chosen is not None
@@ -260,9 +275,9 @@ class _Builder:
                 + self.said(Priority.REP, *short))
 
     def exercise(self, index: int, ex: Exercise, is_last: bool) -> None:
-        start_s = self.cursor_frames / SAMPLE_RATE
+        start_frames = self.cursor_frames
         base = {"exercise": ex.name, "index": index}
-        self.chapters.append(Chapter(start_s, self.script.exercise_chapter(index, ex.name), exercise=index))
+        self.chapters.append((start_frames, self.script.exercise_chapter(index, ex.name), index))
         sides = ex.sides or (None,)
         voiced, beep, long = self.series_style(ex)
         for side_i, side in enumerate(sides):
@@ -284,10 +299,7 @@ class _Builder:
                     if rep < ex.reps:
                         self.rest(ex.rest_s, dict(where, rep=rep), self.next_rep(ex, rep + 1, long), ex=ex,
                                   required=True, beep=beep)
-        self.exercises.append(ExerciseSummary(
-            position=index, name=ex.name, kind=StepKind.HOLD if ex.hold_s is not None else StepKind.WORK,
-            sides=sides, sets=ex.sets, reps=ex.reps, dose_s=ex.dose_s, start_s=start_s,
-            end_s=self.cursor_frames / SAMPLE_RATE))
+        self.exercises.append((index, ex, start_frames, self.cursor_frames))
         if not is_last:
             following = self.routine.exercises[index]
             self.rest(self.routine.exercise_rest_s,
@@ -298,25 +310,62 @@ class _Builder:
         """The wrap-up of an exercise."""
         return self.script.exercise_done(ex.name, ex.reps * ex.sets, ex.kind, len(ex.sides))
 
-    def build(self, minutes: int) -> Plan:
-        self.chapters.append(Chapter(0.0, self.script.intro_chapter()))
-        self.talk(StepKind.INTRO, self.script.intro_lines(self.routine, minutes), {}, min_s=1.0)
-        count = len(self.routine.exercises)
-        for index, ex in enumerate(self.routine.exercises, start=1):
-            self.exercise(index, ex, index == count)
-        self.chapters.append(Chapter(self.cursor_frames / SAMPLE_RATE, self.script.close_chapter()))
-        self.talk(StepKind.CLOSE, [self.done(self.routine.exercises[-1])]
-                  + self.script.close_lines(self.routine, self.cursor_frames / SAMPLE_RATE, self.settings.skipped),
-                  {}, end_sound=SOUND_END)
+    def intro(self, minutes: int, speech: Speech) -> tuple[list, int]:
+        """The introduction's cues and its end: its sentences in turn, a second at least."""
+        placed, end_frames = self.in_turn(0, [], self.script.intro_lines(self.routine, minutes), speech)
+        return placed, max(end_frames, frames(1.0))
+
+    def close(self, start_frames: int, speech: Speech) -> tuple[list, int]:
+        """The close's cues and its end, when it starts at `start_frames`: the last stop cue, the wrap-up."""
+        lines = [self.done(self.routine.exercises[-1])] + self.script.close_lines(
+            self.routine, start_frames / SAMPLE_RATE, self.settings.skipped)
+        clips = [self.pending_stop[0][1]] if self.pending_stop else []
+        return self.in_turn(start_frames, clips, lines, speech, SOUND_END)
+
+    def minutes(self, minutes: int, speech: Speech) -> int:
+        """The minutes the session lasts (at least 1) if the introduction says `minutes`."""
+        end_frames = self.close(self.intro(minutes, speech)[1] + self.cursor_frames, speech)[1]
+        return max(1, round(end_frames / SAMPLE_RATE / 60))
+
+    def guess_minutes(self) -> int:
+        """The minutes the session likely lasts, its introduction and close said at the body's pace."""
+        # Seconds from characters, a straight line through the body's clips. plan() checks the guess with
+        # the real clip lengths; a good guess spares measuring (maybe rendering) a sentence that is never said.
+        said = [(len(text), clip.duration_s) for text, clip in self.clips.items()] or [(0, 0.0)]
+        mean_chars, mean_s = (sum(values) / len(said) for values in zip(*said))
+        spread = sum((n - mean_chars) ** 2 for n, _ in said)
+        per_char_s = sum((n - mean_chars) * (s - mean_s) for n, s in said) / spread if spread else 0.0
+
+        def estimate(text: str) -> Clip | None:
+            seconds = max(0.0, mean_s + per_char_s * (len(text) - mean_chars))
+            return Clip(CueKind.SPEECH, text, None, seconds, length_frames(seconds)) if self.settings.speech else None
+        return _settle(1, lambda guess: self.minutes(guess, estimate))
+
+    def plan(self, minutes: int) -> Plan:
+        """The whole session: the introduction saying `minutes`, the body after it, then the close."""
+        intro_cues, shift_frames = self.intro(minutes, self.speech)
+        close_start = shift_frames + self.cursor_frames
+        close_cues, end_frames = self.close(close_start, self.speech)
+        steps = [(StepKind.INTRO, 0, shift_frames, {})] + [
+            (kind, shift_frames + a, shift_frames + b, where) for kind, a, b, where in self.steps] + [
+            (StepKind.CLOSE, close_start, end_frames, {})]
+        cues = intro_cues + [(shift_frames + at, clip) for at, clip in self.cues] + close_cues
         return Plan(
-            routine=self.routine.id,
-            title=self.routine.title,
-            duration_s=self.cursor_frames / SAMPLE_RATE,
-            steps=tuple(self.steps),
-            cues=tuple(_cue(at, clip) for at, clip in sorted(self.cues, key=lambda c: c[0])),
-            chapters=tuple(self.chapters),
-            exercises=tuple(self.exercises),
-            dropped=tuple(_cue(at, clip) for at, clip in sorted(self.dropped, key=lambda c: c[0])),
+            routine=self.routine.id, title=self.routine.title, duration_s=end_frames / SAMPLE_RATE,
+            steps=tuple(Step(kind=kind, start_s=a / SAMPLE_RATE, end_s=b / SAMPLE_RATE, exercise=where.get("exercise"),
+                             index=where.get("index"), side=where.get("side"), set=where.get("set"),
+                             rep=where.get("rep"), next_index=where.get("next_index")) for kind, a, b, where in steps),
+            cues=tuple(_cue(at, clip) for at, clip in sorted(cues, key=lambda c: c[0])),
+            chapters=(Chapter(0.0, self.script.intro_chapter()),
+                      *(Chapter((shift_frames + at) / SAMPLE_RATE, title, exercise=index)
+                        for at, title, index in self.chapters),
+                      Chapter(close_start / SAMPLE_RATE, self.script.close_chapter())),
+            exercises=tuple(ExerciseSummary(
+                position=index, name=ex.name, kind=StepKind.HOLD if ex.hold_s is not None else StepKind.WORK,
+                sides=ex.sides or (None,), sets=ex.sets, reps=ex.reps, dose_s=ex.dose_s,
+                start_s=(shift_frames + a) / SAMPLE_RATE, end_s=(shift_frames + b) / SAMPLE_RATE)
+                for index, ex, a, b in self.exercises),
+            dropped=tuple(_cue(shift_frames + at, clip) for at, clip in sorted(self.dropped, key=lambda c: c[0])),
             intro_minutes=minutes,
         )
 
@@ -328,26 +377,23 @@ def _cue(at_frames: int, clip: Clip) -> Cue:
 
 def plan(routine: Routine, settings: Settings, clip_duration: ClipDuration) -> Plan:
     """The timed plan of a session: steps, cues and chapters. Pure and deterministic."""
-    lengths: dict[str, float] = {}
-
-    def cached(text: str) -> float:
-        if text not in lengths:
-            lengths[text] = clip_duration(text)
-        return lengths[text]
-
-    # The introduction says "about N minutes", but N is only known once the session is laid out, and
-    # the sentence's own length can move the total across a minute boundary. So plan with a guess,
-    # re-plan with the minutes the result actually took, and stop once the two agree. The sentence
-    # changes by a word at most, so this settles in two or three passes; REPLAN_LIMIT only guards
-    # against a flip-flop right on a boundary, where either answer is within half a minute.
+    body = _Builder(routine, settings, clip_duration)
+    for index, ex in enumerate(routine.exercises, start=1):  # laid out from frame 0, the introduction put before
+        body.exercise(index, ex, index == len(routine.exercises))
     if settings.intro_minutes is not None:
-        return _Builder(routine, settings, cached).build(settings.intro_minutes)
-    minutes = 1
-    result = _Builder(routine, settings, cached).build(minutes)
+        return body.plan(settings.intro_minutes)
+    # The introduction says "about N minutes", but N is only known once the session is laid out, and the
+    # sentence's own length can move the total across a minute boundary. So start from a guess, measure the
+    # session with it (only the introduction and the close change), and stop once the two agree. The sentence
+    # changes by a word at most, so this settles in a round or two; REPLAN_LIMIT only guards against a
+    # flip-flop right on a boundary, where either answer is within half a minute.
+    return body.plan(_settle(body.guess_minutes(), lambda minutes: body.minutes(minutes, body.speech)))
+
+
+def _settle(minutes: int, measure: Callable[[int], int]) -> int:
+    """Measure with `minutes`, then with the minutes measured, until they agree (REPLAN_LIMIT rounds at most)."""
     for _ in range(REPLAN_LIMIT - 1):
-        actual = max(1, round(result.duration_s / 60))
-        if actual == minutes:
+        minutes, before = measure(minutes), minutes
+        if minutes == before:
             break
-        minutes = actual
-        result = _Builder(routine, settings, cached).build(minutes)
-    return result
+    return minutes

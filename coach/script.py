@@ -18,6 +18,8 @@ class Script:
 
     def __init__(self, pack: Pack):
         self.pack, self.language = pack, pack.language
+        self._formatter = _Formatter(self)
+        self._said: dict[tuple, str] = {}  # the planner asks for the same counts and rep numbers again and again
         self.HOLD, self.RELEASE = self.say("hold"), self.say("release")
         self.GO, self.STOP = self.say("go"), self.say("stop")
         self.GET_READY = self.say("get_ready")
@@ -30,9 +32,20 @@ class Script:
     # -- the one formatter ------------------------------------------------------------------
     def say(self, key: str, n: float | None = None, **values: object) -> str:
         """The phrase `key` with its placeholders filled; a plural phrase takes its form from `n`."""
+        # 1, 1.0 and True are equal keys but may be said differently, so each value's type is in the key too
+        memo_key = (key, n, type(n), *((name, value, type(value)) for name, value in values.items()))
+        try:
+            return self._said[memo_key]
+        except KeyError:
+            pass
+        except TypeError:  # a value that cannot be a key: fill the phrase in without remembering it
+            memo_key = None
         phrase = self.pack.phrases[key]
         template = phrase if isinstance(phrase, str) else self._form(phrase, n)
-        return _Formatter(self).format(template, n=n, **values)
+        text = self._formatter.fill(template, dict(values, n=n))
+        if memo_key is not None:
+            self._said[memo_key] = text
+        return text
 
     def _form(self, forms: Mapping[str, str], n: float | None) -> str:
         """The plural form for n: an exact "=n" form, else n's CLDR category, else "other"."""
@@ -204,6 +217,24 @@ class _Formatter(string.Formatter):
         if isinstance(value, (int, float)) and not isinstance(value, bool):
             return self.script.number(value, format_spec)
         return super().format_field(value, format_spec)
+
+    def fill(self, template: str, values: dict[str, object]) -> str:
+        """The template filled in; plain {name} and {name:spec} fields skip str.format's slower machinery."""
+        fields = _fields(template)
+        if fields is None:
+            return self.vformat(template, (), values)
+        return "".join(literal if name is None else literal + self.format_field(values[name], spec)
+                       for literal, name, spec in fields)
+
+
+@functools.lru_cache(maxsize=1024)
+def _fields(template: str) -> tuple[tuple[str, str | None, str], ...] | None:
+    """The template's pieces (literal text, field name, format spec), or None if it uses more of str.format."""
+    pieces = tuple(string.Formatter().parse(template))
+    if any(name is not None and (not name.isidentifier() or conversion is not None or "{" in spec)
+           for _, name, spec, conversion in pieces):
+        return None
+    return tuple((literal, name, spec) for literal, name, spec, _ in pieces)
 
 
 def _whole(n: float) -> float:

@@ -1,6 +1,10 @@
 """The coaching script: the short sentences that keep count, wrap up and close, worded the same everywhere."""
 
+import string
+from dataclasses import replace
+
 from coach import script
+from coach.phrases import load_pack, pack_languages
 
 
 def test_the_next_rep_has_a_sentence_a_number_and_a_last_one():
@@ -37,3 +41,31 @@ def test_the_close_says_how_much_was_done():
     assert script.close_skipped(["Toe walking", "Ankle circles"], 5) == (
         "You did three of five exercises and skipped Toe walking and Ankle circles. Well done!")
     assert script.close_skipped(["Toe presses", "Toe walking"], 2) == "You skipped every exercise this time."
+
+
+def test_every_phrase_of_every_pack_is_filled_as_str_format_fills_it():
+    for language in pack_languages():
+        pack = load_pack(language)
+        formatter = script._Formatter(script.Script(pack))
+        for key, phrase in pack.phrases.items():
+            for template in [phrase] if isinstance(phrase, str) else phrase.values():
+                names = {name for _, name, _, _ in string.Formatter().parse(template) if name}
+                for value in (1, 2, 7.5, 21, "Left foot"):
+                    values = dict.fromkeys(names, value)
+                    try:
+                        expected = formatter.vformat(template, (), values)
+                    except (ValueError, KeyError) as error:  # a number word table asked for a text
+                        expected = type(error)
+                    try:
+                        filled = formatter.fill(template, values)
+                    except (ValueError, KeyError) as error:
+                        filled = type(error)
+                    assert filled == expected, (language, key, template, value)
+
+
+def test_a_phrase_using_more_of_str_format_is_still_filled_and_sentences_are_said_alike_twice():
+    pack = load_pack("en")
+    say = script.Script(replace(pack, phrases={**pack.phrases, "odd": "{reps.real} {{of}} {n:words}"})).say
+    assert say("odd", n=3, reps=10) == say("odd", n=3, reps=10) == "10 {of} three"
+    assert [say("rep_number", n=n) for n in (2, 2.0, 3, 2)] == ["Two.", "Two.", "Three.", "Two."]
+    assert say("seconds", n=1) == "1 second" and say("seconds", n=1.5) == "1.5 seconds"
