@@ -31,7 +31,9 @@ COMPLEXITY = 10
 FRAME_MS = 20
 GRANULE_RATE = 48000  # Ogg Opus counts granule positions (and pre-skip) at 48 kHz whatever the coded rate
 MAX_PACKET_BYTES = 1275 * 3 + 7  # the largest packet one encode call can return (opusenc's bound)
-TAGS_PADDING_BYTES = 512  # room in OpusTags for mutagen to add the title and chapters without moving the audio
+# Room in OpusTags for the title and a few dozen chapters: mutagen then rewrites that page alone. Short of
+# room, it moves every audio page along (about 30 MB for a 2-hour session).
+TAGS_PADDING_BYTES = 4096
 
 
 class _OggStreamState(ctypes.Structure):

@@ -128,3 +128,19 @@ def test_missing_libraries_give_no_writer(tmp_path, monkeypatch):
     finally:
         opus_file.system_libraries.cache_clear()
     assert list(tmp_path.iterdir()) == []
+
+
+def test_tagging_uses_the_room_left_in_the_comment_header(tmp_path):
+    from mutagen.oggopus import OggOpus
+
+    out = tmp_path / "x.opus"
+    write(out, tone(RATE))
+    size = out.stat().st_size
+    tagged = OggOpus(out)
+    tagged["TITLE"] = "A session with a rather long title, to take up some room"
+    for number in range(1, 31):
+        tagged[f"CHAPTER{number:03d}"] = f"00:{number:02d}:00.000"
+        tagged[f"CHAPTER{number:03d}NAME"] = f"Part {number}: an exercise with a long name"
+    tagged.save()
+    assert out.stat().st_size == size  # the audio pages stayed where they were
+    assert OggOpus(out)["CHAPTER030NAME"] == ["Part 30: an exercise with a long name"]
