@@ -323,10 +323,11 @@ def _open_writer(path: Path, rate: int, fmt: _Format) -> Writer:
     """Opus by coach's own writer; other lossy formats by the system's libsndfile (far faster); else soundfile."""
     import soundfile
 
-    from coach import opus_file
     from coach.system_sndfile import open_writer
 
     if fmt.subtype == "OPUS":
+        from coach import opus_file
+
         # OpusHead records the rate the audio had before resampling: every mix is at SAMPLE_RATE.
         writer = opus_file.open_writer(path, rate, input_rate=SAMPLE_RATE)
         if writer is not None:
