@@ -134,7 +134,7 @@ class OpusFileWriter:
                 raise OSError("libogg could not start an Ogg stream")
             self._stream_open = True
             lookahead = ctypes.c_int32()
-            self._ctl(OPUS_GET_LOOKAHEAD_REQUEST, ctypes.byref(lookahead))
+            self._ctl(OPUS_GET_LOOKAHEAD_REQUEST, ctypes.byref(lookahead), "a request for its lookahead")
             self._lookahead = lookahead.value
             self._pre_skip = lookahead.value * self._granule_step
             vendor = self._opus.opus_get_version_string().decode("ascii", "replace")
@@ -153,26 +153,26 @@ class OpusFileWriter:
         if error.value != 0 or not self._encoder:
             self._encoder = None
             raise OSError(f"libopus could not start an encoder at {rate} Hz ({self._error_text(error.value)})")
-        self._ctl(OPUS_SET_BITRATE_REQUEST, ctypes.c_int32(BIT_RATE_BPS))
-        self._ctl(OPUS_SET_VBR_REQUEST, ctypes.c_int32(1))
+        self._ctl(OPUS_SET_BITRATE_REQUEST, ctypes.c_int32(BIT_RATE_BPS), "the bit rate")
+        self._ctl(OPUS_SET_VBR_REQUEST, ctypes.c_int32(1), "variable bit rate")
         # Unconstrained, as opusenc and ffmpeg encode files: the constraint only serves a fixed-rate channel.
-        self._ctl(OPUS_SET_VBR_CONSTRAINT_REQUEST, ctypes.c_int32(0))
-        self._ctl(OPUS_SET_COMPLEXITY_REQUEST, ctypes.c_int32(COMPLEXITY))
+        self._ctl(OPUS_SET_VBR_CONSTRAINT_REQUEST, ctypes.c_int32(0), "unconstrained VBR")
+        self._ctl(OPUS_SET_COMPLEXITY_REQUEST, ctypes.c_int32(COMPLEXITY), f"complexity {COMPLEXITY}")
 
     def _error_text(self, code: int) -> str:
         return self._opus.opus_strerror(code).decode("ascii", "replace")
 
-    def _ctl(self, request: int, argument) -> None:
+    def _ctl(self, request: int, argument, what: str) -> None:
         # opus_encoder_ctl is variadic, so it gets no argtypes: every argument goes as its exact C type.
         code = self._opus.opus_encoder_ctl(ctypes.c_void_p(self._encoder), ctypes.c_int(request), argument)
         if code != 0:
-            raise OSError(f"libopus refused setting {request} ({self._error_text(code)})")
+            raise OSError(f"libopus refused {what} ({self._error_text(code)})")
 
-    def _packet_in(self, data: bytes, granule: int, first: bool = False, last: bool = False) -> None:
+    def _packet_in(self, data: bytes, granule: int, first: bool = False) -> None:
         buffer = ctypes.create_string_buffer(data, len(data))
         packet = self._packet
         packet.packet, packet.bytes = ctypes.addressof(buffer), len(data)
-        packet.b_o_s, packet.e_o_s, packet.granulepos = int(first), int(last), granule
+        packet.b_o_s, packet.e_o_s, packet.granulepos = int(first), 0, granule
         if self._ogg.ogg_stream_packetin(self._stream_ref, self._packet_ref) != 0:
             raise OSError("libogg could not take a packet")
         packet.packetno += 1

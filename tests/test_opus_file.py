@@ -111,6 +111,12 @@ def test_a_rate_libopus_refuses_is_an_error_naming_it(tmp_path):
         opus_file.open_writer(tmp_path / "x.opus", INPUT_RATE, INPUT_RATE)
 
 
+def test_a_setting_libopus_refuses_is_an_error_naming_it(tmp_path, monkeypatch):
+    monkeypatch.setattr(opus_file, "COMPLEXITY", 11)
+    with pytest.raises(OSError, match=r"libopus refused complexity 11 \(invalid argument\)"):
+        opus_file.open_writer(tmp_path / "x.opus", RATE, INPUT_RATE)
+
+
 def test_an_abandoned_file_is_left_unfinished(tmp_path):
     out = tmp_path / "x.opus"
     with pytest.raises(RuntimeError):
