@@ -16,7 +16,7 @@ from typing import Protocol, TextIO
 import numpy as np
 
 from coach.errors import CoachError, OptionError
-from coach.model import Plan
+from coach.model import SAMPLE_RATE, Plan
 from coach.pcm import to_pcm16
 from coach.signals import sigterm_unwinds
 from coach.timefmt import hms_stamp
@@ -36,7 +36,7 @@ Progress = Callable[[int, int], None]
 
 
 class Writer(Protocol):
-    """An open audio file being written: soundfile.SoundFile or coach.system_sndfile.SystemWriter."""
+    """An open audio file being written: a soundfile.SoundFile, SystemWriter or OpusFileWriter."""
 
     subtype: str
 
@@ -320,11 +320,18 @@ def _write_resampled(out: Writer, mixer: MixerLike, plan: Plan, rate: int, progr
 
 
 def _open_writer(path: Path, rate: int, fmt: _Format) -> Writer:
-    """The system's libsndfile for the lossy formats when it has them (far faster codecs), else soundfile."""
+    """Opus by coach's own writer; other lossy formats by the system's libsndfile (far faster); else soundfile."""
     import soundfile
 
     from coach.system_sndfile import open_writer
 
+    if fmt.subtype == "OPUS":
+        from coach import opus_file
+
+        # OpusHead records the rate the audio had before resampling: every mix is at SAMPLE_RATE.
+        writer = opus_file.open_writer(path, rate, input_rate=SAMPLE_RATE)
+        if writer is not None:
+            return writer
     writer = open_writer(path, rate, fmt.container, fmt.subtype)
     if writer is not None:
         return writer

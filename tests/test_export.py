@@ -155,11 +155,15 @@ def test_lossless_export_equals_the_mix(tmp_path, small, ext):
     assert sf.info(out).subtype == "PCM_16"
 
 
-@pytest.fixture(params=["system", "bundled"])
+@pytest.fixture
 def writer(request, monkeypatch):
-    """Lossy exports through the system's libsndfile, and through soundfile's own as when there is none."""
-    from coach import system_sndfile
+    """Lossy exports through coach's own Opus writer, the system's libsndfile, or soundfile's own libsndfile."""
+    from coach import opus_file, system_sndfile
 
+    if request.param == "own":
+        assert opus_file.system_libraries() is not None, "this machine has libopus and libogg"
+    else:
+        monkeypatch.setattr(opus_file, "system_libraries", lambda: None)
     if request.param == "bundled":
         monkeypatch.setattr(system_sndfile, "system_library", lambda: None)
     else:
@@ -167,15 +171,19 @@ def writer(request, monkeypatch):
     return request.param
 
 
-@pytest.mark.parametrize("ext, rate", [(".mp3", SAMPLE_RATE), (".ogg", SAMPLE_RATE), (".opus", export.OPUS_RATE)])
+@pytest.mark.parametrize("ext, rate, writer", [
+    (".mp3", SAMPLE_RATE, "system"), (".mp3", SAMPLE_RATE, "bundled"),
+    (".ogg", SAMPLE_RATE, "system"), (".ogg", SAMPLE_RATE, "bundled"),
+    (".opus", export.OPUS_RATE, "own"), (".opus", export.OPUS_RATE, "system"), (".opus", export.OPUS_RATE, "bundled"),
+], indirect=["writer"])
 def test_lossy_export_has_exact_length_and_the_cues_in_place(tmp_path, small, ext, rate, writer):
     plan, mixer = small
     out = tmp_path / f"session{ext}"
     export_audio(plan, mixer, out)
     audio, read_rate = sf.read(out, dtype="float32")
     assert read_rate == rate
-    # libsndfile writes a LAME gapless header for MP3 and Ogg granule positions for Vorbis/Opus,
-    # so the decoder trims encoder delay and padding: the decoded length is exact, no tolerance needed.
+    # libsndfile writes a LAME gapless header for MP3 and Ogg granule positions for Vorbis/Opus (as
+    # coach's Opus writer does), so the decoder trims encoder delay and padding: the length is exact.
     assert len(audio) == round(plan.duration_s * rate)
     # Loud where each cue sounds, silent in the gaps between them (within lossy coding noise).
     for cue in plan.cues:
@@ -186,17 +194,30 @@ def test_lossy_export_has_exact_length_and_the_cues_in_place(tmp_path, small, ex
         assert np.sqrt(np.mean(gap ** 2)) < 0.01, cue
 
 
-def test_lossy_formats_go_through_the_system_library_and_others_through_soundfile(tmp_path):
+def test_opus_goes_through_coachs_writer_lossy_formats_the_system_library_and_others_soundfile(tmp_path):
     import soundfile
 
+    from coach.opus_file import OpusFileWriter
     from coach.system_sndfile import SystemWriter
 
-    lossy = {".mp3": SAMPLE_RATE, ".ogg": SAMPLE_RATE, ".opus": export.OPUS_RATE}
+    expected = {".mp3": SystemWriter, ".ogg": SystemWriter, ".opus": OpusFileWriter}
     for ext in SUPPORTED_EXTENSIONS:
         fmt = export._FORMATS[ext]
         with export._open_writer(tmp_path / f"x{ext}", fmt.rate or SAMPLE_RATE, fmt) as out:
-            assert isinstance(out, SystemWriter if ext in lossy else soundfile.SoundFile), ext
+            assert isinstance(out, expected.get(ext, soundfile.SoundFile)), ext
             out.write(np.zeros(100, dtype=np.float32))
+
+
+def test_opus_falls_back_to_libsndfile_without_libopus_or_libogg(tmp_path, monkeypatch):
+    from coach import opus_file
+    from coach.system_sndfile import SystemWriter
+
+    monkeypatch.setattr(opus_file, "system_libraries", lambda: None)
+    fmt = export._FORMATS[".opus"]
+    with export._open_writer(tmp_path / "x.opus", fmt.rate, fmt) as out:
+        assert isinstance(out, SystemWriter)
+        out.write(np.zeros(100, dtype=np.float32))
+    assert sf.info(tmp_path / "x.opus").frames == 100
 
 
 def test_system_writer_refuses_a_format_it_does_not_write(tmp_path):
