@@ -315,3 +315,22 @@ def test_render_of_a_long_session_touches_only_the_requested_range(sounds):
     # One 65536-frame float32 block is 256 KiB; the whole session would be ~600 MiB.
     assert peak_bytes < 2 * 1024 * 1024
     assert np.count_nonzero(mixer.render(mixer.total_frames - 65536, mixer.total_frames)) == 0
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+def test_a_clip_with_a_non_finite_sample_is_a_coach_error_naming_it(bad):
+    clip = ramp(3000)
+    clip[1234] = bad
+    plan = make_plan(1.0, [speech_cue(0.1, "odd", clip)])
+    with pytest.raises(CoachError, match="speech 'odd' at 0.100 s: the audio contains NaN or infinite samples"):
+        Mixer(plan, {"odd": clip}, {})
+
+
+def test_soft_limit_leaves_quiet_audio_untouched_and_bends_only_the_loud_samples():
+    quiet = np.linspace(-float(LIMIT_KNEE), float(LIMIT_KNEE), 1001, dtype=np.float32)
+    assert np.array_equal(soft_limit(quiet.copy()), quiet)
+    loud = np.array([0.5, 1.4, -3.0, 0.95], dtype=np.float32)
+    limited = soft_limit(loud.copy())
+    assert limited[0] == np.float32(0.5)
+    assert np.all(np.abs(limited[1:]) > LIMIT_KNEE) and np.all(np.abs(limited) < 1.0)
+    assert np.array_equal(np.sign(limited), np.sign(loud))
