@@ -14,6 +14,7 @@ from typing import Protocol, TextIO
 
 import numpy as np
 
+from coach.background import in_background
 from coach.errors import CoachError, OptionError
 from coach.model import SAMPLE_RATE, Plan
 from coach.pcm import to_pcm16
@@ -155,72 +156,19 @@ def _chunks(mixer: MixerLike, progress: Progress | None) -> Iterator[np.ndarray 
         raise CoachError(f"mixer produced {done} frames, expected {total}")
 
 
-class _BackgroundWriter:
-    """Hands blocks to a writer on its own thread, so mixing the next block overlaps encoding this one.
-
-    The encoders (libsndfile through cffi or ctypes) release the GIL, so on two cores an export takes
-    about as long as the slower of mixing and encoding instead of their sum.
-    """
-
-    def __init__(self, out: Writer):
-        import queue
-        import threading
-
-        self.subtype = out.subtype
-        self._out = out
-        self._queue: queue.Queue = queue.Queue(maxsize=QUEUED_BLOCKS)
-        self._error: BaseException | None = None
-        self._stopped = False
-        self._thread = threading.Thread(target=self._drain, name="export-writer", daemon=True)
-        self._thread.start()
-
-    def _drain(self) -> None:
-        while (frames := self._queue.get()) is not None:
-            if self._error is None and not self._stopped:
-                try:
-                    self._out.write(frames)
-                except BaseException as exc:  # handed to the mixing thread, which raises it
-                    self._error = exc
-
-    def write(self, frames: np.ndarray) -> None:
-        """Queue frames for writing (they must not change afterwards); raises the writer's error, if any."""
-        if self._error is not None:
-            raise self._error
-        self._queue.put(frames)
-
-    def finish(self, completed: bool) -> None:
-        """Wait for the queued blocks (dropped unless `completed`), then raise the writer's error, if any."""
-        self._stopped = not completed
-        self._queue.put(None)
-        self._thread.join()
-        if completed and self._error is not None:
-            raise self._error
-
-
-@contextlib.contextmanager
-def _in_background(out: Writer) -> Iterator[_BackgroundWriter]:
-    """A writer whose blocks are written on a thread of their own; every block is written on leaving."""
-    writer = _BackgroundWriter(out)
-    try:
-        yield writer
-    except BaseException:
-        writer.finish(completed=False)
-        raise
-    writer.finish(completed=True)
-
-
-def _write_blocks(out: Writer, mixer: MixerLike, progress: Progress | None) -> None:
-    pcm16 = out.subtype == "PCM_16"
+def _write_blocks(write: Callable[[np.ndarray], None], pcm16: bool, mixer: MixerLike,
+                  progress: Progress | None) -> None:
     silence = np.zeros(BLOCK_FRAMES, dtype=np.int16 if pcm16 else np.float32)
     for chunk in _chunks(mixer, progress):
         if isinstance(chunk, int):
-            out.write(silence[:chunk])
+            write(silence[:chunk])
         else:
             # 16-bit files get the same integers live playback plays, not libsndfile's own rounding
-            out.write(to_pcm16(chunk) if pcm16 else chunk)
+            write(to_pcm16(chunk) if pcm16 else chunk)
 
 
-def _write_resampled(out: Writer, mixer: MixerLike, plan: Plan, rate: int, progress: Progress | None) -> None:
+def _write_resampled(write: Callable[[np.ndarray], None], mixer: MixerLike, plan: Plan, rate: int,
+                     progress: Progress | None) -> None:
     import soxr
 
     stream = soxr.ResampleStream(plan.sample_rate, rate, 1, dtype="float32")
@@ -233,7 +181,7 @@ def _write_resampled(out: Writer, mixer: MixerLike, plan: Plan, rate: int, progr
         samples = samples[: max(0, want - written)]
         # resampling can overshoot slightly past full scale
         np.clip(samples, -1.0, 1.0, out=samples)
-        out.write(samples)
+        write(samples)
         written += len(samples)
 
     try:
@@ -245,7 +193,7 @@ def _write_resampled(out: Writer, mixer: MixerLike, plan: Plan, rate: int, progr
         # long as whoever keeps the error: possibly until exit, where nanobind reports it as leaked.
         del stream
     if written < want:
-        out.write(np.zeros(want - written, dtype=np.float32))
+        write(np.zeros(want - written, dtype=np.float32))
 
 
 def _open_writer(path: Path, rate: int, fmt: _Format) -> Writer:
@@ -283,11 +231,11 @@ def export_audio(plan: Plan, mixer: MixerLike, output: Path, progress: Progress 
 
                 write_sparse_wav(tmp, rate, mixer.total_frames, mixer.pcm16_spans(), plan.title, progress)
                 return
-            with _open_writer(tmp, rate, fmt) as out, _in_background(out) as writer:
+            with _open_writer(tmp, rate, fmt) as out, in_background(out.write, QUEUED_BLOCKS) as writer:
                 if fmt.rate is None:
-                    _write_blocks(writer, mixer, progress)
+                    _write_blocks(writer.put, out.subtype == "PCM_16", mixer, progress)
                 else:
-                    _write_resampled(writer, mixer, plan, rate, progress)
+                    _write_resampled(writer.put, mixer, plan, rate, progress)
             add_tags(tmp, ext, plan, output)
     except (OSError, soundfile.SoundFileError) as exc:
         raise CoachError(f"could not write {output}: {exc}") from exc

@@ -17,6 +17,8 @@ from pathlib import Path
 
 import numpy as np
 
+from coach.background import in_background
+
 BYTES_PER_FRAME = 2  # 16-bit mono
 MAX_DATA_BYTES = 0xFFFFFFFF - 4096  # a RIFF size is 32 bits; what is left is for the header chunks
 MIN_HOLE_FRAMES = 22050  # a second at the session's rate: shorter silences are written as zeros
@@ -53,12 +55,14 @@ def write_sparse_wav(path: Path, rate: int, total_frames: int, spans: Iterable[t
     try:
         if os.fstat(fd).st_size:
             os.ftruncate(fd, 0)  # a file with data in it: the holes must read back as zeros
-        _put(fd, header, 0)
-        for start_frame, samples in _joined(spans):
-            data = np.ascontiguousarray(samples, dtype="<i2")
-            _put(fd, memoryview(data).cast("B"), len(header) + start_frame * BYTES_PER_FRAME)
-            if progress:
-                progress(start_frame + len(samples), total_frames)
+        # The next span is made (16-bit samples, joins) while this one is written.
+        with in_background(lambda piece: _put(fd, *piece), queued=4) as writer:
+            writer.put((header, 0))
+            for start_frame, samples in _joined(spans):
+                data = np.ascontiguousarray(samples, dtype="<i2")
+                writer.put((memoryview(data).cast("B"), len(header) + start_frame * BYTES_PER_FRAME))
+                if progress:
+                    progress(start_frame + len(samples), total_frames)
         os.ftruncate(fd, len(header) + total_frames * BYTES_PER_FRAME)  # the silence after the last span
         if progress:
             progress(total_frames, total_frames)
