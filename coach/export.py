@@ -215,10 +215,14 @@ def _open_writer(path: Path, rate: int, fmt: _Format) -> Writer:
     return soundfile.SoundFile(path, "w", samplerate=rate, channels=1, subtype=fmt.subtype, format=fmt.container)
 
 
+def _write_errors() -> tuple[type[BaseException], ...]:
+    """What a failed write raises: OSError, and soundfile's own error once soundfile is in use (WAV never loads it)."""
+    soundfile = sys.modules.get("soundfile")
+    return (OSError,) if soundfile is None else (OSError, soundfile.SoundFileError)
+
+
 def export_audio(plan: Plan, mixer: MixerLike, output: Path, progress: Progress | None = None) -> None:
     """Write the mixed session to output atomically; the format follows output's extension."""
-    import soundfile
-
     output = Path(output)
     check_output(output)
     ext = output.suffix.lower()
@@ -237,7 +241,7 @@ def export_audio(plan: Plan, mixer: MixerLike, output: Path, progress: Progress 
                 else:
                     _write_resampled(writer.put, mixer, plan, rate, progress)
             add_tags(tmp, ext, plan, output)
-    except (OSError, soundfile.SoundFileError) as exc:
+    except _write_errors() as exc:  # looked up only when something fails
         raise CoachError(f"could not write {output}: {exc}") from exc
     finally:
         close = getattr(progress, "close", None)

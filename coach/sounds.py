@@ -32,13 +32,36 @@ def builtin_sounds_dir(package_dir: Path | None = None) -> Path:
     )
 
 
+def _plain_wav(path: Path) -> np.ndarray | None:
+    """A 16-bit mono PCM WAV at SAMPLE_RATE (as the shipped sounds are) read with the wave module, else None.
+
+    The samples are those soundfile gives (integer / 32768), without loading soundfile and its library.
+    """
+    import numpy as np
+
+    from coach.pcm import from_pcm16
+
+    try:
+        with wave.open(str(path)) as plain:
+            if (plain.getnchannels(), plain.getsampwidth(), plain.getframerate()) != (1, 2, SAMPLE_RATE):
+                return None
+            data = plain.readframes(plain.getnframes())
+    except (wave.Error, EOFError, OSError):
+        return None
+    samples = from_pcm16(np.frombuffer(data, dtype="<i2"))
+    return samples if len(samples) else None
+
+
 def read_sound(path: Path) -> np.ndarray:
     """One sound file as float32 mono at SAMPLE_RATE; InputError naming the file if it is unusable."""
-    import numpy as np
-    import soundfile as sf  # the audio stack, loaded by the commands that play or export
-
     if not path.is_file():
         raise InputError(f"{path}: not a regular file")
+    plain = _plain_wav(path)
+    if plain is not None:
+        return plain
+    import numpy as np
+    import soundfile as sf  # the audio stack, for every other kind of sound file
+
     try:
         data, rate_hz = sf.read(path, dtype="float32", always_2d=True)
     except (sf.SoundFileError, RuntimeError, ValueError, TypeError, OSError) as exc:

@@ -175,3 +175,14 @@ def test_listing_routines_loads_no_audio_stack():
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                           cwd=Path(__file__).resolve().parents[1])
     assert done.stdout.splitlines()[-1] == "[]"
+
+
+def test_plain_16_bit_wavs_read_without_soundfile_give_soundfiles_samples(tmp_path):
+    for name in SOUND_NAMES:
+        path = builtin_sounds_dir() / f"{name}.wav"
+        expected, _ = sf.read(path, dtype="float32")
+        assert np.array_equal(read_sound(path), expected), name
+    # Anything else (float samples, another rate, two channels) is still read by soundfile.
+    tone = (0.5 * np.sin(np.arange(SAMPLE_RATE // 10) * 0.2)).astype(np.float32)
+    sf.write(tmp_path / "pip.wav", tone, SAMPLE_RATE, subtype="FLOAT")
+    assert np.array_equal(read_sound(tmp_path / "pip.wav"), tone)
