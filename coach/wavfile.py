@@ -57,7 +57,7 @@ def write_sparse_wav(path: Path, rate: int, total_frames: int, spans: Iterable[t
         if os.fstat(fd).st_size:
             os.ftruncate(fd, 0)  # a file with data in it: the holes must read back as zeros
         # The next span is made (16-bit samples, joins) while this one is written.
-        with in_background(lambda piece: _put(fd, *piece), queued=4) as writer:
+        with in_background(lambda piece: _write_out(fd, *piece), queued=4) as writer:
             writer.put((header, 0))
             for start_frame, samples in _joined(spans):
                 data = np.ascontiguousarray(samples, dtype="<i2")
@@ -69,6 +69,15 @@ def write_sparse_wav(path: Path, rate: int, total_frames: int, spans: Iterable[t
             progress(total_frames, total_frames)
     finally:
         os.close(fd)
+
+
+def _write_out(fd: int, data: bytes | memoryview, offset: int) -> None:
+    """Write a piece and have the disk start on it now, while the next piece is made."""
+    _put(fd, data, offset)
+    # Not kept in the page cache waiting: the fsync that makes the export durable then finds little
+    # left to write (the 12:42 session: fsync 14 ms -> 2.5 ms, the writing itself no slower).
+    if hasattr(os, "posix_fadvise"):
+        os.posix_fadvise(fd, offset, len(data), os.POSIX_FADV_DONTNEED)
 
 
 def _put(fd: int, data: bytes | memoryview, offset: int) -> None:
