@@ -15,6 +15,7 @@ from typing import Any
 
 from coach.errors import InputError, OptionError, RoutineError
 from coach.schema_errors import explain
+from coach.tomllines import KeyLines
 from coach.timefmt import clock
 
 # The schema is the one source of the routine file's structure: keys, types, limits, defaults.
@@ -98,46 +99,6 @@ class Routine:
                            tuple(ExerciseText(e.name, e.instructions, e.sides, e.tips) for e in self.exercises))
 
 
-class _Lines:
-    """Finds the line of a key in TOML text, so errors can point at it."""
-
-    _part = r"""(?:"[^"]*"|'[^']*'|[A-Za-z0-9_\-]+)"""
-    _header = re.compile(rf"^\s*(\[\[?)\s*({_part}(?:\s*\.\s*{_part})*)\s*\]")
-    _key = re.compile(rf"^\s*({_part})\s*[=.]")
-
-    def __init__(self, text: str):
-        self.keys: dict[tuple, int] = {}
-        self.tables: dict[tuple, int] = {}
-        table: tuple = ()
-        counts: dict[tuple, int] = {}  # entries so far of each array of tables, by its full path
-        for number, line in enumerate(text.splitlines(), start=1):
-            header = self._header.match(line)
-            if header:
-                table = ()
-                names = [name.strip("'\"") for name in re.findall(self._part, header.group(2))]
-                for i, name in enumerate(names):
-                    table += (name,)
-                    if header.group(1) == "[[" and i == len(names) - 1:
-                        self.tables.setdefault(table, number)  # the array as a whole: its first entry
-                        counts[table] = counts.get(table, 0) + 1
-                    if table in counts:  # [[exercises]], [[translations.fr.exercises]]: counted from 1
-                        table += (counts[table],)
-                self.tables.setdefault(table, number)
-                continue
-            key = self._key.match(line)
-            if key:
-                self.keys.setdefault(table + (key.group(1).strip("'\""),), number)
-
-    def find(self, table: tuple, key: str | None) -> int | None:
-        """Line of `key` in `table`, else of the nearest enclosing table or key found; None when unknown."""
-        path = table + (() if key is None else (key,))
-        for end in range(len(path), 0, -1):  # inline tables, such as frequency = { per_day = 2 }, are keys
-            line = self.keys.get(path[:end], self.tables.get(path[:end]))
-            if line is not None:
-                return line
-        return None if table else 1
-
-
 @functools.cache
 def _validator() -> Any:
     # Imported here, not at the top: commands that never read a routine start faster without it.
@@ -146,7 +107,7 @@ def _validator() -> Any:
     return Draft202012Validator(SCHEMA)
 
 
-def _check_schema(data: dict, path: str, lines: _Lines) -> None:
+def _check_schema(data: dict, path: str, lines: KeyLines) -> None:
     """Raise the first schema error in file order, worded for a person."""
     from jsonschema.exceptions import relevance
 
@@ -174,7 +135,7 @@ def _label(table: tuple, key: str | None) -> str | None:
 class _Reader:
     """Reads one schema-checked table: the schema's defaults, tidy text, the rules a schema cannot state."""
 
-    def __init__(self, path: str, lines: _Lines, data: dict, table: tuple, properties: dict):
+    def __init__(self, path: str, lines: KeyLines, data: dict, table: tuple, properties: dict):
         self.path, self.lines, self.data, self.table, self.properties = path, lines, data, table, properties
 
     def fail(self, key: str | None, message: str) -> RoutineError:
@@ -220,7 +181,7 @@ def parse_routine(text: str, path: str, routine_id: str, schema_checked: bool = 
         line = int(found.group(1)) if found else None
         reason = re.sub(r"\s*\(at line \d+, column \d+\)", "", message) or "invalid TOML"
         raise RoutineError(path, f"invalid TOML: {reason}", line) from None
-    lines = _Lines(text)
+    lines = KeyLines(text)
     if not schema_checked:
         _check_schema(data, path, lines)
     top = _Reader(path, lines, data, (), SCHEMA["properties"])
