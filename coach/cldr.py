@@ -10,16 +10,16 @@ from __future__ import annotations
 
 import functools
 import json
-import os
 from collections.abc import Callable, Sequence
 from pathlib import Path
+
+from coach.cachedir import cache_root, keep_json
 
 
 def _store() -> Path:
     import babel
-    import platformdirs
 
-    return Path(platformdirs.user_cache_dir("coach")) / f"cldr-babel-{babel.__version__}.json"
+    return cache_root() / f"cldr-babel-{babel.__version__}.json"
 
 
 def _from_babel(locale: str) -> dict:
@@ -47,13 +47,7 @@ def _facts(locale: str) -> dict:
     if _well_formed(saved.get(locale)):
         return saved[locale]
     facts = saved[locale] = _from_babel(locale)
-    try:
-        store.parent.mkdir(parents=True, exist_ok=True)
-        temporary = store.with_name(f".{store.name}.{os.getpid()}")
-        temporary.write_text(json.dumps(saved, ensure_ascii=False), encoding="utf-8")
-        os.replace(temporary, store)
-    except OSError:
-        pass  # only a speed-up: the next start asks Babel again
+    keep_json(store, saved)  # if it cannot be kept, the next start asks Babel again
     return facts
 
 

@@ -66,7 +66,7 @@ def list_command() -> None:
 
 def _check_voice(query: str) -> str:
     """The voice query resolved against the installed voices, as a person reads it."""
-    from coach.clipcache import default_cache_dir
+    from coach.cachedir import cache_root
     from coach.session import installed_voices
     from coach.speech import default_engine
     from coach.voices import engine_variants, pick_voice
@@ -75,7 +75,7 @@ def _check_voice(query: str) -> str:
     language = stored if isinstance(stored, str) and LANGUAGE_CODE.fullmatch(stored) else DEFAULT_LANGUAGE
     engine = default_engine()
     try:
-        voice = pick_voice(installed_voices(engine, default_cache_dir().parent), query, language,
+        voice = pick_voice(installed_voices(engine, cache_root()), query, language,
                            engine_variants(engine))
     finally:
         engine.close()

@@ -83,11 +83,11 @@ def voices_command(
         gender = validate_gender(gender)
     choices = resolve_options()
     with choices.blame():
-        from coach.clipcache import default_cache_dir
+        from coach.cachedir import cache_root
 
         engine = default_engine()
         try:
-            voices = installed_voices(engine, default_cache_dir().parent)
+            voices = installed_voices(engine, cache_root())
             found = listed_voices(voices, engine_variants(engine), language, choices.language, gender)
             if not found and language:
                 who = f"{gender} voice" if gender else "voice"

@@ -13,6 +13,7 @@ from typing import Iterable
 
 import numpy as np
 
+from coach.cachedir import cache_root
 from coach.model import SAMPLE_RATE
 from coach.pcm import from_pcm16, to_pcm16
 from coach.speech import SpeechEngine, Voice
@@ -27,9 +28,7 @@ SUFFIX = ".clip"
 
 def default_cache_dir() -> Path:
     """Where clips live unless told otherwise."""
-    import platformdirs
-
-    return Path(platformdirs.user_cache_dir("coach")) / "clips"
+    return cache_root() / "clips"
 
 
 def encode_clip(clip: np.ndarray) -> bytes:

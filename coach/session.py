@@ -8,6 +8,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Iterable
 
+from coach.cachedir import keep_json
 from coach.errors import OptionError
 from coach.model import Plan
 from coach.plan import Settings, plan
@@ -111,14 +112,8 @@ def installed_voices(engine: SpeechEngine, cache_dir: Path | None) -> list[Voice
             pass
     voices = engine.voices()
     if store is not None and fingerprint is not None:
-        doc = {"fingerprint": fingerprint, "voices": [v.__dict__ | {"languages": list(v.languages)} for v in voices]}
-        try:
-            store.parent.mkdir(parents=True, exist_ok=True)
-            tmp = store.with_name(f".{store.name}.{os.getpid()}")
-            tmp.write_text(json.dumps(doc), encoding="utf-8")
-            os.replace(tmp, store)
-        except OSError:
-            pass  # only a speed-up
+        keep_json(store, {"fingerprint": fingerprint,
+                          "voices": [v.__dict__ | {"languages": list(v.languages)} for v in voices]})
     return voices
 
 
