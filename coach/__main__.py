@@ -9,7 +9,7 @@ def run() -> None:
     # process: collecting cycles among them finds nothing and cost ~6 ms during the imports and ~7 ms
     # more at exit. So the collector waits out the imports, and what they made is frozen out of its way.
     gc.disable()
-    from coach.cli import main
+    from coach.cli.app import main
 
     gc.freeze()
     gc.enable()

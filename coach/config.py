@@ -13,8 +13,8 @@ from typing import Iterator
 from coach.errors import ConfigError, InputError, OptionError, RoutineError
 from coach.routine import Routine, load_routine
 from coach.session import SessionOptions, check_volume
-from coach.speech import DEFAULT_RATE_WPM, validate_rate
-from coach.voices import DEFAULT_LANGUAGE, validate_language, validate_pitch
+from coach.speech.engine import DEFAULT_RATE_WPM, validate_rate
+from coach.speech.voices import DEFAULT_LANGUAGE, validate_language, validate_pitch
 
 FILE_NAME = "config.toml"
 DEFAULT_ROUTINE = "back-pain-feet"
@@ -155,7 +155,7 @@ def _edit(path: Path, change) -> None:
     import tomlkit  # only editing needs it: it keeps the user's comments, blank lines and order
     from tomlkit.exceptions import ParseError
 
-    from coach.export import atomic_output
+    from coach.files import atomic_output
 
     text = _read_text(path)
     try:

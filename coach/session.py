@@ -10,21 +10,22 @@ from typing import TYPE_CHECKING, Callable, Iterable
 
 from coach.cachedir import keep_json
 from coach.errors import OptionError
-from coach.model import Plan
-from coach.plan import Settings, plan
-from coach.phrases import pack_language, pack_languages
+from coach.plan.model import Plan
+from coach.plan.settings import Settings
+from coach.plan.planner import plan
+from coach.plan.phrases import pack_language, pack_languages
 from coach.routine import Routine, in_language
-from coach.script import Script, english, for_language
-from coach.espeak import espeak_install
-from coach.speech import DEFAULT_RATE_WPM, SpeechEngine, Voice, default_engine, validate_rate
-from coach.voices import (best_voice_for, check_pitch_support, engine_variants, pick_voice, validate_language,
-                          validate_pitch)
+from coach.plan.script import Script, english, for_language
+from coach.speech.espeak import espeak_install
+from coach.speech.engine import DEFAULT_RATE_WPM, SpeechEngine, Voice, default_engine, validate_rate
+from coach.speech.voices import (best_voice_for, check_pitch_support, engine_variants, pick_voice, validate_language,
+                                 validate_pitch)
 
 if TYPE_CHECKING:
     import numpy as np
 
-    from coach.clipcache import ClipCache
-    from coach.mixer import Mixer
+    from coach.speech.clipcache import ClipCache
+    from coach.audio.mixer import Mixer
 
 
 @dataclass(frozen=True)
@@ -57,7 +58,7 @@ class Session:
 
     def mixer(self) -> Mixer:
         """The one timeline both sinks play."""
-        from coach.mixer import Mixer
+        from coach.audio.mixer import Mixer
 
         return Mixer(self.plan, self.speech, self.sounds, self.options.voice_volume_pct / 100.0,
                      self.options.beep_volume_pct / 100.0)
@@ -145,7 +146,7 @@ def build_session(routine: Routine, options: SessionOptions,
     rendered too (into Session.speech) for things said outside the timeline. close_for=(skipped names,
     intro minutes) plans a close that names the skipped exercises, keeping the introduction as it was.
     """
-    from coach.sounds import load_sounds, sound_durations_s  # the audio stack, only for commands that need it
+    from coach.audio.sounds import load_sounds, sound_durations_s  # the audio stack, only for commands that need it
 
     check_options(options)
     routine, script, warning = localize(routine, options.language)
@@ -158,7 +159,7 @@ def build_session(routine: Routine, options: SessionOptions,
     if options.no_voice:
         p = plan(routine, settings, lambda text: 0.0)
         return Session(routine, p, {}, sounds, None, options, **about)
-    from coach.clipcache import default_cache_dir
+    from coach.speech.clipcache import default_cache_dir
 
     clips_dir = cache_dir if cache_dir is not None else default_cache_dir()
     engine = engine_factory()
@@ -179,7 +180,7 @@ def speech_cache(engine: SpeechEngine, options: SessionOptions, language: str, c
 
     A regional code with no voice of its own (fr-ca) takes its language's voice (fr).
     """
-    from coach.clipcache import ClipCache
+    from coach.speech.clipcache import ClipCache
 
     check_pitch_support(engine, options.pitch)
     voices = installed_voices(engine, clips_dir.parent)

@@ -23,8 +23,8 @@ ROOT = Path(__file__).resolve().parents[1]
 TESTS = ROOT / "tests"
 sys.path[:0] = [str(ROOT), str(TESTS)]
 
-from coach.live import WINDOW_S  # noqa: E402
-from coach.model import SAMPLE_RATE  # noqa: E402
+from coach.live.player import WINDOW_S  # noqa: E402
+from coach.plan.model import SAMPLE_RATE  # noqa: E402
 from pulse import PulseServer, dominant_hz, onsets_s, read_recording  # noqa: E402
 from test_live import cue_hz, make_plan  # noqa: E402
 
@@ -40,7 +40,7 @@ DRIVER = """
 import json, sys
 sys.path[:0] = [{root!r}, {tests!r}]
 from test_live import make_mixer, make_plan
-from coach.live import run_session
+from coach.live.player import run_session
 args = json.loads(sys.argv[1])
 plan, sounds = make_plan(exercises=args["exercises"])
 try:
@@ -67,8 +67,8 @@ MARKER = """
 import json, sys, time
 import numpy as np
 sys.path.insert(0, {root!r})
-from coach.live import SimpleaudioOutput
-from coach.model import SAMPLE_RATE
+from coach.live.player import SimpleaudioOutput
+from coach.plan.model import SAMPLE_RATE
 frames = np.zeros(round({marker_s} * SAMPLE_RATE), dtype=np.int16)
 t = np.arange(round(0.1 * SAMPLE_RATE)) / SAMPLE_RATE
 frames[:len(t)] = (12000 * np.sin(2 * np.pi * 1000 * t)).astype(np.int16)

@@ -7,7 +7,7 @@ import io
 import os
 from dataclasses import dataclass
 
-from coach.cli import main
+from coach.cli.app import main
 
 
 @dataclass

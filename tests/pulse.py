@@ -18,7 +18,7 @@ import numpy as np
 import pytest
 import soundfile
 
-from coach.model import SAMPLE_RATE
+from coach.plan.model import SAMPLE_RATE
 
 SINK = "coach"
 

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from coach.adherence import SessionFacts, counts, period_bounds, standing, weekly_tallies
+from coach.log.adherence import SessionFacts, counts, period_bounds, standing, weekly_tallies
 
 BERLIN = ZoneInfo("Europe/Berlin")
 WINTER, SUMMER = timezone(timedelta(hours=1)), timezone(timedelta(hours=2))

@@ -6,7 +6,7 @@ import threading
 
 import pytest
 
-from coach.background import in_background
+from coach.files import in_background
 
 
 def test_items_are_worked_on_in_order_on_another_thread_and_all_done_on_leaving():

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from coach.captions import check_captions, srt, vtt, write_captions
+from coach.export.captions import check_captions, srt, vtt, write_captions
 from coach.errors import OptionError
-from coach.model import SAMPLE_RATE, Chapter, Cue, Plan
+from coach.plan.model import SAMPLE_RATE, Chapter, Cue, Plan
 
 TRICKY = [
     "Lie on your back.",

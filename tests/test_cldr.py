@@ -8,8 +8,8 @@ import pytest
 from babel import Locale
 from babel.lists import format_list as babel_format_list
 
-from coach import cldr
-from coach.phrases import load_pack, pack_languages
+from coach.plan import cldr
+from coach.plan.phrases import load_pack, pack_languages
 
 LOCALES = sorted({load_pack(code).locale for code in pack_languages()})
 NUMBERS = [0, 1, 2, 3, 4, 5, 11, 21, 100, 1000000, 1.5, 0.5, 2.25]

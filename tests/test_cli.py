@@ -102,7 +102,8 @@ def test_validate_reports_each_file(tmp_path):
 
 
 def test_builtin_routine_files_validate():
-    folder = Path(__file__).resolve().parents[1] / "coach" / "routines"
+    folder = Path(__file__).resolve().parents[1] / "coach" / "routine" / "routines"
+    assert len(list(folder.glob("*.toml"))) >= 3
     result = coach("validate", *sorted(str(p) for p in folder.glob("*.toml")))
     assert result.returncode == 0, result.stderr
 

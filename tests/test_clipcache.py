@@ -12,9 +12,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from coach.clipcache import SUFFIX, ClipCache, decode_clip, default_cache_dir, encode_clip
-from coach.model import SAMPLE_RATE
-from coach.speech import Voice, default_engine, pick_voice
+from coach.speech.clipcache import SUFFIX, ClipCache, decode_clip, default_cache_dir, encode_clip
+from coach.plan.model import SAMPLE_RATE
+from coach.speech.engine import Voice, default_engine, pick_voice
 
 TESTS_DIR = str(Path(__file__).parent)
 VOICE = Voice("fake/en", "Fake English", ("en",), None)
@@ -148,7 +148,7 @@ def test_unwritable_cache_still_gives_the_clip(tmp_path, caplog):
     blocked.write_text("a file where the cache directory should be")
     engine = CountingEngine()
     cache = ClipCache(engine, VOICE, 160, blocked / "clips")
-    with caplog.at_level(logging.WARNING, logger="coach.clipcache"):
+    with caplog.at_level(logging.WARNING, logger="coach.speech.clipcache"):
         assert np.array_equal(cache.clip("hold"), expected_clip("hold", 160))
     assert "could not keep a speech clip" in caplog.text
     cache.clip("hold")
@@ -190,7 +190,7 @@ CHURN = textwrap.dedent(
     """
     import os, sys
     from pathlib import Path
-    from coach.clipcache import ClipCache, decode_clip
+    from coach.speech.clipcache import ClipCache, decode_clip
     from test_clipcache import VOICE, CountingEngine, expected_clip
 
     cache_dir, role, rounds = Path(sys.argv[1]), sys.argv[2], int(sys.argv[3])
@@ -242,8 +242,8 @@ def test_two_real_coach_processes_prefetching_together(tmp_path):
     script = textwrap.dedent(
         """
         import sys
-        from coach.clipcache import ClipCache
-        from coach.speech import default_engine, pick_voice
+        from coach.speech.clipcache import ClipCache
+        from coach.speech.engine import default_engine, pick_voice
         texts = ["Get ready.", "Hold for ten seconds.", "Release.", "Rest.", "Well done."]
         with default_engine() as engine:
             cache = ClipCache(engine, pick_voice(engine.voices(), None, "en"), 160, sys.argv[1])

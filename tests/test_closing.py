@@ -7,14 +7,15 @@ import time
 
 import numpy as np
 
-from coach.closing import SkippedClose, switch_point_s
-from coach.live import run_session
-from coach.model import Cue, CueKind
-from coach.pcm import to_pcm16
-from coach.plan import Settings, estimate_clip_duration, plan
-from coach.progress import Progress
+from coach.cli.closing import SkippedClose, switch_point_s
+from coach.live.player import run_session
+from coach.plan.model import Cue, CueKind
+from coach.audio.pcm import to_pcm16
+from coach.plan.settings import Settings, estimate_clip_duration
+from coach.plan.planner import plan
+from coach.live.progress import Progress
 from coach.routine import load_routine
-from coach.sounds import builtin_sound_durations_s
+from coach.audio.sounds import builtin_sound_durations_s
 from test_live import FakeClock, FakeOutput, ScriptedKeys, make_mixer, make_plan, tone
 
 
@@ -113,7 +114,7 @@ def test_skipping_asks_for_a_new_close_once_and_offers_it_when_ready():
 
 
 def test_a_real_session_rebuilds_its_close_with_real_speech(short_routine):
-    from coach.closing import rebuild_close
+    from coach.cli.closing import rebuild_close
     from coach.routine import load_routine_file
     from coach.session import SessionOptions, build_session
 

@@ -16,12 +16,12 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from coach import export
+from coach.export import writer as export
 from coach.errors import CoachError, OptionError
-from coach.export import SUPPORTED_EXTENSIONS, check_output, export_audio, progress_reporter
-from coach.mixer import Mixer
-from coach.model import SAMPLE_RATE, Chapter, Cue, Plan, to_samples
-from coach.pcm import to_pcm16
+from coach.export.writer import SUPPORTED_EXTENSIONS, check_output, export_audio, progress_reporter
+from coach.audio.mixer import Mixer
+from coach.plan.model import SAMPLE_RATE, Chapter, Cue, Plan, to_samples
+from coach.audio.pcm import to_pcm16
 
 ROOT = Path(__file__).resolve().parents[1]
 ONE_16_BIT_STEP = 1 / 32767
@@ -158,7 +158,8 @@ def test_lossless_export_equals_the_mix(tmp_path, small, ext):
 @pytest.fixture
 def writer(request, monkeypatch):
     """Lossy exports through coach's own Opus writer, the system's libsndfile, or soundfile's own libsndfile."""
-    from coach import opus_file, system_sndfile
+    from coach.export import opus as opus_file
+    from coach.export import system_sndfile
 
     if request.param == "own":
         assert opus_file.system_libraries() is not None, "this machine has libopus and libogg"
@@ -197,8 +198,8 @@ def test_lossy_export_has_exact_length_and_the_cues_in_place(tmp_path, small, ex
 def test_opus_goes_through_coachs_writer_lossy_formats_the_system_library_and_others_soundfile(tmp_path):
     import soundfile
 
-    from coach.opus_file import OpusFileWriter
-    from coach.system_sndfile import SystemWriter
+    from coach.export.opus import OpusFileWriter
+    from coach.export.system_sndfile import SystemWriter
 
     expected = {".mp3": SystemWriter, ".ogg": SystemWriter, ".opus": OpusFileWriter}
     for ext in SUPPORTED_EXTENSIONS:
@@ -209,8 +210,8 @@ def test_opus_goes_through_coachs_writer_lossy_formats_the_system_library_and_ot
 
 
 def test_opus_falls_back_to_libsndfile_without_libopus_or_libogg(tmp_path, monkeypatch):
-    from coach import opus_file
-    from coach.system_sndfile import SystemWriter
+    from coach.export import opus as opus_file
+    from coach.export.system_sndfile import SystemWriter
 
     monkeypatch.setattr(opus_file, "system_libraries", lambda: None)
     fmt = export._FORMATS[".opus"]
@@ -221,7 +222,7 @@ def test_opus_falls_back_to_libsndfile_without_libopus_or_libogg(tmp_path, monke
 
 
 def test_system_writer_refuses_a_format_it_does_not_write(tmp_path):
-    from coach.system_sndfile import open_writer
+    from coach.export.system_sndfile import open_writer
 
     assert open_writer(tmp_path / "x.wav", SAMPLE_RATE, "WAV", "PCM_16") is None
     assert open_writer(tmp_path / "x.opus", SAMPLE_RATE, "OGG", "OPUS") is None  # Opus has no 22050 Hz
@@ -391,7 +392,7 @@ def test_an_encoder_failing_mid_way_is_one_error_and_the_old_file_survives(tmp_p
 
 
 def test_a_full_disk_during_a_wav_export_is_one_error_and_the_old_file_survives(tmp_path, small, monkeypatch):
-    from coach import wavfile
+    from coach.audio import wavfile
 
     plan, mixer = small
     out = tmp_path / "session.wav"
@@ -446,8 +447,8 @@ def test_sigterm_during_export_keeps_the_old_file_and_removes_the_temporary(tmp_
         sys.path[:0] = [{str(ROOT)!r}, {str(ROOT / "tests")!r}]  # this tree's coach, not an installed one
         from pathlib import Path
         from test_export import make_plan
-        from coach.export import export_audio
-        from coach.mixer import Mixer
+        from coach.export.writer import export_audio
+        from coach.audio.mixer import Mixer
 
         plan, clips = make_plan(n_clips=40, gap_s=20.0)
         sounds = {{"end": clips.pop("end")}}

@@ -11,11 +11,11 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from clocks import FixedClock
-from coach import cli_log
-from coach.logbook import default_path
-from coach.pain import PROMPT, REPROMPT, ask_pain
-from coach.script import PAIN_QUESTION
-from coach.sessionlog import SessionLogger
+from coach.cli import log as cli_log
+from coach.log.book import default_path
+from coach.log.pain import PROMPT, REPROMPT, ask_pain
+from coach.plan.script import PAIN_QUESTION
+from coach.log.recorder import SessionLogger
 from inproc import cli as coach
 
 CET = timezone(timedelta(hours=1))

@@ -8,17 +8,18 @@ import re
 import numpy as np
 import pytest
 
-from coach.captions import srt
-from coach.clipcache import ClipCache, default_cache_dir
+from coach.export.captions import srt
+from coach.speech.clipcache import ClipCache, default_cache_dir
 from coach.errors import OptionError
-from coach.model import CueKind
-from coach.plan import Settings, estimate_clip_duration, plan
+from coach.plan.model import CueKind
+from coach.plan.settings import Settings, estimate_clip_duration
+from coach.plan.planner import plan
 from coach.routine import in_language, load_routine, parse_routine
-from coach.script import for_language
+from coach.plan.script import for_language
 from coach.session import SessionOptions, build_session, installed_voices
-from coach.sounds import builtin_sound_durations_s
-from coach.speech import default_engine
-from coach.voices import Voice, best_voice_for
+from coach.audio.sounds import builtin_sound_durations_s
+from coach.speech.engine import default_engine
+from coach.speech.voices import Voice, best_voice_for
 from inproc import coach
 
 # Words of coach's English phrases that are not also French, German or Spanish words.

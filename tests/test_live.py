@@ -19,17 +19,15 @@ import numpy as np
 import pytest
 
 from coach.errors import AudioDeviceError, OptionError
-from coach.keys import NoKeys, open_keys
-from coach.live import (
-    LEAD_IN_S, SessionResult, next_position_s, previous_position_s, resume_position_s, run_session, seam_position_s,
-    start_position_s,
-)
-from coach.mixer import Mixer
-from coach.model import SAMPLE_RATE, Chapter, Cue, CueKind, ExerciseSummary, Plan, Step, StepKind, to_samples
-from coach.pcm import to_pcm16
+from coach.live.keys import NoKeys, open_keys
+from coach.live.player import (LEAD_IN_S, SessionResult, next_position_s, previous_position_s, resume_position_s,
+                               run_session, seam_position_s, start_position_s)
+from coach.audio.mixer import Mixer
+from coach.plan.model import SAMPLE_RATE, Chapter, Cue, CueKind, ExerciseSummary, Plan, Step, StepKind, to_samples
+from coach.audio.pcm import to_pcm16
 from rich.cells import cell_len
 
-from coach.status import StatusLine, status_text
+from coach.live.status import StatusLine, status_text
 from pulse import dominant_hz, onsets_s, pulse_server, read_recording  # noqa: F401 (fixture)
 
 TONE_S = 0.2
@@ -381,7 +379,7 @@ hold_s = 5
 
 @pytest.mark.parametrize("routine", ["back-pain-feet", "back-pain-stretches"])
 def test_status_never_wider_than_the_terminal_and_keeps_what_matters(routine):
-    plan = plan_of((ROOT / "coach" / "routines" / f"{routine}.toml").read_text())
+    plan = plan_of((ROOT / "coach" / "routine" / "routines" / f"{routine}.toml").read_text())
     for width, step, paused in itertools.product(range(20, 121, 3), plan.steps[::2], (False, True)):
             text = status_text(plan, step.start_s + 0.4, paused=paused, width=width)
             assert cell_len(text) <= width, text
@@ -393,9 +391,10 @@ def test_status_never_wider_than_the_terminal_and_keeps_what_matters(routine):
 
 
 def plan_of(toml_text: str) -> Plan:
-    from coach.plan import Settings, estimate_clip_duration, plan
+    from coach.plan.settings import Settings, estimate_clip_duration
+    from coach.plan.planner import plan
     from coach.routine import parse_routine
-    from coach.sounds import builtin_sound_durations_s
+    from coach.audio.sounds import builtin_sound_durations_s
 
     return plan(parse_routine(toml_text, "t.toml", "t"), Settings(sound_s=builtin_sound_durations_s()),
                 estimate_clip_duration(160))
@@ -490,8 +489,8 @@ DRIVER = """
 import json, sys, time
 sys.path[:0] = [{tests!r}]
 from test_live import make_plan, make_mixer, COMPACT
-from coach.live import run_session
-from coach.status import StatusLine
+from coach.live.player import run_session
+from coach.live.status import StatusLine
 args = json.loads(sys.argv[1])
 plan, sounds = make_plan(exercises=args.get("exercises", ("bridge", "plank")), **COMPACT)
 try:

@@ -11,9 +11,9 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from clocks import FixedClock
-from coach.logbook import SCHEMA_VERSION, Logbook, LogbookError, default_path, open_for_reading
+from coach.log.book import SCHEMA_VERSION, Logbook, LogbookError, default_path, open_for_reading
 from coach.routine import load_routine
-from coach.sessionlog import NullLogger, SessionLogger, planned_entries
+from coach.log.recorder import NullLogger, SessionLogger, planned_entries
 
 CET = timezone(timedelta(hours=1))
 START = datetime(2026, 11, 16, 8, 5, tzinfo=CET)

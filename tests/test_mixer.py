@@ -12,9 +12,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from coach.errors import CoachError, OptionError
-from coach.mixer import LIMIT_KNEE, MASTER_GAIN, MIN_SILENCE_FRAMES, Mixer, soft_limit
-from coach.model import SAMPLE_RATE, Cue, Plan
-from coach.sounds import load_sounds, read_sound
+from coach.audio.mixer import LIMIT_KNEE, MASTER_GAIN, MIN_SILENCE_FRAMES, Mixer, soft_limit
+from coach.plan.model import SAMPLE_RATE, Cue, Plan
+from coach.audio.sounds import load_sounds, read_sound
 
 
 def make_plan(duration_s: float, cues: list[Cue]) -> Plan:
@@ -140,7 +140,7 @@ def test_chunks_are_the_render_with_silence_as_lengths(specs, start_frame, max_f
 @settings(max_examples=80, deadline=None)
 @given(specs=cue_specs, start_frame=st.integers(0, 41000))
 def test_pcm16_spans_are_the_16_bit_render_with_silence_left_out(specs, start_frame):
-    from coach.pcm import to_pcm16
+    from coach.audio.pcm import to_pcm16
 
     plan, speech, sounds = build(specs)
     mixer = Mixer(plan, speech, sounds)

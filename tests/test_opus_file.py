@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from coach import opus_file
+from coach.export import opus as opus_file
 
 RATE = 24000
 INPUT_RATE = 22050

@@ -13,13 +13,15 @@ def test_wheel_includes_routines_phrases_schema_and_sounds(tmp_path):
                     str(ROOT), "-w", str(tmp_path)], check=True, capture_output=True, timeout=600)
     wheel, = tmp_path.glob("coach-*.whl")
     names = set(zipfile.ZipFile(wheel).namelist())
-    for routine in (ROOT / "coach" / "routines").glob("*.toml"):
-        assert f"coach/routines/{routine.name}" in names
-    packs = list((ROOT / "coach" / "phrases").glob("*.toml"))
+    routines = list((ROOT / "coach" / "routine" / "routines").glob("*.toml"))
+    assert len(routines) >= 3
+    for routine in routines:
+        assert f"coach/routine/routines/{routine.name}" in names
+    packs = list((ROOT / "coach" / "plan" / "phrases").glob("*.toml"))
     assert len(packs) >= 4
     for pack in packs:
-        assert f"coach/phrases/{pack.name}" in names
-    assert "coach/routine.schema.json" in names
+        assert f"coach/plan/phrases/{pack.name}" in names
+    assert "coach/routine/routine.schema.json" in names
     for sound in ("rest", "pip", "start", "stop", "end"):
         assert f"coach/sounds/{sound}.wav" in names
-    assert "coach/tts_worker.py" in names
+    assert "coach/speech/worker.py" in names

@@ -5,10 +5,10 @@ import re
 
 import pytest
 
-from coach.phrases import (REFERENCE, check_pack, fields, forms, load_pack, pack_language, pack_languages,
-                           required_categories)
+from coach.plan.phrases import (REFERENCE, check_pack, fields, forms, load_pack, pack_language, pack_languages,
+                                required_categories)
 from coach.routine import load_routine
-from coach.script import Script, for_language
+from coach.plan.script import Script, for_language
 
 LANGUAGES = pack_languages()
 ABBREVIATION = re.compile(r"(\d|\})\s*(s|sec|secs|min|mins|h)\b\.?")  # "10 s", "{n} min"
@@ -60,7 +60,7 @@ def test_a_broken_pack_is_found_out():
     phrases["dose_sets"] = load_pack("fr").phrases["dose_sets"]
     phrases["times"] = load_pack("fr").phrases["times"]
     problems = check_pack(dataclasses.replace(broken, phrases=phrases), english)
-    assert "hold: missing (it is in coach/phrases/en.toml)" in problems
+    assert "hold: missing (it is in coach/plan/phrases/en.toml)" in problems
     assert any(p.startswith("next_set: unknown placeholder {count}") for p in problems)
 
 

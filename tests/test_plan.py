@@ -6,13 +6,15 @@ import re
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from coach import plan as plan_module, script
-from coach.cues import Clip, Priority, Request, fit
-from coach.model import SAMPLE_RATE, CueKind, StepKind
-from coach.plan import REP_GAP_S, REPLAN_LIMIT, Settings, estimate_clip_duration, plan
+from coach.plan import planner as plan_module
+from coach.plan import script
+from coach.plan.cues import Clip, Priority, Request, fit
+from coach.plan.model import SAMPLE_RATE, CueKind, StepKind
+from coach.plan.settings import Settings, estimate_clip_duration
+from coach.plan.planner import REP_GAP_S, REPLAN_LIMIT, plan
 from coach.routine import Exercise, Routine, builtin_names, load_routine
 from coach.session import SessionOptions, build_session
-from coach.sounds import builtin_sound_durations_s
+from coach.audio.sounds import builtin_sound_durations_s
 
 RATE = SAMPLE_RATE
 SOUND_S = builtin_sound_durations_s()

@@ -14,12 +14,12 @@ from coach.errors import InputError, OptionError, RoutineError
 from coach.routine import (Exercise, ExerciseText, Routine, RoutineText, builtin_names, builtin_text, in_language,
                            load_routine, load_routine_file, nominal_duration_s, parse_routine)
 
-SCHEMA = json.loads((resources.files("coach") / "routine.schema.json").read_text(encoding="utf-8"))
+SCHEMA = json.loads((resources.files("coach.routine") / "routine.schema.json").read_text(encoding="utf-8"))
 FIXTURES = Path(__file__).parent / "routines"
 GOOD_FILES = sorted((FIXTURES / "good").glob("*.toml"))
 BAD_FILES = sorted((FIXTURES / "bad").glob("*.toml"))
 
-# Bad files that only routine.py refuses, for rules JSON Schema cannot state; the raw schema accepts them.
+# Bad files that only the routine parser refuses, for rules JSON Schema cannot state; the raw schema accepts them.
 PYTHON_ONLY = {
     "frequency-backwards": "a range's low end above its high end: the schema cannot compare two items",
     "sides-same-ignoring-case": "uniqueItems compares exactly; sides must differ ignoring case",

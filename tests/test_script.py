@@ -3,8 +3,8 @@
 import string
 from dataclasses import replace
 
-from coach import script
-from coach.phrases import load_pack, pack_languages
+from coach.plan import script
+from coach.plan.phrases import load_pack, pack_languages
 
 
 def test_the_next_rep_has_a_sentence_a_number_and_a_last_one():

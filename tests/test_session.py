@@ -8,11 +8,12 @@ import numpy as np
 import pytest
 import soundfile
 
-from coach import espeak, speech
-from coach.model import to_samples
+from coach.speech import espeak
+from coach.speech import engine as speech
+from coach.plan.model import to_samples
 from coach.routine import load_routine_file
 from coach.session import SessionOptions, build_session, installed_voices
-from coach.speech import Voice, WorkerEngine
+from coach.speech.engine import Voice, WorkerEngine
 
 
 from inproc import coach
@@ -107,7 +108,7 @@ ENGINE_MISSING = (
 
 
 def run_main(*args):
-    from coach.cli import main
+    from coach.cli.app import main
 
     with pytest.raises(SystemExit) as done:
         main(list(args))

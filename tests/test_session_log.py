@@ -11,9 +11,9 @@ import time
 import pytest
 
 from coach.errors import AudioDeviceError
-from coach.live import run_session
-from coach.progress import Progress, planned_from
-from coach.sessionlog import SessionLogger
+from coach.live.player import run_session
+from coach.live.progress import Progress, planned_from
+from coach.log.recorder import SessionLogger
 from pulse import pulse_server  # noqa: F401 (fixture)
 from test_live import FakeClock, FakeOutput, NoDeviceOutput, ScriptedKeys, make_mixer, make_plan
 

@@ -12,8 +12,8 @@ import pytest
 import soundfile as sf
 
 from coach.errors import InputError, OptionError
-from coach.model import SAMPLE_RATE, SOUND_NAMES, SOUND_PIP
-from coach.sounds import builtin_sound_durations_s, builtin_sounds_dir, load_sounds, read_sound, sound_durations_s
+from coach.plan.model import SAMPLE_RATE, SOUND_NAMES, SOUND_PIP
+from coach.audio.sounds import builtin_sound_durations_s, builtin_sounds_dir, load_sounds, read_sound, sound_durations_s
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -169,7 +169,7 @@ def test_builtin_durations_from_the_headers_match_the_samples():
 
 
 def test_listing_routines_loads_no_audio_stack():
-    code = ("import sys; from coach.cli import main\n"
+    code = ("import sys; from coach.cli.app import main\n"
             "try: main(['routines'])\nexcept SystemExit: pass\n"
             "print(sorted(m for m in ('soundfile', 'soxr', 'mutagen', 'jsonschema') if m in sys.modules))")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,

@@ -11,22 +11,12 @@ import numpy as np
 import pytest
 import soundfile
 
-from coach import espeak, speech
+from coach.speech import espeak
+from coach.speech import engine as speech
 from coach.errors import EngineError, InputError, OptionError
-from coach.model import SAMPLE_RATE
-from coach.speech import (
-    DEFAULT_RATE_WPM,
-    Voice,
-    WorkerEngine,
-    default_engine,
-    filter_voices,
-    pick_voice,
-    read_clip,
-    speakable,
-    to_clip,
-    trim_silence,
-    validate_rate,
-)
+from coach.plan.model import SAMPLE_RATE
+from coach.speech.engine import (DEFAULT_RATE_WPM, Voice, WorkerEngine, default_engine, filter_voices, pick_voice,
+                                 read_clip, speakable, to_clip, trim_silence, validate_rate)
 
 TESTS_DIR = str(Path(__file__).parent)
 FAKE_ENV = {"PYTHONPATH": TESTS_DIR + os.pathsep + os.environ.get("PYTHONPATH", "")}
@@ -419,7 +409,7 @@ def test_worker_module_runs_standalone():
 
     request = b'{"op": "nonsense"}\n'
     done = subprocess.run(
-        [sys.executable, "-m", "coach.tts_worker", "--backend", "test_speech:SilentBackend"],
+        [sys.executable, "-m", "coach.speech.worker", "--backend", "test_speech:SilentBackend"],
         input=request,
         capture_output=True,
         env={**os.environ, **FAKE_ENV},

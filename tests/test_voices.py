@@ -8,15 +8,16 @@ import numpy as np
 import pytest
 import soundfile
 
-from coach import live, speech
-from coach.clipcache import ClipCache
+from coach.live import player as live
+from coach.speech import engine as speech
+from coach.speech.clipcache import ClipCache
 from coach.errors import AudioDeviceError, OptionError
-from coach.espeak import data_dir, parse_variant, read_variants
-from coach.model import SAMPLE_RATE
+from coach.speech.espeak import data_dir, parse_variant, read_variants
+from coach.plan.model import SAMPLE_RATE
 from coach.routine import load_routine_file
-from coach.script import VOICE_SAMPLE
+from coach.plan.script import VOICE_SAMPLE
 from coach.session import SessionOptions, build_session
-from coach.voices import Variant, Voice, pick_voice, variant_voices
+from coach.speech.voices import Variant, Voice, pick_voice, variant_voices
 from inproc import cli
 
 
@@ -238,7 +239,7 @@ class VariantEngine(NoPitchEngine):
 
 
 def test_voices_sample_says_each_voice_in_turn_and_ctrl_c_stops(capsys, monkeypatch):
-    monkeypatch.setattr("coach.cli_voice.default_engine", VariantEngine)
+    monkeypatch.setattr("coach.cli.voice.default_engine", VariantEngine)
     output = FakeOutput()
     monkeypatch.setattr(live, "SimpleaudioOutput", output)
     code, out, err = cli(capsys, "voices", "--sample", "--gender", "female")

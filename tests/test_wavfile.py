@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import soundfile as sf
 
-from coach.wavfile import MAX_JOINED_FRAMES, MIN_HOLE_FRAMES, write_sparse_wav
+from coach.audio.wavfile import MAX_JOINED_FRAMES, MIN_HOLE_FRAMES, write_sparse_wav
 
 
 def laid_out(total_frames: int, spans: list[tuple[int, np.ndarray]]) -> np.ndarray:

@@ -1,0 +1,1 @@
+"""The audio stage: sounds and speech clips mixed into one timeline of samples (sounds, mixer.Mixer, pcm, wavfile)."""

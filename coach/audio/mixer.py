@@ -1,0 +1,194 @@
+"""The mixer: lays every cue of a plan on one silent timeline, rendered block by block on demand.
+
+Only the samples where a cue sounds are computed: silence stays zeros, and chunks() hands it out as
+a length, so an export writes it in bulk.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+
+import numpy as np
+
+from coach.errors import CoachError
+from coach.plan.model import CueKind, Plan, to_samples
+from coach.audio.pcm import to_pcm16
+
+# Headroom: the whole mix is scaled by this (-1 dB) so full-scale speech passes the limiter untouched.
+MASTER_GAIN = np.float32(10 ** (-1 / 20))
+# Samples with |x| up to the knee pass unchanged; above it they bend smoothly towards 1.0.
+LIMIT_KNEE = np.float32(0.9)
+# Silence shorter than this (0.74 s) between two cues is rendered with them rather than handed out alone.
+MIN_SILENCE_FRAMES = 16384
+
+
+def soft_limit(mix: np.ndarray) -> np.ndarray:
+    """Bends samples above LIMIT_KNEE smoothly into [-1, 1], in place; pointwise, so blocks agree."""
+    # Most audio never reaches the knee: two reductions tell so without the arrays a mask needs.
+    if not len(mix) or max(float(mix.max()), -float(mix.min())) <= LIMIT_KNEE:
+        return mix
+    loud = np.abs(mix) > LIMIT_KNEE
+    if np.any(loud):
+        over = np.abs(mix[loud]) - LIMIT_KNEE
+        span = np.float32(1.0) - LIMIT_KNEE
+        # A rational curve: slope 1 at the knee (no kink), approaches but never passes 1.0, and uses
+        # only correctly rounded arithmetic, so vectorised and scalar paths agree bit for bit.
+        bent = LIMIT_KNEE + span * (over / (over + span))
+        mix[loud] = np.copysign(np.minimum(bent, np.float32(1.0)), mix[loud])
+    return mix
+
+
+def _checked_volume(value: float, what: str) -> np.float32:
+    """A volume fraction 0.0..1.0; the CLI checks the user's percentages before they get here."""
+    if not 0.0 <= value <= 1.0:
+        raise ValueError(f"{what} must be a fraction from 0 to 1, got {value!r}")
+    return np.float32(value)
+
+
+def _checked_clip(clip: np.ndarray, what: str) -> np.ndarray:
+    """A clip as a 1-D finite float32 array, or CoachError naming what it is."""
+    samples = np.asarray(clip, dtype=np.float32)
+    if samples.ndim != 1:
+        raise CoachError(f"{what}: expected mono audio, got an array of shape {samples.shape}")
+    # The largest and smallest samples are finite exactly when all are (NaN carries into both), and
+    # they need no array of flags as large as the clip.
+    if len(samples) and not (np.isfinite(samples.max()) and np.isfinite(samples.min())):
+        raise CoachError(f"{what}: the audio contains NaN or infinite samples")
+    return samples
+
+
+class Mixer:
+    """Renders a plan's speech and sound cues into float32 mono frames at SAMPLE_RATE."""
+
+    def __init__(self, plan: Plan, speech: Mapping[str, np.ndarray], sounds: Mapping[str, np.ndarray],
+                 voice_volume: float = 1.0, beep_volume: float = 1.0):
+        self.plan = plan
+        self.total_frames: int = plan.duration_samples
+        voice_gain = _checked_volume(voice_volume, "voice_volume") * MASTER_GAIN
+        beep_gain = _checked_volume(beep_volume, "beep_volume") * MASTER_GAIN
+
+        # Each distinct clip is checked once and shared by all the cues that use it. Its gain is applied
+        # as it is rendered, so no scaled copy of every clip is made (or paid for) up front.
+        checked: dict[tuple[str, str], np.ndarray] = {}
+        placed: list[tuple[int, int, np.ndarray, np.float32]] = []
+        for cue in plan.cues:
+            if cue.kind == CueKind.SPEECH:
+                key, source, gain = ("speech", cue.text), speech, voice_gain
+                what = f"speech {cue.text!r} at {cue.at_s:.3f} s"
+            elif cue.kind == CueKind.SOUND:
+                key, source, gain = ("sound", cue.sound), sounds, beep_gain
+                what = f"sound {cue.sound!r} at {cue.at_s:.3f} s"
+            else:
+                raise CoachError(f"cue at {cue.at_s:.3f} s: unknown kind {cue.kind!r}")
+            if key not in checked:
+                if key[1] not in source:
+                    raise CoachError(f"no audio for {what}")
+                checked[key] = _checked_clip(source[key[1]], what)
+            clip = checked[key]
+            start = to_samples(cue.at_s)
+            end = min(start + len(clip), self.total_frames)
+            if end > max(start, 0):
+                placed.append((start, end, clip, gain))
+
+        placed.sort(key=lambda item: item[0])  # stable: equal starts keep plan order
+        self._starts = np.array([p[0] for p in placed], dtype=np.int64)
+        ends = np.array([p[1] for p in placed], dtype=np.int64)
+        # Running maximum of the ends lets a binary search find the first cue that can still sound,
+        # even if cues overlap.
+        self._max_end_upto = np.maximum.accumulate(ends) if len(ends) else ends
+        self._ends = ends
+        self._clips = [p[2] for p in placed]
+        self._gains = [p[3] for p in placed]
+        # The stretches where something sounds: cues merged into one where less than MIN_SILENCE_FRAMES
+        # of silence parts them (a short gap costs less to render than to hand out on its own). Between
+        # the stretches the session is exactly zero, which chunks() hands out as a length, not as samples.
+        if len(ends):
+            breaks = self._starts[1:] - self._max_end_upto[:-1] >= MIN_SILENCE_FRAMES
+            self._span_starts = np.maximum(self._starts[np.concatenate(([True], breaks))], 0)
+            self._span_ends = self._max_end_upto[np.concatenate((breaks, [True]))]
+        else:
+            self._span_starts = self._span_ends = ends
+        # A cue that overlaps no other sounds alone, so its 16-bit samples are those of its clip at its
+        # gain, whatever the block: computed once per clip and gain, then copied (the planner never
+        # overlaps cues; overlapping ones are mixed in floats as render() does).
+        previous_end = np.concatenate(([-1], self._max_end_upto[:-1]))
+        next_start = np.concatenate((self._starts[1:], [np.iinfo(np.int64).max]))
+        self._alone = (self._starts >= previous_end) & (ends <= next_start)
+        self._pcm16: dict[tuple[int, float], np.ndarray] = {}
+
+    def render(self, start_frame: int, end_frame: int) -> np.ndarray:
+        """Frames [start_frame, end_frame) of the session as float32 mono within [-1, 1]."""
+        if start_frame < 0 or end_frame < start_frame:
+            raise ValueError(f"bad frame range [{start_frame}, {end_frame})")
+        out = np.zeros(end_frame - start_frame, dtype=np.float32)
+        first = int(np.searchsorted(self._max_end_upto, start_frame, side="right"))
+        stop = int(np.searchsorted(self._starts, end_frame, side="left"))
+        touched_lo, touched_hi = end_frame, start_frame
+        for i in range(first, stop):
+            cue_start, cue_end = int(self._starts[i]), int(self._ends[i])
+            lo, hi = max(cue_start, start_frame), min(cue_end, end_frame)
+            if lo < hi:
+                part = self._clips[i][lo - cue_start:hi - cue_start]
+                into = out[lo - start_frame:hi - start_frame]
+                if lo >= touched_hi:  # still zeros: the product goes straight in (the same float32 as 0 + x)
+                    np.multiply(part, self._gains[i], out=into)
+                else:
+                    into += part * self._gains[i]
+                touched_lo, touched_hi = min(touched_lo, lo), max(touched_hi, hi)
+        if touched_lo < touched_hi:  # silence needs no limiting
+            soft_limit(out[touched_lo - start_frame:touched_hi - start_frame])
+        return out
+
+    def _clip_pcm16(self, i: int) -> np.ndarray:
+        """Cue i's whole clip as 16-bit samples at its gain: the same integers render() and to_pcm16 give."""
+        key = (id(self._clips[i]), float(self._gains[i]))
+        found = self._pcm16.get(key)
+        if found is None:
+            found = to_pcm16(soft_limit(self._clips[i] * self._gains[i]))
+            self._pcm16[key] = found
+        return found
+
+    def pcm16_spans(self, start_frame: int = 0) -> Iterator[tuple[int, np.ndarray]]:
+        """Where something sounds from start_frame on, as (start frame, int16 samples), in time order and
+        never overlapping; every other frame is exact silence. Equal to to_pcm16(render()) frame for frame."""
+        first = int(np.searchsorted(self._max_end_upto, start_frame, side="right"))
+        i = first
+        while i < len(self._starts):
+            lo = max(int(self._starts[i]), start_frame)
+            if self._alone[i]:
+                offset = lo - int(self._starts[i])
+                yield lo, self._clip_pcm16(i)[offset:int(self._ends[i]) - int(self._starts[i])]
+                i += 1
+                continue
+            j = i + 1  # the cues that overlap one another from i on, mixed together
+            while j < len(self._starts) and self._starts[j] < self._max_end_upto[j - 1]:
+                j += 1
+            hi = int(self._max_end_upto[j - 1])
+            yield lo, to_pcm16(self.render(lo, hi))
+            i = j
+
+    def blocks(self, start_frame: int = 0, block_frames: int = 65536) -> Iterator[np.ndarray]:
+        """Consecutive render() blocks from start_frame to total_frames."""
+        if block_frames <= 0:
+            raise ValueError(f"block_frames must be positive, got {block_frames}")
+        for lo in range(start_frame, self.total_frames, block_frames):
+            yield self.render(lo, min(lo + block_frames, self.total_frames))
+
+    def chunks(self, start_frame: int = 0, max_frames: int = 65536) -> Iterator[np.ndarray | int]:
+        """The session from start_frame to the end in pieces of at most max_frames: a rendered array
+        where a cue sounds, or an int, the length of a stretch of exact silence, to be written in bulk."""
+        if max_frames <= 0:
+            raise ValueError(f"max_frames must be positive, got {max_frames}")
+        at = start_frame
+        first = int(np.searchsorted(self._span_ends, start_frame, side="right"))
+        for span_start, span_end in zip(self._span_starts[first:].tolist(), self._span_ends[first:].tolist()):
+            yield from self._pieces(at, min(span_start, self.total_frames), max_frames, silent=True)
+            at = max(at, span_start)
+            yield from self._pieces(at, min(span_end, self.total_frames), max_frames, silent=False)
+            at = max(at, span_end)
+        yield from self._pieces(at, self.total_frames, max_frames, silent=True)
+
+    def _pieces(self, lo: int, hi: int, max_frames: int, silent: bool) -> Iterator[np.ndarray | int]:
+        for at in range(lo, hi, max_frames):
+            end = min(at + max_frames, hi)
+            yield end - at if silent else self.render(at, end)

@@ -1,0 +1,212 @@
+"""The practice log's commands: history, today and log (registered in coach/cli/app.py)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import sys
+import tempfile
+from collections.abc import Callable
+from datetime import date
+from pathlib import Path
+from typing import Optional
+
+from typing import TYPE_CHECKING
+
+import typer
+
+from coach.clock import SystemClock, WallClock
+from coach.errors import CoachError, InputError, OptionError
+from coach.log.pain import PAIN_MAX, PAIN_MIN
+from coach.routine import Routine, builtin_names, load_routine, load_routine_file, user_routine_files
+
+if TYPE_CHECKING:
+    from coach.log.adherence import SessionFacts
+    from coach.log.book import LoggedSession
+
+# Tests replace this to set the date; the commands never read the system clock themselves.
+make_clock: Callable[[], WallClock] = SystemClock
+
+CSV_FIELDS = ("id", "started_at", "ended_at", "routine", "title", "outcome", "planned_s", "done_s", "pain", "note")
+
+
+def _facts(session: LoggedSession) -> SessionFacts:
+    from coach.log.adherence import SessionFacts
+
+    return SessionFacts(session.started, session.outcome, session.planned_s, session.done_s, session.pain)
+
+
+def _routines_with_frequency() -> list[tuple[str, Routine]]:
+    """Built-in routines, then the user's own, that say how often to do them (invalid files are left out)."""
+    found: list[tuple[str, Routine]] = [(name, load_routine(name)) for name in builtin_names()]
+    known = {name for name, _ in found}
+    for path in user_routine_files():
+        if path.stem in known:
+            continue  # a built-in of the same name wins, as in load_routine
+        try:
+            found.append((path.stem, load_routine_file(path)))
+        except CoachError:
+            pass
+    return [(name, r) for name, r in found if r.frequency is not None]
+
+
+def _all_sessions(routine: str | None = None) -> list[LoggedSession]:
+    from coach.log.book import open_for_reading
+
+    log = open_for_reading()
+    if log is None:
+        return []
+    with log:
+        return log.sessions(routine)
+
+
+def history_command(
+    routine: Optional[str] = typer.Option(None, "--routine", help="Only the sessions of this routine."),
+    since: Optional[str] = typer.Option(None, "--since", help="Only sessions from this day on (YYYY-MM-DD, local time)."),
+    as_json: bool = typer.Option(False, "--json", help="Print the sessions and their exercises as JSON."),
+    csv_file: Optional[str] = typer.Option(None, "--csv", help="Write the sessions to this CSV file ('-' for stdout)."),
+) -> None:
+    """The logged sessions, newest first, and a chart of the last 8 weeks (Monday to Sunday, local time).
+
+    In the chart, a session counts when it finished, or when it did at least 80 % of its planned
+    exercise time.
+    """
+    # Imported here, so the other commands start without the log's table and chart machinery.
+    from rich.console import Console
+
+    from coach.log.adherence import COUNTS_RULE, WEEKS_RULE, weekly_tallies
+    from coach.log.view import CHART_WEEKS, chart, history_table
+
+    if as_json and csv_file is not None:
+        raise OptionError("--csv", "cannot be used together with --json")
+    since_day = _parse_day("--since", since) if since is not None else None
+    sessions = _all_sessions(routine)
+    if since_day is not None:
+        sessions = [s for s in sessions if s.started.date() >= since_day]
+    if as_json:
+        json.dump({"sessions": [s.to_json() for s in sessions]}, sys.stdout, indent=2, ensure_ascii=False)
+        print()
+        return
+    if csv_file is not None:
+        _write_csv(csv_file, sessions)
+        return
+    console = Console(highlight=False)
+    if not sessions:
+        console.print("No sessions logged yet." if routine is None and since is None else "No sessions match.")
+        return
+    console.print(history_table(sessions, console.width))
+    now = make_clock().now()
+    frequencies = {name: r.frequency for name, r in _routines_with_frequency()}
+    shown = [routine] if routine else sorted({s.routine for s in sessions})
+    for name in shown:
+        mine = [_facts(s) for s in sessions if s.routine == name]
+        tallies = weekly_tallies(mine, now, CHART_WEEKS)
+        if not any(t.started for t in tallies):
+            continue
+        console.print()
+        for line in chart(name, tallies, frequencies.get(name), console.width):
+            console.print(line)
+    console.print(f"\n{WEEKS_RULE} {COUNTS_RULE}", style="dim")
+
+
+def _parse_day(option: str, text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise OptionError(option, f"must be a date as YYYY-MM-DD, not '{text}'") from None
+
+
+def _csv_text(sessions: list[LoggedSession]) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(CSV_FIELDS)
+    for s in sessions:
+        row = s.to_json()
+        writer.writerow(["" if row[k] is None else row[k] for k in CSV_FIELDS])
+    return out.getvalue()
+
+
+def _write_csv(target: str, sessions: list[LoggedSession]) -> None:
+    """Write the CSV to stdout ('-') or atomically to a file: a temporary file renamed over it."""
+    text = _csv_text(sessions)
+    if target == "-":
+        sys.stdout.write(text)
+        return
+    path = Path(target)
+    try:
+        fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    except OSError as exc:
+        raise OptionError("--csv", f"cannot write {path}: {exc.strerror}") from None
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
+            handle.write(text)
+        os.replace(temp, path)
+    except OSError as exc:
+        Path(temp).unlink(missing_ok=True)
+        raise OptionError("--csv", f"cannot write {path}: {exc.strerror}") from None
+    print(f"wrote {path} ({len(sessions)} session{'s' if len(sessions) != 1 else ''})", file=sys.stderr)
+
+
+def today_command(
+    as_json: bool = typer.Option(False, "--json", help="Print the standing as JSON."),
+) -> None:
+    """How many sessions of each routine are done today or this week, which are due now, and the streaks.
+
+    Weeks run Monday to Sunday, in local time. A session counts when it finished, or when it did at
+    least 80 % of its planned exercise time.
+    """
+    from rich.console import Console
+
+    from coach.log.adherence import COUNTS_RULE, WEEKS_RULE, period_bounds, standing
+    from coach.log.view import standing_json, standing_line, week_text
+
+    now = make_clock().now()
+    routines = _routines_with_frequency()
+    sessions = _all_sessions()
+    monday, sunday = period_bounds(now.date(), "week")
+    standings = []
+    for name, r in routines:
+        facts = [_facts(s) for s in sessions if s.routine == name]
+        standings.append((name, standing(facts, r.frequency, now)))  # type: ignore[arg-type]
+    if as_json:
+        json.dump({"date": now.date().isoformat(), "week": {"start": monday.isoformat(), "end": sunday.isoformat()},
+                   "routines": [standing_json(name, s) for name, s in standings]}, sys.stdout, indent=2)
+        print()
+        return
+    console = Console(highlight=False)
+    console.print(f"Today is {now:%A} {now.day} {now:%B %Y}; this week is {week_text(monday, sunday)}.")
+    if not standings:
+        console.print("No routine says how often to do it (add frequency = { per_week = [2, 3] } to one).")
+    for name, s in standings:
+        console.print(standing_line(name, s), style="yellow" if s.due else "green")
+    console.print(f"{WEEKS_RULE} {COUNTS_RULE}", style="dim")
+
+
+def log_command(
+    pain: Optional[int] = typer.Option(None, "--pain", help=f"The pain score, from {PAIN_MIN} (no pain) to {PAIN_MAX} (the worst imaginable)."),
+    note: Optional[str] = typer.Option(None, "--note", help="A note to keep with the session."),
+    session: Optional[int] = typer.Option(None, "--session", help="The session's id (see 'coach history'); default: the latest."),
+) -> None:
+    """Set the pain score and a note for the latest session (or the one given)."""
+    from coach.log.book import Logbook, default_path
+
+    if pain is not None and not PAIN_MIN <= pain <= PAIN_MAX:
+        raise OptionError("--pain", f"must be a whole number from {PAIN_MIN} to {PAIN_MAX}, not {pain}")
+    if pain is None and note is None:
+        raise OptionError("--pain", "give --pain N (0-10), --note TEXT, or both")
+    if not default_path().exists():
+        raise InputError("no sessions are logged yet, so there is nothing to add a pain score to")
+    with Logbook(default_path()) as log:
+        if session is None:
+            session = log.latest_id()
+            if session is None:
+                raise InputError("no sessions are logged yet, so there is nothing to add a pain score to")
+        elif not log.has_session(session):
+            raise OptionError("--session", f"there is no session {session} in the log (see 'coach history')")
+        log.set_pain(session, pain, note)
+        found = next(s for s in log.sessions() if s.id == session)
+    what = ", ".join(part for part in (None if found.pain is None else f"pain {found.pain}",
+                                       None if found.note is None else f"note: {found.note}") if part)
+    print(f"session {found.id} ({found.routine}, {found.started:%Y-%m-%d %H:%M}): {what}")

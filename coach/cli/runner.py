@@ -1,0 +1,74 @@
+"""A live session from the command line: play it, log it, and ask about pain at the end."""
+
+from __future__ import annotations
+
+import sys
+from typing import TextIO
+
+from coach.cli.closing import SkippedClose
+from coach.live.player import SessionResult, SimpleaudioOutput, run_session
+from coach.live.progress import Progress, planned_from
+from coach.session import Session
+from coach.log.recorder import NullLogger, SessionLogger
+from coach.signals import sigterm_unwinds
+from coach.live.status import StatusLine
+
+
+def run_logged(session: Session, start_s: float, *, quiet: bool, log: bool,
+               stdin: TextIO | None = None, stderr: TextIO | None = None) -> SessionResult:
+    """Plays the session live from start_s; logs it unless log=False; asks for a pain score at the end."""
+    stdin = stdin if stdin is not None else sys.stdin
+    stderr = stderr if stderr is not None else sys.stderr
+    status = None if quiet else StatusLine(stderr)
+    plan = session.plan
+    logger: SessionLogger | NullLogger = NullLogger()
+
+    def warn(message: str) -> None:
+        if status is not None:
+            status.clear()
+        print(message, file=stderr, flush=True)
+
+    def open_log():
+        nonlocal logger
+        if log:
+            planned_s, entries = planned_from(plan, start_s)
+            logger = SessionLogger.start(plan.routine, plan.title, session.routine.language,
+                                         session.voice.id if session.voice else None, session.options.rate_wpm,
+                                         planned_s, entries, warn=warn)
+        return logger
+
+    try:
+        # SIGTERM unwinds like Ctrl+C, so the sound stops and the log records an interrupted session.
+        progress = Progress(plan, open_log, start_s)
+        updates = SkippedClose(session, progress) if session.voice is not None else None
+        with sigterm_unwinds():
+            result = run_session(plan, session.mixer(), start_s=start_s, status=status, progress=progress,
+                                 updates=updates)
+        if not quiet:
+            print(result.summary(), file=stderr)
+        if logger.logging and not quiet and _is_terminal(stdin):
+            logger.set_pain(_ask_pain(session, stdin, stderr))
+        return result
+    finally:
+        logger.close()
+
+
+def _is_terminal(stream: TextIO) -> bool:
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
+def _ask_pain(session: Session, stdin: TextIO, stderr: TextIO) -> int | None:
+    """Says the pain question (when the session has a voice) and reads the answer from the terminal."""
+    from coach.log.pain import ask_pain
+    from coach.audio.pcm import to_pcm16
+
+    clip = session.speech.get(session.script.PAIN_QUESTION)
+    if clip is not None and len(clip):
+        try:
+            SimpleaudioOutput().play(to_pcm16(clip * session.options.voice_volume_pct / 100.0))
+        except Exception:  # the question is on screen too; a sound problem now must not lose the score
+            pass
+    return ask_pain(stdin, stderr)

@@ -1,0 +1,125 @@
+"""Files written whole or not at all, and work done in order on a thread of its own.
+
+Background work lets the next piece be prepared while the last is written: encoders (libsndfile and
+libopus through cffi or ctypes) and file writes release the GIL, so on two cores an export takes about as long as the slower of making the audio and writing it, not their sum.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import queue
+import tempfile
+import threading
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Generic, TypeVar
+
+from coach.errors import OptionError
+from coach.signals import sigterm_unwinds
+
+Item = TypeVar("Item")
+
+
+class Background(Generic[Item]):
+    """Calls work(item) for each item put, in order, on one thread; the first error reaches put() or finish()."""
+
+    def __init__(self, work: Callable[[Item], object], queued: int):
+        self._work = work
+        self._queue: queue.Queue = queue.Queue(maxsize=queued)  # bounded: memory stays flat
+        self._error: BaseException | None = None
+        self._stopped = False
+        self._thread = threading.Thread(target=self._drain, name="coach-background", daemon=True)
+        self._thread.start()
+
+    def _drain(self) -> None:
+        while (item := self._queue.get()) is not None:
+            if self._error is None and not self._stopped:
+                try:
+                    self._work(item)
+                except BaseException as exc:  # handed to the thread that puts, which raises it
+                    self._error = exc
+
+    def put(self, item: Item) -> None:
+        """Queue an item (it must not change afterwards); raises the work's error, if there was one."""
+        if self._error is not None:
+            raise self._error
+        self._queue.put(item)
+
+    def finish(self, completed: bool) -> None:
+        """Wait for the queued items (dropped unless `completed`), then raise the work's error, if any."""
+        self._stopped = not completed
+        self._queue.put(None)
+        self._thread.join()
+        if completed and self._error is not None:
+            raise self._error
+
+
+@contextlib.contextmanager
+def in_background(work: Callable[[Item], object], queued: int = 8) -> Iterator[Background[Item]]:
+    """A Background for `work`: on leaving, every item has been worked on, or the first error is raised."""
+    worker: Background[Item] = Background(work, queued)
+    try:
+        yield worker
+    except BaseException:
+        worker.finish(completed=False)
+        raise
+    worker.finish(completed=True)
+
+
+def check_writable_folder(path: Path, option: str) -> None:
+    """Raise OptionError(option) unless path's folder exists and is writable and path is not a folder."""
+    folder = path.parent if str(path.parent) else Path(".")
+    if path.is_dir():
+        raise OptionError(option, f"{path} is a folder, not a file name")
+    if not folder.is_dir():
+        raise OptionError(option, f"folder {folder} does not exist (for {path})")
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise OptionError(option, f"folder {folder} is not writable (for {path})")
+
+
+def _final_mode(output: Path) -> int:
+    try:
+        return output.stat().st_mode & 0o7777
+    except FileNotFoundError:
+        umask = os.umask(0)
+        os.umask(umask)
+        return 0o666 & ~umask
+
+
+def _fsync_folder(folder: Path) -> None:
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass  # some filesystems cannot fsync a folder; the rename itself is still atomic
+    finally:
+        os.close(fd)
+
+
+@contextlib.contextmanager
+def atomic_output(output: Path) -> Iterator[Path]:
+    """Yield a hidden temporary path beside output; on success it replaces output, on any failure it is removed."""
+    output = Path(output)
+    folder = output.parent if str(output.parent) else Path(".")
+    with sigterm_unwinds():
+        fd, tmp_name = tempfile.mkstemp(prefix=f".{output.name}.", suffix=".part", dir=folder)
+        os.close(fd)
+        tmp = Path(tmp_name)
+        try:
+            yield tmp
+            fd = os.open(tmp, os.O_RDWR)
+            try:
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+            os.chmod(tmp, _final_mode(output))
+            os.replace(tmp, output)
+        except BaseException:
+            with contextlib.suppress(FileNotFoundError):
+                tmp.unlink()
+            raise
+    _fsync_folder(folder)
