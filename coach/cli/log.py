@@ -19,6 +19,7 @@ import typer
 from coach.clock import SystemClock, WallClock
 from coach.errors import CoachError, InputError, OptionError
 from coach.log.pain import PAIN_MAX, PAIN_MIN
+from coach.terminal import printable
 from coach.routine import Routine, builtin_names, load_routine, load_routine_file, user_routine_files
 
 if TYPE_CHECKING:
@@ -28,6 +29,7 @@ if TYPE_CHECKING:
 # Tests replace this to set the date; the commands never read the system clock themselves.
 make_clock: Callable[[], WallClock] = SystemClock
 
+SQLITE_MAX_INTEGER = 2**63 - 1  # a larger id cannot even be looked up
 CSV_FIELDS = ("id", "started_at", "ended_at", "routine", "title", "outcome", "planned_s", "done_s", "pain", "note")
 
 
@@ -159,7 +161,7 @@ def _write_csv(target: str, sessions: list[LoggedSession]) -> None:
             temp.write_text(text, encoding="utf-8", newline="")
     except OSError as exc:
         raise OptionError("--csv", f"cannot write {path}: {(exc.strerror or str(exc)).lower()}") from None
-    print(f"wrote {path} ({len(sessions)} session{'s' if len(sessions) != 1 else ''})", file=sys.stderr)
+    print(f"wrote {printable(path)} ({len(sessions)} session{'s' if len(sessions) != 1 else ''})", file=sys.stderr)
 
 
 def today_command(
@@ -193,7 +195,7 @@ def today_command(
     if not standings:
         console.print("No routine says how often to do it (add frequency = { per_week = [2, 3] } to one).")
     for name, s in standings:
-        console.print(standing_line(name, s), style="yellow" if s.due else "green")
+        console.print(standing_line(name, s), style="yellow" if s.due else "green", markup=False)
     console.print(f"{WEEKS_RULE} {COUNTS_RULE}", style="dim")
 
 
@@ -216,10 +218,10 @@ def log_command(
             session = log.latest_id()
             if session is None:
                 raise InputError("no sessions are logged yet, so there is nothing to add a pain score to")
-        elif not log.has_session(session):
+        elif not 1 <= session <= SQLITE_MAX_INTEGER or not log.has_session(session):
             raise OptionError("--session", f"there is no session {session} in the log (see 'coach history')")
         log.set_pain(session, pain, note)
         found = next(s for s in log.sessions() if s.id == session)
     what = ", ".join(part for part in (None if found.pain is None else f"pain {found.pain}",
                                        None if found.note is None else f"note: {found.note}") if part)
-    print(f"session {found.id} ({found.routine}, {found.started:%Y-%m-%d %H:%M}): {what}")
+    print(printable(f"session {found.id} ({found.routine}, {found.started:%Y-%m-%d %H:%M}): {what}"))

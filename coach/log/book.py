@@ -319,8 +319,27 @@ class Logbook:
                     "SELECT session_id, position, name, side, planned_reps, done_reps, skipped "
                     "FROM session_exercises ORDER BY session_id, position, rowid"):
                 sides.setdefault(row[0], []).append(LoggedExercise(*row[1:6], bool(row[6])))
-        found = [LoggedSession(*row, exercises=tuple(sides.get(row[0], ()))) for row in rows]
-        return sorted(found, key=lambda s: (s.started, s.id), reverse=True)
+        found = [self._checked(LoggedSession(*row, exercises=tuple(sides.get(row[0], ())))) for row in rows]
+        return sorted(found, key=lambda s: (s.started.timestamp(), s.id), reverse=True)
+
+    def _checked(self, session: LoggedSession) -> LoggedSession:
+        """The session, if what the views compute with reads back; else LogbookError (a damaged log)."""
+        for column in ("started_at", "ended_at"):
+            value = getattr(session, column)
+            if column == "ended_at" and value is None:
+                continue
+            try:
+                moment = datetime.fromisoformat(value)
+            except (TypeError, ValueError):
+                moment = None
+            if moment is None or moment.tzinfo is None:
+                raise LogbookError(self.path, f"is damaged (session {session.id} has {column} {value!r}, "
+                                              f"not a time with its UTC offset)")
+        for column in ("rate_wpm", "planned_s", "done_s"):
+            if isinstance(getattr(session, column), (str, bytes)) or getattr(session, column) is None:
+                raise LogbookError(self.path, f"is damaged (session {session.id} has {column} "
+                                              f"{getattr(session, column)!r}, not a number)")
+        return session
 
     def latest_id(self) -> int | None:
         """The id of the session that started last, None when the log is empty."""
