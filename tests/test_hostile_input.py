@@ -24,13 +24,13 @@ hold_s = 3
 """
 
 
-def routine(tmp_path: Path, name: str = "r.toml", **texts: str) -> Path:
+def routine(tmp_path: Path, filename: str = "r.toml", **texts: str) -> Path:
     text = VALID
     for key, value in texts.items():
         text = text.replace(key.upper(), value)
     for key in ("TITLE", "NAME", "INSTRUCTIONS"):
         text = text.replace(key, key.title())
-    path = tmp_path / name
+    path = tmp_path / filename
     path.write_text(text, encoding="utf-8")
     return path
 
@@ -126,6 +126,7 @@ def test_control_characters_from_a_routine_are_shown_never_obeyed(tmp_path):
         assert not {"\x1b", "\x07", "\x08"} & set(out), out
         assert "\\x1b" in out or "\\x07" in out
     assert "Feet\\x1b[2J\\x1b]0;owned\\x07" in outputs[0] and "Gently\\x08\\x08\\x08 now" in outputs[0]
+    assert "Press\\x07" in outputs[0] and "Press\\x07" in outputs[1]
 
 
 def test_a_routine_name_in_the_log_is_shown_escaped(tmp_path, monkeypatch):
@@ -241,3 +242,14 @@ def test_a_flac_export_on_a_full_disk_says_so(tmp_path, monkeypatch, free_bytes,
         writer.export_audio(plan, mixer, out)
     assert str(caught.value) == f"could not write {out}: {said}"
     assert list(tmp_path.iterdir()) == []
+
+
+def test_the_live_status_line_shows_a_name_escaped(tmp_path):
+    from coach.cli.app import _estimated_plan
+    from coach.live.status import status_text
+    from coach.routine import load_routine_file
+
+    plan = _estimated_plan(load_routine_file(routine(tmp_path, name="Press\\u001b]0;owned\\u0007")))
+    hold_s = next(c.at_s for c in plan.cues if c.text == "Hold.") + 0.5
+    line = status_text(plan, hold_s, width=80)
+    assert "Press\\x1b]0;owned\\x07" in line and "\x1b" not in line

@@ -276,7 +276,7 @@ def run_command(
         from coach.live.status import StatusLine
 
         fit = StatusLine(sys.stderr).fit
-        print(fit(f"{session.plan.title} · {clock(session.plan.duration_s - start_s)}"), file=sys.stderr)
+        print(fit(printable(f"{session.plan.title} · {clock(session.plan.duration_s - start_s)}")), file=sys.stderr)
         if sys.stdin.isatty():
             print(fit("space pause · n next · p back · q quit"), file=sys.stderr)
     try:
