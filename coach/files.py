@@ -1,4 +1,4 @@
-"""Files written whole or not at all, and work done in order on a thread of its own.
+"""Files written whole or not at all, private files and folders, and work done in order on a thread of its own.
 
 Background work lets the next piece be prepared while the last is written: encoders (libsndfile and
 libopus through cffi or ctypes) and file writes release the GIL, so on two cores an export takes about as long as the slower of making the audio and writing it, not their sum.
@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import os
 import queue
+import stat
 import tempfile
 import threading
 from collections.abc import Callable, Iterator
@@ -78,13 +79,67 @@ def check_writable_folder(path: Path, option: str) -> None:
         raise OptionError(option, f"folder {folder} is not writable (for {path})")
 
 
-def _final_mode(output: Path) -> int:
+PRIVATE_FILE_MODE = 0o600
+PRIVATE_FOLDER_MODE = 0o700
+_OTHERS = 0o077  # the group's and everyone else's permission bits
+
+
+def is_private(mode: int) -> bool:
+    """Whether a file mode gives nobody but the owner any access."""
+    return mode & _OTHERS == 0
+
+
+def make_private(path: Path) -> bool:
+    """Take every permission from group and others on an existing file or folder; True if it had some."""
+    mode = os.stat(path).st_mode
+    if is_private(mode):
+        return False
+    os.chmod(path, mode & 0o7700)
+    return True
+
+
+def private_folder(folder: Path) -> bool:
+    """Make the folder (and missing parents) with mode 0700; True if it already existed and was open to others."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        folder.mkdir(mode=PRIVATE_FOLDER_MODE, parents=True, exist_ok=True)
+        os.chmod(folder, PRIVATE_FOLDER_MODE)  # whatever the umask
+        return False
+    return make_private(folder)
+
+
+def private_file(path: Path) -> bool:
+    """Create the file empty with mode 0600 if it is missing, else tighten it; True if it was open to others."""
     try:
-        return output.stat().st_mode & 0o7777
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, PRIVATE_FILE_MODE)
+    except FileExistsError:
+        return make_private(path)
+    os.close(fd)
+    return False
+
+
+def make_stream_private(stream: object) -> None:
+    """When output goes to a regular file of ours (`> file` in a shell), give it mode 0600."""
+    try:
+        fd = stream.fileno()  # type: ignore[attr-defined]
+        info = os.fstat(fd)
+        if stat.S_ISREG(info.st_mode) and info.st_uid == os.geteuid() and not is_private(info.st_mode):
+            os.fchmod(fd, info.st_mode & 0o7700)
+    except (AttributeError, OSError, ValueError):
+        pass  # not a real file (a pipe, a terminal, a captured stream): nothing to protect
+
+
+def _final_mode(output: Path, private: bool) -> int:
+    try:
+        mode = output.stat().st_mode & 0o7777
     except FileNotFoundError:
+        if private:
+            return PRIVATE_FILE_MODE
         umask = os.umask(0)
         os.umask(umask)
         return 0o666 & ~umask
+    # An existing file keeps its owner's mode, unless private data would make it readable by others.
+    return PRIVATE_FILE_MODE if private and not is_private(mode) else mode
 
 
 def _fsync_folder(folder: Path) -> None:
@@ -101,8 +156,11 @@ def _fsync_folder(folder: Path) -> None:
 
 
 @contextlib.contextmanager
-def atomic_output(output: Path) -> Iterator[Path]:
-    """Yield a hidden temporary path beside output; on success it replaces output, on any failure it is removed."""
+def atomic_output(output: Path, private: bool = False) -> Iterator[Path]:
+    """Yield a hidden temporary path beside output; on success it replaces output, on any failure it is removed.
+
+    private: health data, so the file gets mode 0600 (an existing file keeps its mode only if already private).
+    """
     output = Path(output)
     folder = output.parent if str(output.parent) else Path(".")
     with sigterm_unwinds():
@@ -116,7 +174,7 @@ def atomic_output(output: Path) -> Iterator[Path]:
                 os.fsync(fd)
             finally:
                 os.close(fd)
-            os.chmod(tmp, _final_mode(output))
+            os.chmod(tmp, _final_mode(output, private))
             os.replace(tmp, output)
         except BaseException:
             with contextlib.suppress(FileNotFoundError):

@@ -150,9 +150,20 @@ def test_unwritable_cache_still_gives_the_clip(tmp_path, caplog):
     cache = ClipCache(engine, VOICE, 160, blocked / "clips")
     with caplog.at_level(logging.WARNING, logger="coach.speech.clipcache"):
         assert np.array_equal(cache.clip("hold"), expected_clip("hold", 160))
-    assert "could not keep a speech clip" in caplog.text
+    assert "could not keep speech clips" in caplog.text
     cache.clip("hold")
     assert len(engine.calls) == 1  # memory still works
+
+
+def test_an_unwritable_cache_is_one_warning_a_run_not_one_a_clip(tmp_path, caplog):
+    blocked = tmp_path / "not-a-dir"
+    blocked.write_text("a file where the cache directory should be")
+    with caplog.at_level(logging.WARNING, logger="coach.speech.clipcache"):
+        for rate in (160, 170):  # a second cache of the same run, for the same folder
+            cache = ClipCache(CountingEngine(), VOICE, rate, blocked / "clips")
+            assert cache.prefetch(["one", "two", "three", "four"]) == 4
+    assert len(caplog.records) == 1
+    assert "not-a-dir/clips" in caplog.text and "made again each time" in caplog.text
 
 
 def test_no_temporary_files_are_left_behind(tmp_path):

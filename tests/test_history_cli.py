@@ -144,8 +144,9 @@ def test_bad_options_get_one_line_naming_the_option(capsys, args, words):
 
 
 def test_a_damaged_log_is_one_error_line_for_the_reading_commands(capsys):
-    default_path().parent.mkdir(parents=True)
+    default_path().parent.mkdir(parents=True, mode=0o700)
     default_path().write_bytes(b"not a database at all " * 100)
+    default_path().chmod(0o600)  # private, so only the damage is reported
     for args in (("history",), ("today",), ("log", "--pain", "2")):
         code, out, err = coach(capsys, *args)
         assert (code, out) == (1, "")

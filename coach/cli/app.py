@@ -22,6 +22,7 @@ from coach.plan.settings import Settings, estimate_clip_duration
 from coach.plan.planner import plan
 from coach.routine import (Routine, builtin_names, load_routine, load_routine_file, nominal_duration_s,
                            user_routine_dir, user_routine_files)
+from coach.terminal import printable
 from coach.session import Session, SessionOptions, build_session, check_options
 from coach.speech.engine import DEFAULT_RATE_WPM
 from coach.timefmt import about_minutes, clock, cue_stamp
@@ -88,12 +89,12 @@ def routines_command() -> None:
             rows.append((path.stem, None, f"invalid: {exc}"))
     for name, routine, where in rows:
         if routine is None:
-            print(f"{name:24}  {where}")
+            print(printable(f"{name:24}  {where}"))
             continue
         n = len(routine.exercises)
         duration = about_minutes(_estimated_plan(routine).duration_s)
-        print(f"{name:24}  {routine.title}  ({n} exercise{'s' if n != 1 else ''}, {duration})"
-              + ("" if where == "built-in" else f"  [{where}]"))
+        print(printable(f"{name:24}  {routine.title}  ({n} exercise{'s' if n != 1 else ''}, {duration})"
+                        + ("" if where == "built-in" else f"  [{where}]")))
     if not user_routine_files():
         print(f"\nYour own routines go in {user_routine_dir()} (one .toml file each).")
 
@@ -102,25 +103,26 @@ def routines_command() -> None:
 def show_command(routine: RoutineArg) -> None:
     """Show a routine as a person would read it."""
     r = load_routine(routine)
-    print(r.title)
+    lines = [r.title]
     if r.summary:
-        print(r.summary)
-    print(f"Length: {about_minutes(_estimated_plan(r).duration_s)} (of which {about_minutes(nominal_duration_s(r))} of exercise)")
+        lines.append(r.summary)
+    lines.append(f"Length: {about_minutes(_estimated_plan(r).duration_s)} "
+                 f"(of which {about_minutes(nominal_duration_s(r))} of exercise)")
     if r.frequency:
         unit, low, high = r.frequency
-        print(f"How often: {low if low == high else f'{low}-{high}'} times a {unit}")
+        lines.append(f"How often: {low if low == high else f'{low}-{high}'} times a {unit}")
     if r.equipment:
-        print(f"You need: {', '.join(r.equipment)}")
+        lines.append(f"You need: {', '.join(r.equipment)}")
     if r.caution:
-        print(f"Caution: {r.caution}")
+        lines.append(f"Caution: {r.caution}")
     for i, ex in enumerate(r.exercises, start=1):
-        print(f"\n{i}. {ex.name}")
-        print(f"   {_dose_text(ex)}")
+        lines += ["", f"{i}. {ex.name}", f"   {_dose_text(ex)}"]
         if ex.sides:
-            print(f"   Sides, in order: {'; '.join(ex.sides)}")
-        print(f"   {ex.instructions}")
-        for tip in ex.tips:
-            print(f"   Tip: {tip}")
+            lines.append(f"   Sides, in order: {'; '.join(ex.sides)}")
+        lines.append(f"   {ex.instructions}")
+        lines += [f"   Tip: {tip}" for tip in ex.tips]
+    for line in lines:  # each line whole: a control character in the file is shown, never obeyed
+        print(printable(line))
 
 
 def _dose_text(ex) -> str:
@@ -141,7 +143,7 @@ def _session(routine: Routine, options: SessionOptions, **kwargs) -> Session:
     """build_session, with its warnings (one line each) on stderr."""
     session = build_session(routine, options, **kwargs)
     for warning in session.warnings:
-        print(warning, file=sys.stderr)
+        print(printable(warning), file=sys.stderr)
     return session
 
 
@@ -171,13 +173,13 @@ def plan_command(
                   ensure_ascii=False)
         print()
         return
-    print(f"{p.title}: {clock(p.duration_s)}")
+    print(printable(f"{p.title}: {clock(p.duration_s)}"))
     chapters = list(p.chapters)
     for cue in p.cues:
         while chapters and chapters[0].start_s <= cue.at_s:
-            print(f"\n{cue_stamp(chapters[0].start_s)}  == {chapters.pop(0).title} ==")
+            print(f"\n{cue_stamp(chapters[0].start_s)}  == {printable(chapters.pop(0).title)} ==")
         what = cue.text if cue.kind == CueKind.SPEECH else f"[{cue.sound} sound]"
-        print(f"{cue_stamp(cue.at_s)}  {what}")
+        print(f"{cue_stamp(cue.at_s)}  {printable(what)}")
     print(f"\n{cue_stamp(p.duration_s)}  (end)")
 
 
@@ -274,7 +276,7 @@ def run_command(
         from coach.live.status import StatusLine
 
         fit = StatusLine(sys.stderr).fit
-        print(fit(f"{session.plan.title} · {clock(session.plan.duration_s - start_s)}"), file=sys.stderr)
+        print(fit(printable(f"{session.plan.title} · {clock(session.plan.duration_s - start_s)}")), file=sys.stderr)
         if sys.stdin.isatty():
             print(fit("space pause · n next · p back · q quit"), file=sys.stderr)
     try:
@@ -293,9 +295,9 @@ def validate_command(files: list[Path] = typer.Argument(..., help="Routine files
             r = load_routine_file(path)
         except CoachError as exc:
             bad += 1
-            print(f"coach: {exc}", file=sys.stderr)
+            print(f"coach: {printable(exc)}", file=sys.stderr)
         else:
-            print(f"{path}: ok ({r.title}, {len(r.exercises)} exercises)")
+            print(printable(f"{path}: ok ({r.title}, {len(r.exercises)} exercises)"))
     if bad:
         raise typer.Exit(ExitStatus.BAD_INPUT)
 
@@ -325,7 +327,7 @@ def main(argv: Optional[list[str]] = None) -> None:
             sys.exit(ExitStatus.BAD_INPUT)
         ctx = getattr(exc, "ctx", None)
         command = ctx.command_path if ctx is not None else "coach"
-        print(f"{command}: {exc.format_message()} (see '{command} --help')", file=sys.stderr)
+        print(printable(f"{command}: {exc.format_message()} (see '{command} --help')"), file=sys.stderr)
         sys.exit(ExitStatus.BAD_INPUT)
     except (KeyboardInterrupt, typer.Abort):
         print("coach: stopped", file=sys.stderr)
@@ -333,7 +335,7 @@ def main(argv: Optional[list[str]] = None) -> None:
     except CoachError as exc:
         if debug:
             traceback.print_exc()
-        print(f"coach: {exc}", file=sys.stderr)
+        print(f"coach: {printable(exc)}", file=sys.stderr)
         sys.exit(exc.exit_status)
     except BrokenPipeError:
         sys.stderr.close()
@@ -341,6 +343,7 @@ def main(argv: Optional[list[str]] = None) -> None:
     except Exception as exc:  # a bug: still one line unless --debug
         if debug:
             traceback.print_exc()
-        print(f"coach: internal error: {type(exc).__name__}: {exc} (run with --debug for details)", file=sys.stderr)
+        print(f"coach: internal error: {type(exc).__name__}: {printable(exc)} (run with --debug for details)",
+              file=sys.stderr)
         sys.exit(ExitStatus.ERROR)
     sys.exit(result if isinstance(result, int) else ExitStatus.SUCCESS)

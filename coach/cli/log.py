@@ -5,9 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
 import sys
-import tempfile
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
@@ -20,6 +18,7 @@ import typer
 from coach.clock import SystemClock, WallClock
 from coach.errors import CoachError, InputError, OptionError
 from coach.log.pain import PAIN_MAX, PAIN_MIN
+from coach.terminal import printable
 from coach.routine import Routine, builtin_names, load_routine, load_routine_file, user_routine_files
 
 if TYPE_CHECKING:
@@ -29,6 +28,7 @@ if TYPE_CHECKING:
 # Tests replace this to set the date; the commands never read the system clock themselves.
 make_clock: Callable[[], WallClock] = SystemClock
 
+SQLITE_MAX_INTEGER = 2**63 - 1  # a larger id cannot even be looked up
 CSV_FIELDS = ("id", "started_at", "ended_at", "routine", "title", "outcome", "planned_s", "done_s", "pain", "note")
 
 
@@ -86,6 +86,9 @@ def history_command(
     if since_day is not None:
         sessions = [s for s in sessions if s.started.date() >= since_day]
     if as_json:
+        from coach.files import make_stream_private
+
+        make_stream_private(sys.stdout)  # `coach history --json > sessions.json` holds health data too
         json.dump({"sessions": [s.to_json() for s in sessions]}, sys.stdout, indent=2, ensure_ascii=False)
         print()
         return
@@ -118,35 +121,46 @@ def _parse_day(option: str, text: str) -> date:
         raise OptionError(option, f"must be a date as YYYY-MM-DD, not '{text}'") from None
 
 
+# A spreadsheet runs a cell that starts with one of these as a formula (OWASP, "CSV Injection").
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_cell(value: object) -> object:
+    """A value as a CSV cell a spreadsheet shows as text: a leading formula character gets a ' before it."""
+    if value is None:
+        return ""
+    if isinstance(value, str) and value.startswith(_FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
 def _csv_text(sessions: list[LoggedSession]) -> str:
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
+    # CRLF, as RFC 4180 has it; it also makes the writer quote a note's own line breaks, \r included.
+    writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(CSV_FIELDS)
     for s in sessions:
         row = s.to_json()
-        writer.writerow(["" if row[k] is None else row[k] for k in CSV_FIELDS])
+        writer.writerow([csv_cell(row[k]) for k in CSV_FIELDS])
     return out.getvalue()
 
 
 def _write_csv(target: str, sessions: list[LoggedSession]) -> None:
-    """Write the CSV to stdout ('-') or atomically to a file: a temporary file renamed over it."""
+    """Write the CSV to stdout ('-') or atomically to a private file (mode 0600): health data."""
+    from coach.files import atomic_output, make_stream_private
+
     text = _csv_text(sessions)
     if target == "-":
+        make_stream_private(sys.stdout)
         sys.stdout.write(text)
         return
     path = Path(target)
     try:
-        fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        with atomic_output(path, private=True) as temp:
+            temp.write_text(text, encoding="utf-8", newline="")
     except OSError as exc:
-        raise OptionError("--csv", f"cannot write {path}: {exc.strerror}") from None
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-            handle.write(text)
-        os.replace(temp, path)
-    except OSError as exc:
-        Path(temp).unlink(missing_ok=True)
-        raise OptionError("--csv", f"cannot write {path}: {exc.strerror}") from None
-    print(f"wrote {path} ({len(sessions)} session{'s' if len(sessions) != 1 else ''})", file=sys.stderr)
+        raise OptionError("--csv", f"cannot write {path}: {(exc.strerror or str(exc)).lower()}") from None
+    print(f"wrote {printable(path)} ({len(sessions)} session{'s' if len(sessions) != 1 else ''})", file=sys.stderr)
 
 
 def today_command(
@@ -180,7 +194,7 @@ def today_command(
     if not standings:
         console.print("No routine says how often to do it (add frequency = { per_week = [2, 3] } to one).")
     for name, s in standings:
-        console.print(standing_line(name, s), style="yellow" if s.due else "green")
+        console.print(standing_line(name, s), style="yellow" if s.due else "green", markup=False)
     console.print(f"{WEEKS_RULE} {COUNTS_RULE}", style="dim")
 
 
@@ -203,10 +217,10 @@ def log_command(
             session = log.latest_id()
             if session is None:
                 raise InputError("no sessions are logged yet, so there is nothing to add a pain score to")
-        elif not log.has_session(session):
+        elif not 1 <= session <= SQLITE_MAX_INTEGER or not log.has_session(session):
             raise OptionError("--session", f"there is no session {session} in the log (see 'coach history')")
         log.set_pain(session, pain, note)
         found = next(s for s in log.sessions() if s.id == session)
     what = ", ".join(part for part in (None if found.pain is None else f"pain {found.pain}",
                                        None if found.note is None else f"note: {found.note}") if part)
-    print(f"session {found.id} ({found.routine}, {found.started:%Y-%m-%d %H:%M}): {what}")
+    print(printable(f"session {found.id} ({found.routine}, {found.started:%Y-%m-%d %H:%M}): {what}"))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import errno
+import os
 import sys
 import time
 from collections.abc import Callable, Iterator
@@ -25,6 +27,7 @@ PROGRESS_DELAY_S = 0.5
 
 BLOCK_FRAMES = 65536  # the most frames handed to the encoder in one call
 QUEUED_BLOCKS = 8  # blocks mixed ahead of the encoder: memory stays a few MB whatever the length
+FULL_DISK_BYTES = 1 << 20  # less room than this after a failed write: the disk filled up
 
 Progress = Callable[[int, int], None]
 
@@ -159,6 +162,19 @@ def _write_errors() -> tuple[type[BaseException], ...]:
     return (OSError,) if soundfile is None else (OSError, soundfile.SoundFileError)
 
 
+def _reason(exc: BaseException, output: Path) -> str:
+    """What went wrong, in words; libsndfile's FLAC and Vorbis writers say only "System error." for a full disk."""
+    if getattr(exc, "errno", None) is None:
+        folder = output.parent if str(output.parent) else Path(".")
+        try:
+            space = os.statvfs(folder)
+        except OSError:
+            return str(exc)
+        if space.f_bavail * space.f_frsize < FULL_DISK_BYTES:
+            return f"[Errno {errno.ENOSPC}] {os.strerror(errno.ENOSPC)}"
+    return str(exc)
+
+
 def export_audio(plan: Plan, mixer: MixerLike, output: Path, progress: Progress | None = None) -> None:
     """Write the mixed session to output atomically; the format follows output's extension."""
     output = Path(output)
@@ -180,7 +196,7 @@ def export_audio(plan: Plan, mixer: MixerLike, output: Path, progress: Progress 
                     _write_resampled(writer.put, mixer, plan, rate, progress)
             add_tags(tmp, ext, plan, output)
     except _write_errors() as exc:  # looked up only when something fails
-        raise CoachError(f"could not write {output}: {exc}") from exc
+        raise CoachError(f"could not write {output}: {_reason(exc, output)}") from exc
     finally:
         close = getattr(progress, "close", None)
         if close:

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import os
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TextIO
 
 from rich.cells import cell_len, set_cell_size
 
 from coach.plan.model import Plan, Step, StepKind
+from coach.terminal import printable
 from coach.timefmt import clock
 
 MIN_WIDTH = 20  # below this the line is only the action
@@ -87,7 +88,8 @@ def status_text(plan: Plan, position_s: float, paused: bool = False, width: int 
     """The status for a position, at most `width` cells: shortened, then least useful parts dropped."""
     position_s = min(max(position_s, 0.0), plan.duration_s)
     bar_cells = max(0, min(BAR_CELLS[1], width // 5))
-    parts = _parts(plan, position_s, paused, bar_cells if bar_cells >= BAR_CELLS[0] else 0)
+    parts = [replace(p, text=printable(p.text))  # names and sides come from the routine file
+             for p in _parts(plan, position_s, paused, bar_cells if bar_cells >= BAR_CELLS[0] else 0)]
     while cell_len(_join(parts)) > width and len(parts) > 1:
         over = cell_len(_join(parts)) - width
         least = min(parts, key=lambda p: p.keep)

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import sqlite3
+import sys
 import threading
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from pathlib import Path
 
 from coach.errors import CoachError
+from coach.files import private_file, private_folder
 
 SCHEMA_VERSION = 2
 OUTCOMES = ("finished", "stopped", "interrupted")
@@ -138,15 +140,43 @@ class LoggedSession:
         }
 
 
+def notice_on_stderr(message: str) -> None:
+    """Print one notice line on stderr."""
+    print(message, file=sys.stderr, flush=True)
+
+
+def make_log_private(path: Path) -> list[str]:
+    """Give the log's folder mode 0700 and its files 0600, creating the folder and an empty log if missing.
+
+    Returns the names of what was open to other users before (empty for a new or already private log).
+    SQLite gives the -wal and -shm files it creates the mode of the log file itself.
+    """
+    opened = [f"{path.parent.name}/"] if private_folder(path.parent) else []
+    if private_file(path):
+        opened.append(path.name)
+    for suffix in ("-wal", "-shm", "-journal"):
+        companion = path.with_name(path.name + suffix)
+        try:
+            if companion.exists() and private_file(companion):
+                opened.append(companion.name)
+        except FileNotFoundError:
+            pass  # SQLite removed it meanwhile
+    return opened
+
+
 class Logbook:
     """An open practice log; every public method raises LogbookError and nothing else from SQLite."""
 
-    def __init__(self, path: Path, timeout_s: float = DEFAULT_TIMEOUT_S):
+    def __init__(self, path: Path, timeout_s: float = DEFAULT_TIMEOUT_S,
+                 notice: Callable[[str], None] = notice_on_stderr):
         self.path = path
         self._lock = threading.Lock()
         self._conn: sqlite3.Connection | None = None
         with self._guard():
-            path.parent.mkdir(parents=True, exist_ok=True)
+            opened = make_log_private(path)
+            if opened:
+                notice(f"coach: the practice log at {path} could be read by other users "
+                       f"({', '.join(opened)}); it is now private to you")
             # check_same_thread off: the live player may log from another thread; self._lock serialises.
             self._conn = sqlite3.connect(path, timeout=timeout_s, isolation_level=None, check_same_thread=False)
             _use_wal(self._conn, timeout_s)
@@ -289,8 +319,27 @@ class Logbook:
                     "SELECT session_id, position, name, side, planned_reps, done_reps, skipped "
                     "FROM session_exercises ORDER BY session_id, position, rowid"):
                 sides.setdefault(row[0], []).append(LoggedExercise(*row[1:6], bool(row[6])))
-        found = [LoggedSession(*row, exercises=tuple(sides.get(row[0], ()))) for row in rows]
-        return sorted(found, key=lambda s: (s.started, s.id), reverse=True)
+        found = [self._checked(LoggedSession(*row, exercises=tuple(sides.get(row[0], ())))) for row in rows]
+        return sorted(found, key=lambda s: (s.started.timestamp(), s.id), reverse=True)
+
+    def _checked(self, session: LoggedSession) -> LoggedSession:
+        """The session, if what the views compute with reads back; else LogbookError (a damaged log)."""
+        for column in ("started_at", "ended_at"):
+            value = getattr(session, column)
+            if column == "ended_at" and value is None:
+                continue
+            try:
+                moment = datetime.fromisoformat(value)
+            except (TypeError, ValueError):
+                moment = None
+            if moment is None or moment.tzinfo is None:
+                raise LogbookError(self.path, f"is damaged (session {session.id} has {column} {value!r}, "
+                                              f"not a time with its UTC offset)")
+        for column in ("rate_wpm", "planned_s", "done_s"):
+            if isinstance(getattr(session, column), (str, bytes)) or getattr(session, column) is None:
+                raise LogbookError(self.path, f"is damaged (session {session.id} has {column} "
+                                              f"{getattr(session, column)!r}, not a number)")
+        return session
 
     def latest_id(self) -> int | None:
         """The id of the session that started last, None when the log is empty."""

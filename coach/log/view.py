@@ -10,6 +10,7 @@ from rich.text import Text
 
 from coach.log.adherence import Standing, WeekTally
 from coach.log.book import LoggedSession
+from coach.terminal import printable
 from coach.timefmt import clock
 
 CHART_WEEKS = 8
@@ -62,13 +63,14 @@ def history_table(sessions: list[LoggedSession], width: int) -> Table:
         table.add_column("Done", overflow="fold")
     table.add_column("Pain", justify="right")
     for s in sessions:
+        routine = Text(printable(s.routine))  # a Text, so rich reads no markup in it either
         length_s = s.length_s
         pain = "" if s.pain is None else str(s.pain)
         if wide:
-            table.add_row(when_text(s.started), s.routine, "–" if length_s is None else clock(length_s),
+            table.add_row(when_text(s.started), routine, "–" if length_s is None else clock(length_s),
                           f"{done_percent(s)} %", s.outcome, pain)
         else:
-            table.add_row(f"{s.started:%Y-%m-%d}\n{s.started:%H:%M}", s.routine,
+            table.add_row(f"{s.started:%Y-%m-%d}\n{s.started:%H:%M}", routine,
                           f"{done_percent(s)} %\n{s.outcome}", pain)
     return table
 
@@ -94,7 +96,7 @@ def weekly_target(frequency: tuple[str, int, int] | None) -> tuple[int, int] | N
 def chart(routine: str, tallies: list[WeekTally], frequency: tuple[str, int, int] | None, width: int) -> list[Text]:
     """Sessions a week against the target, with the average pain, as lines of at most `width` cells."""
     target = weekly_target(frequency)
-    title = f"{routine}: sessions a week" + (f", {target_text(frequency)}" if target else "")
+    title = f"{printable(routine)}: sessions a week" + (f", {target_text(frequency)}" if target else "")
     lines = [Text(title, style="bold")]
     scale = max([t.started for t in tallies] + [target[1] if target else 0, 1])
     bar_width = max(4, min(_MAX_BAR, 4 * scale, width - 7 - _RIGHT))
@@ -123,7 +125,7 @@ def standing_line(routine: str, s: Standing) -> str:
     """'back-pain-feet: 1 of 2–3 this week (Mon 16 – Sun 22 Nov); due now; streak: 2 weeks'."""
     when = "today" if s.period == "day" else f"this week ({week_text(s.start, s.end)})"
     state = "due now" if s.due else ("done for today" if s.period == "day" else "done for this week")
-    return f"{routine}: {s.done} of {range_text(s.low, s.high)} {when}; {state}; streak: {_plural(s.streak, s.period)}"
+    return f"{printable(routine)}: {s.done} of {range_text(s.low, s.high)} {when}; {state}; streak: {_plural(s.streak, s.period)}"
 
 
 def standing_json(routine: str, s: Standing) -> dict:

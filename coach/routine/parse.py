@@ -96,6 +96,13 @@ def parse_routine(text: str, path: str, routine_id: str, schema_checked: bool = 
     schema_checked: the text is known to pass the schema (a built-in), so jsonschema is not loaded.
     """
     try:
+        return _parse(text, path, routine_id, schema_checked)
+    except RecursionError:  # tomllib and jsonschema recurse once per level of nesting
+        raise RoutineError(path, "invalid TOML: arrays or tables are nested too deeply") from None
+
+
+def _parse(text: str, path: str, routine_id: str, schema_checked: bool) -> Routine:
+    try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         message = str(exc)

@@ -82,6 +82,8 @@ def _words(error: Any, schema: dict, table_path: list, key: str | None, unit: st
         return None, f"is too long ({len(value)} characters, at most {limit})"
     if rule == "pattern":
         return None, error.schema.get("x-pattern-message", f"does not match the pattern {limit}")
+    if rule == "not" and "x-not-message" in error.schema:
+        return None, error.schema["x-not-message"]
     if rule == "uniqueItems":
         twice = next(item for i, item in enumerate(value) if item in value[:i])
         return None, f"lists {twice!r} twice"

@@ -24,6 +24,7 @@ from coach.speech.engine import SpeechEngine, Voice
 MAGIC = b"COACHCLIP2\n"
 HEADER = struct.Struct("<III")
 SUFFIX = ".clip"
+_WARNED_FOLDERS: set[Path] = set()  # cache folders that could not be written, warned about once a run
 
 
 def default_cache_dir() -> Path:
@@ -131,10 +132,14 @@ class ClipCache:
         try:
             self._store(self.path(text), blob)
         except OSError as exc:
-            # The cache only saves time; a read-only or full disk must not stop a session.
-            import logging  # only on this rare path: a warm start never needs it
+            # The cache only saves time; a read-only or full disk must not stop a session. One warning
+            # per folder and run: a session renders a hundred clips or more.
+            if self.cache_dir not in _WARNED_FOLDERS:
+                _WARNED_FOLDERS.add(self.cache_dir)
+                import logging  # only on this rare path: a warm start never needs it
 
-            logging.getLogger(__name__).warning("could not keep a speech clip in %s: %s", self.cache_dir, exc)
+                logging.getLogger(__name__).warning("could not keep speech clips in %s (%s); they are made "
+                                                    "again each time", self.cache_dir, exc.strerror or exc)
         clip = decode_clip(blob)
         assert clip is not None
         return clip

@@ -5,7 +5,6 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
-import re
 import selectors
 import shutil
 import subprocess
@@ -17,6 +16,7 @@ from typing import TYPE_CHECKING, Protocol
 
 from coach.errors import EngineError, OptionError
 from coach.speech.espeak import espeak_install
+from coach.speech.text import speakable, utterances  # noqa: F401 (speakable stays importable from here)
 from coach.plan.model import SAMPLE_RATE
 from coach.speech.voices import (  # noqa: F401 (voice choice lived here; these names stay importable from here)
     DEFAULT_LANGUAGE,
@@ -39,6 +39,7 @@ DEFAULT_CLIP_TIMEOUT_S = 20.0
 WORKER_START_TIMEOUT_S = 20.0
 SILENCE_LEVEL = 10 ** (-50 / 20)  # -50 dBFS; espeak's silence is digital zero or close to it
 EDGE_PAD_S = 0.02  # silence kept before and after the speech so onsets and tails are not clipped
+UTTERANCE_GAP_S = 0.3  # between the utterances of a long text, about a sentence's pause in espeak-ng
 
 
 class SpeechEngine(Protocol):
@@ -67,24 +68,6 @@ def validate_rate(rate_wpm: int) -> int:
             "--rate", f"{rate_wpm} words per minute is out of range {MIN_RATE_WPM}..{MAX_RATE_WPM}"
         )
     return rate_wpm
-
-
-# --- text ----------------------------------------------------------------------------------------
-
-_TAG = re.compile(r"</?[A-Za-z!?][^<>]*>")  # "a < b" is not a tag: tags have no space after "<"
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
-
-
-def speakable(text: str) -> str:
-    """Text as it is safe to hand to the engine: no markup, no phoneme brackets, one line."""
-    import html  # only when something is rendered: a warm start never needs it
-
-    text = html.unescape(text)
-    text = _TAG.sub(" ", text)
-    text = text.replace("[[", " ").replace("]]", " ")
-    text = text.replace("<", " ").replace(">", " ")
-    text = _CONTROL.sub(" ", text)
-    return " ".join(text.split())
 
 
 # --- audio ---------------------------------------------------------------------------------------
@@ -330,7 +313,21 @@ class WorkerEngine:
 
     def render(self, text: str, voice_id: str | None, rate_wpm: int, pitch: int | None = None) -> np.ndarray:
         """`text` spoken literally, as a trimmed 22050 Hz mono float32 clip; pitch None is the voice's own."""
-        spoken = speakable(text)
+        import numpy as np
+
+        pieces = utterances(speakable(text))
+        if len(pieces) <= 1:  # a long text is spoken one utterance at a time: the engine crashes on ~20 KB
+            return self._render_one(pieces[0] if pieces else "", text, voice_id, rate_wpm, pitch)
+        gap = np.zeros(round(UTTERANCE_GAP_S * SAMPLE_RATE), dtype=np.float32)
+        clips = []
+        for piece in pieces:
+            clip = self._render_one(piece, piece, voice_id, rate_wpm, pitch)
+            if len(clip):
+                clips += [clip, gap]
+        return np.concatenate(clips[:-1]) if clips else np.zeros(0, dtype=np.float32)
+
+    def _render_one(self, spoken: str, text: str, voice_id: str | None, rate_wpm: int,
+                    pitch: int | None) -> np.ndarray:
         if not spoken:
             import numpy as np
 
