@@ -163,7 +163,7 @@ def build_session(routine: Routine, options: SessionOptions,
     rendered too (into Session.speech) for things said outside the timeline. close_for=(skipped names,
     intro minutes) plans a close that names the skipped exercises, keeping the introduction as it was.
     """
-    from coach.audio.sounds import load_sounds, sound_durations_s  # the audio stack, only for commands that need it
+    from coach.audio.sounds import check_cues_kept, load_sounds, sound_durations_s  # the audio stack, only for commands that need it
 
     check_options(options)
     routine, script, warning = localize(routine, options.language)
@@ -175,6 +175,7 @@ def build_session(routine: Routine, options: SessionOptions,
         settings = replace(settings, skipped=close_for[0], intro_minutes=close_for[1])
     if options.no_voice:
         p = plan(routine, settings, lambda text: 0.0)
+        check_cues_kept(p, options.sounds_dir)
         return Session(routine, p, {}, sounds, None, options, **about)
     from coach.speech.clipcache import default_cache_dir
 
@@ -183,6 +184,7 @@ def build_session(routine: Routine, options: SessionOptions,
     try:
         cache = speech_cache(engine, options, language, clips_dir)
         p = plan(routine, settings, cache.duration_s)
+        check_cues_kept(p, options.sounds_dir)
         speech = {c.text: cache.clip(c.text) for c in p.cues if c.text is not None}
         speech.update((text, cache.clip(text)) for text in extra_texts(script))
     finally:
