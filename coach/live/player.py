@@ -33,6 +33,7 @@ import numpy as np
 
 from coach.errors import AudioDeviceError
 from coach.live.keys import Keys, open_keys
+from coach.live.priority import urgent_thread
 from coach.plan.model import SAMPLE_RATE, Plan, to_samples
 from coach.audio.pcm import to_pcm16
 from coach.plan.positions import (  # noqa: F401 (start_position_s is part of this module's interface)
@@ -106,7 +107,8 @@ class SimpleaudioOutput:
             raise AudioDeviceError(f"no audio output device (simpleaudio cannot be loaded: {exc})") from exc
         _quiet_alsa()
         try:
-            return simpleaudio.play_buffer(np.ascontiguousarray(frames, dtype=np.int16), 1, 2, SAMPLE_RATE)
+            with urgent_thread():
+                return simpleaudio.play_buffer(np.ascontiguousarray(frames, dtype=np.int16), 1, 2, SAMPLE_RATE)
         except Exception as exc:  # simpleaudio raises its own SimpleaudioError, not exported
             reason = " ".join(str(exc).split()) or type(exc).__name__
             raise AudioDeviceError(f"no audio output device ({reason})") from exc
