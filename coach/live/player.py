@@ -214,7 +214,13 @@ class _Player:
                     playback.stop()
                 self._cut_at_seam = False
             self.sounding = [p for p in self.sounding if p.is_playing()]
-            self._start(*self._next.result())  # type: ignore[union-attr]
+            start_s, seam_s, frames = self._next.result()  # type: ignore[union-attr]
+            # A busy machine may notice the seam late: catch up by leaving out as much of the silence the
+            # seam lies in as we are late, never any sound (a late cue is better than a lost one).
+            late = frames[:max(0, to_samples(self.position_s() - start_s))]
+            sounding = np.flatnonzero(late)
+            skip = min(int(sounding[0]) if len(sounding) else len(late), max(0, len(frames) - 1))
+            self._start(start_s + skip / SAMPLE_RATE, seam_s, frames[skip:])
 
     def retime(self, plan: Plan, mixer, from_s: float, position_s: float) -> bool:
         """From from_s on, plays plan and mixer instead; they must sound the same as the current ones
