@@ -103,7 +103,7 @@ def _fsync_folder(folder: Path) -> None:
         os.close(fd)
 
 
-# Our temporaries: ".NAME.PID.XXXXXXXX.part" (PID the writer's), and ".NAME.XXXXXXXX.part" from before the PID was in it.
+# Our temporaries: ".NAME.PID.XXXXXXXX.part" (PID: the writer's), and ".NAME.XXXXXXXX.part" from older coach.
 _PART = re.compile(r"^\..+?(?:\.(\d+))?\.[a-z0-9_]{8}\.part$")
 STALE_PART_S = 60.0  # a temporary without its writer's PID in its name is left alone while this recent
 

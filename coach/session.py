@@ -79,8 +79,8 @@ def check_voice(query: object, option: str = "--voice") -> str:
 
 
 def check_language(code: object, routine: Routine | None = None, option: str = "--language") -> str:
-    """A language coach speaks (--language or the language setting): one it has phrases in, or one
-    `routine` is translated into. The setting applies to every routine, so it is checked with none."""
+    """--language or the language setting: a language coach has phrases in, or one `routine` is translated into."""
+    # The setting applies to every routine, so `config set` checks it with none.
     wanted = validate_language(code, option)  # type: ignore[arg-type]
     translated = {lang.split("-")[0] for lang in routine.languages} if routine is not None else set()
     if pack_language(wanted) is None and wanted.split("-")[0] not in translated:
@@ -163,7 +163,7 @@ def build_session(routine: Routine, options: SessionOptions,
     rendered too (into Session.speech) for things said outside the timeline. close_for=(skipped names,
     intro minutes) plans a close that names the skipped exercises, keeping the introduction as it was.
     """
-    from coach.audio.sounds import check_cues_kept, load_sounds, sound_durations_s  # the audio stack, only for commands that need it
+    from coach.audio.sounds import check_cues_kept, load_sounds, sound_durations_s  # the audio stack, when needed
 
     check_options(options)
     routine, script, warning = localize(routine, options.language)

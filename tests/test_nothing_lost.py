@@ -24,8 +24,10 @@ def write_tone(path: Path, seconds: float) -> None:
     sf.write(path, (0.3 * np.sin(2 * np.pi * 440 * t)).astype(np.float32), SAMPLE_RATE)
 
 
-@pytest.mark.parametrize(("name", "seconds", "step"), [(SOUND_START, 3.5, "hold or work period it must fit in (3.00 s)"),
-                                                       (SOUND_STOP, 2.5, "rest it must fit in (2.00 s)")])
+@pytest.mark.parametrize(("name", "seconds", "step"), [
+    (SOUND_START, 3.5, "hold or work period it must fit in (3.00 s)"),
+    (SOUND_STOP, 2.5, "rest it must fit in (2.00 s)"),
+])
 def test_a_start_or_stop_sound_longer_than_its_gap_is_refused_naming_it(tmp_path, name, seconds, step):
     write_tone(tmp_path / f"{name}.wav", seconds)
     # back-pain-feet: its first exercise holds 3 s with 2 s rests between presses
