@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
+import os
 import re
 import tomllib
 from dataclasses import dataclass, field
@@ -12,7 +14,7 @@ from typing import Iterator
 
 from coach.errors import ConfigError, InputError, OptionError, RoutineError
 from coach.routine import Routine, load_routine
-from coach.session import SessionOptions, check_volume
+from coach.session import SessionOptions, check_language, check_voice, check_volume
 from coach.speech.engine import DEFAULT_RATE_WPM, validate_rate
 from coach.speech.voices import DEFAULT_LANGUAGE, validate_language, validate_pitch
 
@@ -63,9 +65,11 @@ def check_value(key: str, value: object) -> object:
         return check_volume(value, option)
     if key == "language":
         return validate_language(value)  # type: ignore[arg-type]
+    if key == "voice":
+        return check_voice(value)  # checked against what is installed when it is used
     if not isinstance(value, str) or not value.strip():
         raise OptionError(option, f"must be a non-empty text, got {value!r}")
-    return value.strip()  # voice and routine: checked against what is installed when they are used
+    return value.strip()  # routine: looked up when it is used
 
 
 def parse_value(key: str, text: str) -> object:
@@ -79,6 +83,8 @@ def parse_value(key: str, text: str) -> object:
         with contextlib.suppress(ValueError):
             number = float(text)
             value = int(number) if number.is_integer() else number
+    if key == "language":  # the setting applies to every routine: a language coach has phrases in
+        return check_language(value)
     return check_value(key, value)
 
 
@@ -151,21 +157,49 @@ def load_settings(path: Path | None = None) -> Settings:
     return settings
 
 
+def _target(path: Path) -> Path:
+    """The file a settings path stands for: a symlinked config.toml (dotfiles in a repo) is written through."""
+    return Path(os.path.realpath(path)) if path.is_symlink() else path
+
+
+@contextlib.contextmanager
+def _locked(path: Path) -> Iterator[None]:
+    """Hold an exclusive lock while the settings at `path` are read, edited and replaced.
+
+    The lock is on the folder: the file itself is replaced by a rename, so a lock on it would be lost,
+    and a lock file would be one more file left in the user's folder.
+    """
+    import fcntl
+
+    fd = os.open(path.parent, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # closing releases the lock
+
+
 def _edit(path: Path, change) -> None:
     import tomlkit  # only editing needs it: it keeps the user's comments, blank lines and order
     from tomlkit.exceptions import ParseError
 
     from coach.files import atomic_output
 
-    text = _read_text(path)
+    target = _target(path)
     try:
-        doc = tomlkit.parse(text if text is not None else NEW_FILE_HEADER)
-    except ParseError as exc:
-        raise ConfigError(str(path), f"{exc} (not valid TOML)", getattr(exc, "line", None)) from None
-    change(doc)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with atomic_output(path) as tmp:
-        tmp.write_text(tomlkit.dumps(doc), encoding="utf-8")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        with _locked(target):
+            text = _read_text(target)
+            try:
+                doc = tomlkit.parse(text if text is not None else NEW_FILE_HEADER)
+            except ParseError as exc:
+                raise ConfigError(str(path), f"{exc} (not valid TOML)", getattr(exc, "line", None)) from None
+            change(doc)
+            with atomic_output(target) as tmp:
+                tmp.write_text(tomlkit.dumps(doc), encoding="utf-8")
+    except OSError as exc:
+        reason = "no space left on device" if exc.errno == errno.ENOSPC else (exc.strerror or str(exc)).lower()
+        raise ConfigError(str(path), f"cannot be saved in {target.parent} ({reason})") from None
 
 
 def write_setting(key: str, value: object, path: Path | None = None) -> Path:

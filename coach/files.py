@@ -9,9 +9,11 @@ from __future__ import annotations
 import contextlib
 import os
 import queue
+import re
 import stat
 import tempfile
 import threading
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Generic, TypeVar
@@ -155,16 +157,59 @@ def _fsync_folder(folder: Path) -> None:
         os.close(fd)
 
 
+# Our temporaries: ".NAME.PID.XXXXXXXX.part" (PID: the writer's), and ".NAME.XXXXXXXX.part" from older coach.
+_PART = re.compile(r"^\..+?(?:\.(\d+))?\.[a-z0-9_]{8}\.part$")
+STALE_PART_S = 60.0  # a temporary without its writer's PID in its name is left alone while this recent
+
+
+def _writer_gone(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except (PermissionError, OverflowError):
+        return False
+    return False
+
+
+def remove_stale_parts(folder: Path, now_s: float | None = None) -> list[Path]:
+    """Remove our own temporaries that a killed writer left in folder (its PID gone, or old); the ones removed."""
+    now_s = time.time() if now_s is None else now_s
+    removed = []
+    try:
+        entries = list(os.scandir(folder))
+    except OSError:
+        return removed
+    for entry in entries:
+        match = _PART.match(entry.name)
+        if match is None:
+            continue
+        try:
+            info = entry.stat(follow_symlinks=False)
+            if not stat.S_ISREG(info.st_mode) or info.st_uid != os.geteuid():
+                continue
+            pid = match.group(1)
+            if (_writer_gone(int(pid)) if pid is not None and pid.isdigit() and len(pid) <= 9
+                    else now_s - info.st_mtime > STALE_PART_S):
+                os.unlink(entry.path)
+                removed.append(Path(entry.path))
+        except OSError:
+            continue  # gone meanwhile, or not ours to remove
+    return removed
+
+
 @contextlib.contextmanager
 def atomic_output(output: Path, private: bool = False) -> Iterator[Path]:
     """Yield a hidden temporary path beside output; on success it replaces output, on any failure it is removed.
 
     private: health data, so the file gets mode 0600 (an existing file keeps its mode only if already private).
+    Temporaries a killed writer left in the folder (see remove_stale_parts) are removed first.
     """
     output = Path(output)
     folder = output.parent if str(output.parent) else Path(".")
+    remove_stale_parts(folder)
     with sigterm_unwinds():
-        fd, tmp_name = tempfile.mkstemp(prefix=f".{output.name}.", suffix=".part", dir=folder)
+        fd, tmp_name = tempfile.mkstemp(prefix=f".{output.name}.{os.getpid()}.", suffix=".part", dir=folder)
         os.close(fd)
         tmp = Path(tmp_name)
         try:

@@ -71,8 +71,27 @@ def check_volume(value: float, option: str) -> float:
     return value
 
 
+def check_voice(query: object, option: str = "--voice") -> str:
+    """A voice query (--voice or the voice setting): a non-empty text; what is installed is checked on use."""
+    if not isinstance(query, str) or not query.strip():
+        raise OptionError(option, f"must be a non-empty text, got {query!r}")
+    return query.strip()
+
+
+def check_language(code: object, routine: Routine | None = None, option: str = "--language") -> str:
+    """--language or the language setting: a language coach has phrases in, or one `routine` is translated into."""
+    # The setting applies to every routine, so `config set` checks it with none.
+    wanted = validate_language(code, option)  # type: ignore[arg-type]
+    translated = {lang.split("-")[0] for lang in routine.languages} if routine is not None else set()
+    if pack_language(wanted) is None and wanted.split("-")[0] not in translated:
+        raise OptionError(option, f"coach does not speak {wanted!r}; choose one of: {', '.join(pack_languages())}")
+    return wanted
+
+
 def check_options(options: SessionOptions) -> None:
     """Validate every option before any slow work starts."""
+    if options.voice is not None:
+        check_voice(options.voice)
     validate_rate(options.rate_wpm)
     if options.pitch is not None:
         validate_pitch(options.pitch)
@@ -124,10 +143,8 @@ def localize(routine: Routine, language: str | None) -> tuple[Routine, Script, s
     A language without a phrase pack is coached with English phrases (and a warning) when the routine
     has text in it; otherwise it is an unknown language. A missing translation is an OptionError too.
     """
-    wanted = routine.language if language is None else validate_language(language)
+    wanted = check_language(routine.language if language is None else language, routine)
     code, packs = pack_language(wanted), ", ".join(pack_languages())
-    if code is None and wanted.split("-")[0] not in {lang.split("-")[0] for lang in routine.languages}:
-        raise OptionError("--language", f"coach does not speak {wanted!r}; choose one of: {packs}")
     routine = in_language(routine, wanted)
     if code is not None:
         return routine, for_language(code), None
@@ -146,7 +163,7 @@ def build_session(routine: Routine, options: SessionOptions,
     rendered too (into Session.speech) for things said outside the timeline. close_for=(skipped names,
     intro minutes) plans a close that names the skipped exercises, keeping the introduction as it was.
     """
-    from coach.audio.sounds import load_sounds, sound_durations_s  # the audio stack, only for commands that need it
+    from coach.audio.sounds import check_cues_kept, load_sounds, sound_durations_s  # the audio stack, when needed
 
     check_options(options)
     routine, script, warning = localize(routine, options.language)
@@ -158,6 +175,7 @@ def build_session(routine: Routine, options: SessionOptions,
         settings = replace(settings, skipped=close_for[0], intro_minutes=close_for[1])
     if options.no_voice:
         p = plan(routine, settings, lambda text: 0.0)
+        check_cues_kept(p, options.sounds_dir)
         return Session(routine, p, {}, sounds, None, options, **about)
     from coach.speech.clipcache import default_cache_dir
 
@@ -166,6 +184,7 @@ def build_session(routine: Routine, options: SessionOptions,
     try:
         cache = speech_cache(engine, options, language, clips_dir)
         p = plan(routine, settings, cache.duration_s)
+        check_cues_kept(p, options.sounds_dir)
         speech = {c.text: cache.clip(c.text) for c in p.cues if c.text is not None}
         speech.update((text, cache.clip(text)) for text in extra_texts(script))
     finally:

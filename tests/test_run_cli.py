@@ -68,6 +68,7 @@ def test_run_from_an_exercise_plays_it_and_ctrl_c_exits_130(pulse_server, tmp_pa
     assert process.returncode == 130, err
     assert "Traceback" not in err
     assert "Short test" in err  # the title line; --quiet would print nothing
+    assert err.splitlines()[-1].startswith("session stopped after 0:0")  # Ctrl+C says so, as q does
     # What was heard is the session from the March chapter on, not from its start.
     heard = read_recording(wav)
     start = round(march.start_s * 22050)

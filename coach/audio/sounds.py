@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 import coach
 from coach.errors import CoachError, InputError, OptionError
-from coach.plan.model import SAMPLE_RATE, SOUND_NAMES
+from coach.plan.model import SAMPLE_RATE, SOUND_NAMES, SOUND_START, SOUND_STOP, CueKind, Plan
 
 if TYPE_CHECKING:
     import numpy as np  # `coach routines` reads only the sounds' headers, without numpy
@@ -101,6 +101,26 @@ def _user_files(user_dir: Path) -> dict[str, Path]:
             )
         found[entry.stem] = entry
     return found
+
+
+def check_cues_kept(plan: Plan, user_dir: Path | None) -> None:
+    """Refuse a --sounds start or stop sound too long for the shortest step it must fit in: the planner
+    drops such a cue, and with --no-voice a hold would then start or end with no signal at all."""
+    overrides = _user_files(Path(user_dir)) if user_dir is not None else {}
+    shortest: dict[str, tuple[float, float]] = {}  # sound -> (its length, the shortest step it was left out of)
+    starts = {round(step.start_s, 6): step for step in plan.steps}
+    for cue in plan.dropped:
+        step = starts.get(round(cue.at_s, 6))
+        if cue.kind != CueKind.SOUND or cue.sound not in (SOUND_START, SOUND_STOP) or step is None:
+            continue
+        seen = shortest.get(cue.sound)
+        if seen is None or step.duration_s < seen[1]:
+            shortest[cue.sound] = (cue.duration_s, step.duration_s)
+    for name, (length_s, gap_s) in sorted(shortest.items()):
+        if name in overrides:
+            step = "hold or work period" if name == SOUND_START else "rest"
+            raise OptionError("--sounds", f"{overrides[name]} lasts {length_s:.2f} s, longer than the shortest "
+                                          f"{step} it must fit in ({gap_s:.2f} s); shorten it to {gap_s:.2f} s or less")
 
 
 def load_sounds(user_dir: Path | None = None) -> dict[str, np.ndarray]:

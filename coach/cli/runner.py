@@ -3,25 +3,29 @@
 from __future__ import annotations
 
 import sys
-from typing import TextIO
+from typing import Any, TextIO
 
 from coach.cli.closing import SkippedClose
-from coach.live.player import SessionResult, SimpleaudioOutput, run_session
+from coach.live.player import MonotonicClock, SessionResult, SimpleaudioOutput, run_session
 from coach.live.progress import Progress, planned_from
 from coach.session import Session
-from coach.log.recorder import NullLogger, SessionLogger
+from coach.log.recorder import BackgroundLogger, NullLogger
 from coach.signals import sigterm_unwinds
 from coach.live.status import StatusLine
 
 
 def run_logged(session: Session, start_s: float, *, quiet: bool, log: bool,
-               stdin: TextIO | None = None, stderr: TextIO | None = None) -> SessionResult:
-    """Plays the session live from start_s; logs it unless log=False; asks for a pain score at the end."""
+               stdin: TextIO | None = None, stderr: TextIO | None = None, **playback: Any) -> SessionResult:
+    """Plays the session live from start_s; logs it unless log=False; asks for a pain score at the end.
+
+    The log is written on a thread of its own (a busy log never holds up the sound or the keys). Ctrl+C
+    says how long the session ran, then propagates. `playback` goes to run_session (output, clock, keys).
+    """
     stdin = stdin if stdin is not None else sys.stdin
     stderr = stderr if stderr is not None else sys.stderr
     status = None if quiet else StatusLine(stderr)
     plan = session.plan
-    logger: SessionLogger | NullLogger = NullLogger()
+    logger: BackgroundLogger | NullLogger = NullLogger()
 
     def warn(message: str) -> None:
         if status is not None:
@@ -32,18 +36,26 @@ def run_logged(session: Session, start_s: float, *, quiet: bool, log: bool,
         nonlocal logger
         if log:
             planned_s, entries = planned_from(plan, start_s)
-            logger = SessionLogger.start(plan.routine, plan.title, session.routine.language,
-                                         session.voice.id if session.voice else None, session.options.rate_wpm,
-                                         planned_s, entries, warn=warn)
+            logger = BackgroundLogger.start(plan.routine, plan.title, session.routine.language,
+                                            session.voice.id if session.voice else None,
+                                            session.options.rate_wpm, planned_s, entries, warn=warn)
         return logger
 
     try:
         # SIGTERM unwinds like Ctrl+C, so the sound stops and the log records an interrupted session.
         progress = Progress(plan, open_log, start_s)
         updates = SkippedClose(session, progress) if session.voice is not None else None
-        with sigterm_unwinds():
-            result = run_session(plan, session.mixer(), start_s=start_s, status=status, progress=progress,
-                                 updates=updates)
+        clock = playback.setdefault("clock", MonotonicClock())
+        began_s = clock.now()
+        try:
+            with sigterm_unwinds():
+                result = run_session(plan, session.mixer(), start_s=start_s, status=status, progress=progress,
+                                     updates=updates, **playback)
+        except KeyboardInterrupt:
+            if not quiet:  # typer turns Ctrl+C into exit 130 before our own error path could say anything
+                stopped = SessionResult(clock.now() - began_s, finished=False, quit=False)
+                print(stopped.summary(), file=stderr, flush=True)
+            raise
         if not quiet:
             print(result.summary(), file=stderr)
         if logger.logging and not quiet and _is_terminal(stdin):

@@ -33,6 +33,7 @@ import numpy as np
 
 from coach.errors import AudioDeviceError
 from coach.live.keys import Keys, open_keys
+from coach.live.priority import urgent_thread
 from coach.plan.model import SAMPLE_RATE, Plan, to_samples
 from coach.audio.pcm import to_pcm16
 from coach.plan.positions import (  # noqa: F401 (start_position_s is part of this module's interface)
@@ -106,7 +107,8 @@ class SimpleaudioOutput:
             raise AudioDeviceError(f"no audio output device (simpleaudio cannot be loaded: {exc})") from exc
         _quiet_alsa()
         try:
-            return simpleaudio.play_buffer(np.ascontiguousarray(frames, dtype=np.int16), 1, 2, SAMPLE_RATE)
+            with urgent_thread():
+                return simpleaudio.play_buffer(np.ascontiguousarray(frames, dtype=np.int16), 1, 2, SAMPLE_RATE)
         except Exception as exc:  # simpleaudio raises its own SimpleaudioError, not exported
             reason = " ".join(str(exc).split()) or type(exc).__name__
             raise AudioDeviceError(f"no audio output device ({reason})") from exc
@@ -212,7 +214,13 @@ class _Player:
                     playback.stop()
                 self._cut_at_seam = False
             self.sounding = [p for p in self.sounding if p.is_playing()]
-            self._start(*self._next.result())  # type: ignore[union-attr]
+            start_s, seam_s, frames = self._next.result()  # type: ignore[union-attr]
+            # A busy machine may notice the seam late: catch up by leaving out as much of the silence the
+            # seam lies in as we are late, never any sound (a late cue is better than a lost one).
+            late = frames[:max(0, to_samples(self.position_s() - start_s))]
+            sounding = np.flatnonzero(late)
+            skip = min(int(sounding[0]) if len(sounding) else len(late), max(0, len(frames) - 1))
+            self._start(start_s + skip / SAMPLE_RATE, seam_s, frames[skip:])
 
     def retime(self, plan: Plan, mixer, from_s: float, position_s: float) -> bool:
         """From from_s on, plays plan and mixer instead; they must sound the same as the current ones

@@ -1,9 +1,12 @@
-"""What the live player calls to log a session: it never raises, and warns once when the log fails."""
+"""What the live player calls to log a session: it never raises, never waits on a busy log, and warns once when the log fails."""
 
 from __future__ import annotations
 
+import queue
 import sys
+import threading
 from collections.abc import Callable, Iterable
+from datetime import datetime
 from pathlib import Path
 
 from coach.clock import SystemClock, WallClock, local_iso
@@ -129,3 +132,114 @@ class SessionLogger:
             self._warn(f"coach: warning: the practice log at {self.path} {describe_problem(exc)}; {what} not logged")
         except Exception:
             pass
+
+
+CLOSE_WAIT_S = 0.5  # the longest a finished session waits for its last log writes
+
+
+class _Stamped:
+    """A clock that gives the moment the write being done was asked for, not when it gets done."""
+
+    def __init__(self):
+        self.at: datetime | None = None
+
+    def now(self) -> datetime:
+        """The moment of the write being done."""
+        assert self.at is not None
+        return self.at
+
+
+class BackgroundLogger:
+    """A SessionLogger working on a thread of its own, so a log another program holds locked never holds
+    up the sound or the keys; the same methods. Its warnings are printed by the thread that calls it."""
+
+    def __init__(self, start: Callable[[WallClock, Callable[[str], None]], SessionLogger], path: Path,
+                 clock: WallClock, warn: Callable[[str], None], close_wait_s: float = CLOSE_WAIT_S):
+        self.path, self._clock, self._warn, self._close_wait_s = path, clock, warn, close_wait_s
+        self._stamped = _Stamped()
+        self._warnings: queue.SimpleQueue[str] = queue.SimpleQueue()
+        self._queue: queue.SimpleQueue = queue.SimpleQueue()
+        self._logger: SessionLogger | None = None
+        self._given_up = False
+        self._closed = False
+        self._thread = threading.Thread(target=self._drain, name="coach-log", daemon=True)
+        self._queue.put((self._clock.now(), lambda _: self._open(start)))
+        self._thread.start()
+
+    @classmethod
+    def start(cls, routine_id: str, title: str, language: str, voice: str | None, rate_wpm: int,
+              planned_s: float, exercises: Iterable[ExerciseEntry], clock: WallClock | None = None, *,
+              path: Path | None = None, timeout_s: float = DEFAULT_TIMEOUT_S,
+              warn: Callable[[str], None] = warn_on_stderr,
+              close_wait_s: float = CLOSE_WAIT_S) -> BackgroundLogger:
+        """As SessionLogger.start, but it returns at once: the log is opened and written on the logger's thread."""
+        entries = list(exercises)
+        try:
+            path = path or default_path()
+        except Exception:  # SessionLogger.start warns about it on the logger's thread
+            pass
+
+        def start(stamped: WallClock, thread_warn: Callable[[str], None]) -> SessionLogger:
+            return SessionLogger.start(routine_id, title, language, voice, rate_wpm, planned_s, entries, stamped,
+                                       path=path, timeout_s=timeout_s, warn=thread_warn)
+
+        return cls(start, path or Path("?"), clock or SystemClock(), warn, close_wait_s)
+
+    @property
+    def logging(self) -> bool:
+        """Whether the session is still being logged (as far as is known yet)."""
+        return not self._given_up and (self._logger is None or self._logger.logging)
+
+    def rep_done(self, position: int, side: str | None, dose_s: float) -> None:
+        """One rep (hold or work period) of this exercise side has ended."""
+        self._put(lambda log: log.rep_done(position, side, dose_s))
+
+    def skipped(self, position: int, side: str | None) -> None:
+        """The person moved on from this exercise side before its reps were done."""
+        self._put(lambda log: log.skipped(position, side))
+
+    def finish(self, outcome: str) -> None:
+        """The session ended: 'finished', 'stopped' (q) or 'interrupted' (Ctrl+C, SIGTERM, a crash)."""
+        self._put(lambda log: log.finish(outcome))
+
+    def set_pain(self, pain: int | None, note: str | None = None) -> None:
+        """The pain score the person gave at the end (0-10), and an optional note."""
+        self._put(lambda log: log.set_pain(pain, note))
+
+    def close(self) -> None:
+        """Let the writes asked for finish, waiting a moment at most; then say once if some did not."""
+        if self._closed:
+            return
+        self._closed = True
+        self._queue.put(None)
+        self._thread.join(self._close_wait_s)
+        self._say_warnings()
+        if self._thread.is_alive():
+            self._given_up = True
+            self._warn(f"coach: warning: the practice log at {self.path} is busy (another program holds it); "
+                       "the end of this session may not be logged")
+
+    def _put(self, action: Callable[[SessionLogger], None]) -> None:
+        self._say_warnings()
+        if not self._closed:
+            self._queue.put((self._clock.now(), action))
+
+    def _say_warnings(self) -> None:
+        while not self._given_up:
+            try:
+                self._warn(self._warnings.get_nowait())
+            except queue.Empty:
+                return
+
+    def _open(self, start: Callable[[WallClock, Callable[[str], None]], SessionLogger]) -> None:
+        self._logger = start(self._stamped, self._warnings.put)
+
+    def _drain(self) -> None:
+        while (item := self._queue.get()) is not None:
+            self._stamped.at, action = item
+            try:
+                action(self._logger)
+            except Exception as exc:  # logging never stops a session (SessionLogger already catches its own)
+                self._warnings.put(f"coach: warning: the practice log failed ({exc}); this session may not be logged")
+        if self._logger is not None:
+            self._logger.close()

@@ -101,7 +101,8 @@ class _Builder:
     def commit(self, kind: StepKind, length: int, requests: list[Request], placed: list[tuple[int, Clip]],
                where: dict) -> None:
         self.cues += placed
-        self.dropped += [(r.at_frames, r.forms[0][1]) for r in requests if r.chosen is None and r.forms]
+        # a dropped cue is recorded in its plainest form (the start or stop beep, the bare number)
+        self.dropped += [(r.at_frames, r.forms[-1][1]) for r in requests if r.chosen is None and r.forms]
         self.pending_stop = []
         self.add_step(kind, self.cursor_frames + length, where)
 
