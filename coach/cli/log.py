@@ -29,7 +29,7 @@ if TYPE_CHECKING:
 # Tests replace this to set the date; the commands never read the system clock themselves.
 make_clock: Callable[[], WallClock] = SystemClock
 
-CSV_FIELDS = ("id", "started_at", "ended_at", "routine", "title", "outcome", "planned_s", "done_s", "pain", "note")
+CSV_FIELDS = ("id", "started_at", "ended_at", "routine", "title", "outcome", "planned_s", "done_s", "pain", "note", "source")
 
 
 def _facts(session: LoggedSession) -> SessionFacts:
