@@ -151,6 +151,7 @@ def _write_csv(target: str, sessions: list[LoggedSession]) -> None:
 
 def today_command(
     as_json: bool = typer.Option(False, "--json", help="Print the standing as JSON."),
+    notify: bool = typer.Option(False, "--notify", help="Show a desktop notification when a routine is due (and print nothing)."),
 ) -> None:
     """How many sessions of each routine are done today or this week, which are due now, and the streaks.
 
@@ -170,6 +171,11 @@ def today_command(
     for name, r in routines:
         facts = [_facts(s) for s in sessions if s.routine == name]
         standings.append((name, standing(facts, r.frequency, now)))  # type: ignore[arg-type]
+    if notify:
+        from coach.cli.remind import due_items, notify_due
+
+        notify_due(due_items(routines, standings))
+        return
     if as_json:
         json.dump({"date": now.date().isoformat(), "week": {"start": monday.isoformat(), "end": sunday.isoformat()},
                    "routines": [standing_json(name, s) for name, s in standings]}, sys.stdout, indent=2)
