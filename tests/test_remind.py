@@ -37,8 +37,8 @@ class Notifications(ServiceInterface):
         self.shown = []
 
     @method()
-    def Notify(self, app: "s", replaces: "u", icon: "s", summary: "s", body: "s", actions: "as",  # noqa: F821
-               hints: "a{sv}", timeout_ms: "i") -> "u":  # noqa: F821
+    def Notify(self, app: "s", replaces: "u", icon: "s", summary: "s", body: "s", actions: "as",  # noqa: F722, F821 (D-Bus signatures)
+               hints: "a{sv}", timeout_ms: "i") -> "u":  # noqa: F722, F821
         self.shown.append((app, summary, body, hints["urgency"].value))
         return len(self.shown)
 
