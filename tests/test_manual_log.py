@@ -48,6 +48,8 @@ def test_a_session_added_by_hand_counts_by_the_80_percent_rule(capsys):
         ("2026-12-03T07:30:00+01:00", "partial", "manual", []),
         ("2026-12-02T21:00:00+01:00", "finished", "manual", [])]
     assert (sessions[2]["pain"], sessions[2]["note"], sessions[2]["done_s"]) == (3, "at the gym", sessions[2]["planned_s"])
+    chart = coach(capsys, "history", "--routine", "back-pain-stretches")[1].splitlines()
+    assert next(line for line in chart if line.startswith("30 Nov")).endswith("  2   pain 3.0")  # this week: two that count
     rows = list(csv.DictReader(io.StringIO(coach(capsys, "history", "--csv", "-")[1])))
     assert {row["source"] for row in rows} == {"manual"}
 

@@ -94,7 +94,7 @@ history = st.lists(st.tuples(st.sampled_from(["back-pain-feet", "back-pain-daily
                              st.integers(0, 100), st.one_of(st.none(), st.integers(0, 10))), max_size=25)
 
 
-@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(history)
 def test_today_history_and_the_report_agree_on_what_counts(tmp_path_factory, capsys, monkeypatch, entries):
     folder = tmp_path_factory.mktemp("agree")

@@ -163,6 +163,8 @@ def today_command(
     from coach.log.adherence import COUNTS_RULE, WEEKS_RULE, period_bounds, standing
     from coach.log.view import standing_json, standing_line, week_text
 
+    if as_json and notify:
+        raise OptionError("--notify", "cannot be used together with --json")
     now = make_clock().now()
     routines = _routines_with_frequency()
     sessions = _all_sessions()

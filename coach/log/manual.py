@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta, tzinfo
 
@@ -106,5 +107,7 @@ def manual_entry(planned_s: float, length_s: float, now: datetime, at: str | Non
         share = min(1.0, minutes * 60 / length_s) if length_s > 0 else 1.0
     took = timedelta(seconds=round(length_s * share))
     started = parse_at(at, now) if at is not None else now - took
-    return ManualEntry(started, started + took, planned_s, round(planned_s * share, 3),
+    # Rounded up to the millisecond, so that 80 % entered is never a hair under 80 % stored.
+    done_s = min(planned_s, math.ceil(planned_s * share * 1000) / 1000)
+    return ManualEntry(started, started + took, planned_s, done_s,
                        "finished" if share >= 1.0 else "partial")
