@@ -113,11 +113,11 @@ def _routine_section(info: RoutineInfo, sessions: list[LoggedSession], start: da
     head.append(f"<figure>{charts.weeks_chart(rows, weekly_target(info.frequency), clean(label))}"
                 f"<figcaption>{clean(label)}. Green: sessions that count; grey: sessions that did not; "
                 "dashed line: the target.</figcaption></figure>")
-    lines = ["<div class=\"scroll\"><table class=\"weeks\"><thead><tr><th>Week of</th><th class=\"n\">Sessions</th>"
+    lines = ["<div class=\"scroll\"><table class=\"weeks\"><thead><tr><th>Week of (Monday)</th><th class=\"n\">Sessions</th>"
              "<th class=\"n\">Counted</th><th class=\"n\">Adherence</th></tr></thead><tbody>"]
     for r in reversed(rows):
         percent = "–" if r.percent is None else f"{r.percent} %"
-        lines.append(f"<tr data-week=\"{r.monday.isoformat()}\" data-counted=\"{r.counted}\"><td>{r.monday:%a %-d %b %Y}</td>"
+        lines.append(f"<tr data-week=\"{r.monday.isoformat()}\" data-counted=\"{r.counted}\"><td>{r.monday:%-d %b %Y}</td>"
                      f"<td class=\"n\">{r.started}</td><td class=\"n\">{r.counted}</td><td class=\"n\">{percent}</td></tr>")
     lines.append("</tbody></table></div></section>")
     return "\n".join(head + lines)
