@@ -178,3 +178,10 @@ def test_without_systemd_remind_says_so_in_one_line(tmp_path, capsys, monkeypatc
     assert (code, out) == (1, "") and err.count("\n") == 1 and "coach calendar" in err
     assert ("not installed" if systemctl == "missing" else "No medium found") in err
     assert not (tmp_path / "config" / "systemd").exists()
+
+
+def test_a_python_in_an_odd_folder_is_quoted_for_systemd():
+    from coach.cli.remind import _quote
+
+    assert _quote("/usr/bin/python3") == "/usr/bin/python3"
+    assert _quote('/home/me/my env/100%$"x"/python') == '"/home/me/my env/100%%$$\\"x\\"/python"'

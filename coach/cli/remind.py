@@ -33,9 +33,11 @@ def _exec_line() -> str:
 
 
 def _quote(word: str) -> str:
+    """One word of an ExecStart line: quoted, with systemd's own specifiers (%) and variables ($) kept literal."""
     if word and all(c.isalnum() or c in "/._-+=:@" for c in word):
         return word
-    return '"' + word.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    escaped = word.replace("\\", "\\\\").replace('"', '\\"').replace("%", "%%").replace("$", "$$")
+    return f'"{escaped}"'
 
 
 def units(times: list) -> dict[str, str]:
