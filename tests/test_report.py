@@ -124,6 +124,17 @@ def test_today_history_and_the_report_agree_on_what_counts(tmp_path_factory, cap
             assert standing[routine]["done"] == this_week
         else:
             assert standing[routine]["done"] == sum(counts(f) for f in facts if f.started_at.date() == NOW.date())
+        # Overall adherence, worked out here from the JSON alone: the low end (2 for both) met per week or per day.
+        first = min(datetime.fromisoformat(s["started_at"]).date() for s in logged)
+        days = [first + timedelta(days=n) for n in range((NOW.date() - first).days + 1)]
+        per_day = {d: sum(counts(f) for f in facts if f.started_at.date() == d) for d in days}
+        if routine == "back-pain-feet":
+            mondays = sorted({week_start(d) for d in days})
+            met = sum(min(2, sum(n for d, n in per_day.items() if week_start(d) == m)) for m in mondays)
+            wanted = 2 * len(mondays)
+        else:
+            met, wanted = sum(min(2, n) for n in per_day.values()), 2 * len(days)
+        assert shown.overall[routine] == round(100 * met / wanted)
 
 
 def _png_colours(path: Path) -> int:
