@@ -226,3 +226,14 @@ def atomic_output(output: Path, private: bool = False) -> Iterator[Path]:
                 tmp.unlink()
             raise
     _fsync_folder(folder)
+
+
+def write_private(path: Path, data: bytes, option: str) -> None:
+    """Write data to path atomically as a 0600 file (health data); a problem is an OptionError naming option."""
+    path = Path(path)
+    check_writable_folder(path, option)
+    try:
+        with atomic_output(path, private=True) as tmp:  # its temporary is made 0600: never readable by others
+            tmp.write_bytes(data)
+    except OSError as exc:
+        raise OptionError(option, f"cannot write {path}: {exc.strerror or exc}") from None

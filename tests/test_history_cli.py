@@ -21,7 +21,7 @@ from inproc import cli as coach
 CET = timezone(timedelta(hours=1))
 NOW = datetime(2026, 11, 19, 20, 0, tzinfo=CET)  # a Thursday
 SESSION_KEYS = {"id", "routine", "title", "language", "voice", "rate_wpm", "started_at", "ended_at", "outcome",
-                "planned_s", "done_s", "pain", "note", "exercises"}
+                "planned_s", "done_s", "pain", "note", "source", "exercises"}
 EXERCISE_KEYS = {"position", "name", "side", "planned_reps", "done_reps", "skipped"}
 
 

@@ -11,7 +11,8 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from clocks import FixedClock
-from coach.log.book import SCHEMA_VERSION, Logbook, LogbookError, default_path, open_for_reading
+from coach.log.book import Logbook, LogbookError, default_path, open_for_reading
+from coach.log.schema import SCHEMA_VERSION
 from coach.routine import load_routine
 from coach.log.recorder import NullLogger, SessionLogger, planned_entries
 
@@ -175,11 +176,12 @@ def test_a_version_1_log_migrates_forward_and_keeps_its_sessions(log_path):
     conn.close()
     with open_for_reading(log_path) as log:
         (old,) = log.sessions()
-    assert (old.id, old.routine, old.outcome, old.done_s, old.pain, old.note) == (7, "back-pain-feet", "finished", 400, 4, None)
+    assert (old.id, old.routine, old.outcome, old.done_s, old.pain, old.note, old.source) == (
+        7, "back-pain-feet", "finished", 400, 4, None, "live")
     assert [(e.name, e.side, e.done_reps, e.skipped) for e in old.exercises] == [
         ("Toe presses", None, 10, False), ("Toe pencil pickups", "left foot", 3, False)]
     with sqlite3.connect(log_path) as conn:
-        assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 2
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 3
     conn.close()
     logger = start()
     logger.skipped(1, None)

@@ -302,11 +302,18 @@ def validate_command(files: list[Path] = typer.Argument(..., help="Routine files
         raise typer.Exit(ExitStatus.BAD_INPUT)
 
 
-from coach.cli.log import history_command, log_command, today_command  # noqa: E402 (the log's commands)
+from coach.cli.log import history_command, today_command  # noqa: E402 (the log's commands)
+from coach.cli.manual import log_app  # noqa: E402
+from coach.cli.report import report_command  # noqa: E402
+from coach.cli.ical import calendar_command  # noqa: E402
+from coach.cli.remind import remind_command  # noqa: E402
 
 app.command("history")(history_command)
 app.command("today")(today_command)
-app.command("log")(log_command)
+app.add_typer(log_app, name="log")
+app.command("report")(report_command)
+app.command("calendar")(calendar_command)
+app.command("remind")(remind_command)
 
 
 cli_voice.register(app)

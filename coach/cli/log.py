@@ -29,7 +29,8 @@ if TYPE_CHECKING:
 make_clock: Callable[[], WallClock] = SystemClock
 
 SQLITE_MAX_INTEGER = 2**63 - 1  # a larger id cannot even be looked up
-CSV_FIELDS = ("id", "started_at", "ended_at", "routine", "title", "outcome", "planned_s", "done_s", "pain", "note")
+CSV_FIELDS = ("id", "started_at", "ended_at", "routine", "title", "outcome", "planned_s", "done_s", "pain", "note",
+              "source")
 
 
 def _facts(session: LoggedSession) -> SessionFacts:
@@ -165,6 +166,7 @@ def _write_csv(target: str, sessions: list[LoggedSession]) -> None:
 
 def today_command(
     as_json: bool = typer.Option(False, "--json", help="Print the standing as JSON."),
+    notify: bool = typer.Option(False, "--notify", help="Show a desktop notification when a routine is due (and print nothing)."),
 ) -> None:
     """How many sessions of each routine are done today or this week, which are due now, and the streaks.
 
@@ -176,6 +178,8 @@ def today_command(
     from coach.log.adherence import COUNTS_RULE, WEEKS_RULE, period_bounds, standing
     from coach.log.view import standing_json, standing_line, week_text
 
+    if as_json and notify:
+        raise OptionError("--notify", "cannot be used together with --json")
     now = make_clock().now()
     routines = _routines_with_frequency()
     sessions = _all_sessions()
@@ -184,6 +188,11 @@ def today_command(
     for name, r in routines:
         facts = [_facts(s) for s in sessions if s.routine == name]
         standings.append((name, standing(facts, r.frequency, now)))  # type: ignore[arg-type]
+    if notify:
+        from coach.cli.remind import due_items, notify_due
+
+        notify_due(due_items(routines, standings))
+        return
     if as_json:
         json.dump({"date": now.date().isoformat(), "week": {"start": monday.isoformat(), "end": sunday.isoformat()},
                    "routines": [standing_json(name, s) for name, s in standings]}, sys.stdout, indent=2)

@@ -14,45 +14,11 @@ from pathlib import Path
 
 from coach.errors import CoachError
 from coach.files import private_file, private_folder
+from coach.log.schema import MIGRATIONS, SCHEMA_VERSION
 
-SCHEMA_VERSION = 2
-OUTCOMES = ("finished", "stopped", "interrupted")
+OUTCOMES = ("finished", "stopped", "interrupted", "partial")  # partial: a session added by hand, not all done
+SOURCES = ("live", "manual")  # manual: added with `coach log add`, done away from the computer
 DEFAULT_TIMEOUT_S = 5.0
-
-# Each entry takes the schema from the version before it to this one; never edit a released entry.
-MIGRATIONS: dict[int, tuple[str, ...]] = {
-    1: (
-        """CREATE TABLE sessions (
-            id INTEGER PRIMARY KEY,
-            routine TEXT NOT NULL,
-            title TEXT NOT NULL,
-            language TEXT NOT NULL,
-            voice TEXT,
-            rate_wpm INTEGER NOT NULL,
-            started_at TEXT NOT NULL,
-            ended_at TEXT,
-            planned_s REAL NOT NULL,
-            done_s REAL NOT NULL DEFAULT 0,
-            outcome TEXT NOT NULL DEFAULT 'interrupted' CHECK (outcome IN ('finished', 'stopped', 'interrupted')),
-            pain INTEGER CHECK (pain BETWEEN 0 AND 10)
-        )""",
-        """CREATE TABLE session_exercises (
-            session_id INTEGER NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
-            position INTEGER NOT NULL,
-            name TEXT NOT NULL,
-            side TEXT,
-            planned_reps INTEGER NOT NULL,
-            done_reps INTEGER NOT NULL DEFAULT 0
-        )""",
-        "CREATE INDEX session_exercises_by_session ON session_exercises(session_id, position)",
-        "CREATE INDEX sessions_by_routine ON sessions(routine)",
-    ),
-    2: (
-        "ALTER TABLE sessions ADD COLUMN note TEXT",
-        "ALTER TABLE session_exercises ADD COLUMN skipped INTEGER NOT NULL DEFAULT 0",
-    ),
-}
-
 
 class LogbookError(CoachError):
     """The practice log cannot be opened, read or written."""
@@ -116,6 +82,7 @@ class LoggedSession:
     pain: int | None
     note: str | None
     exercises: tuple[LoggedExercise, ...] = ()
+    source: str = "live"
 
     @property
     def started(self) -> datetime:
@@ -136,7 +103,7 @@ class LoggedSession:
             "voice": self.voice, "rate_wpm": self.rate_wpm, "started_at": self.started_at,
             "ended_at": self.ended_at, "outcome": self.outcome, "planned_s": self.planned_s,
             "done_s": self.done_s, "pain": self.pain, "note": self.note,
-            "exercises": [asdict(e) for e in self.exercises],
+            "source": self.source, "exercises": [asdict(e) for e in self.exercises],
         }
 
 
@@ -240,6 +207,7 @@ class Logbook:
         if self._version() == SCHEMA_VERSION:
             return
         conn = self._connection()
+        conn.execute("PRAGMA foreign_keys=OFF")  # a rebuilt table must not cascade-delete its exercises
         conn.execute("BEGIN IMMEDIATE")
         try:
             version = self._version()  # again, inside the lock: another process may have migrated meanwhile
@@ -247,10 +215,13 @@ class Logbook:
                 for statement in MIGRATIONS[step]:
                     conn.execute(statement)
             conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+            if conn.execute("PRAGMA foreign_key_check").fetchone() is not None:
+                raise LogbookError(self.path, "has exercises of sessions that are not in it")
         except BaseException:
             _rollback(conn)
             raise
         conn.execute("COMMIT")
+        conn.execute("PRAGMA foreign_keys=ON")
 
     # --- writing ------------------------------------------------------------------------------
 
@@ -304,6 +275,24 @@ class Logbook:
             if note is not None:
                 conn.execute("UPDATE sessions SET note = ? WHERE id = ?", (note, session_id))
 
+    def add_session(self, routine: str, title: str, language: str, started_at: str, ended_at: str,
+                    planned_s: float, done_s: float, outcome: str, pain: int | None, note: str | None) -> int:
+        """Insert a whole session done elsewhere (source 'manual', no exercise rows); return its id."""
+        if outcome not in OUTCOMES:
+            raise LogbookError(self.path, f"cannot record the outcome '{outcome}' (not one of {', '.join(OUTCOMES)})")
+        with self._transaction() as conn:
+            cursor = conn.execute(
+                "INSERT INTO sessions (routine, title, language, voice, rate_wpm, started_at, ended_at, planned_s, "
+                "done_s, outcome, pain, note, source) VALUES (?, ?, ?, NULL, 0, ?, ?, ?, ?, ?, ?, ?, 'manual')",
+                (routine, title, language, started_at, ended_at, float(planned_s), float(done_s), outcome,
+                 pain, note))
+        return int(cursor.lastrowid)  # type: ignore[arg-type]
+
+    def remove_session(self, session_id: int) -> bool:
+        """Delete a session and its exercise sides; False when there was none of this id."""
+        with self._transaction() as conn:
+            return conn.execute("DELETE FROM sessions WHERE id = ?", (session_id,)).rowcount > 0
+
     # --- reading ------------------------------------------------------------------------------
 
     def sessions(self, routine: str | None = None) -> list[LoggedSession]:
@@ -313,13 +302,14 @@ class Logbook:
             where, args = ("WHERE routine = ?", (routine,)) if routine is not None else ("", ())
             rows = conn.execute(
                 "SELECT id, routine, title, language, voice, rate_wpm, started_at, ended_at, planned_s, done_s, "
-                f"outcome, pain, note FROM sessions {where}", args).fetchall()
+                f"outcome, pain, note, source FROM sessions {where}", args).fetchall()
             sides: dict[int, list[LoggedExercise]] = {}
             for row in conn.execute(
                     "SELECT session_id, position, name, side, planned_reps, done_reps, skipped "
                     "FROM session_exercises ORDER BY session_id, position, rowid"):
                 sides.setdefault(row[0], []).append(LoggedExercise(*row[1:6], bool(row[6])))
-        found = [self._checked(LoggedSession(*row, exercises=tuple(sides.get(row[0], ())))) for row in rows]
+        found = [self._checked(LoggedSession(*row[:-1], exercises=tuple(sides.get(row[0], ())), source=row[-1]))
+                 for row in rows]
         return sorted(found, key=lambda s: (s.started.timestamp(), s.id), reverse=True)
 
     def _checked(self, session: LoggedSession) -> LoggedSession:

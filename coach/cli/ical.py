@@ -1,0 +1,53 @@
+"""`coach calendar`: a routine's frequency as recurring events with alarms, for a phone's calendar."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from coach.errors import OptionError
+
+
+def calendar_command(
+    routine: str = typer.Argument(..., help="A built-in routine name, one of yours, or a path to a .toml file."),
+    output: Path = typer.Option(..., "-o", "--output", help="The .ics file to write (readable by you alone)."),
+    at: Optional[str] = typer.Option(None, "--at", help="Times of day as HH:MM, separated by commas (default: 08:00, or spread over the day for routines done several times a day)."),
+    start: Optional[str] = typer.Option(None, "--from", help="The first day, YYYY-MM-DD (default: today)."),
+    weeks: Optional[int] = typer.Option(None, "--weeks", help="For how many weeks the events repeat (default: with no end)."),
+) -> None:
+    """Write the routine's frequency as recurring calendar events with an alarm, to import on a phone.
+
+    per_day routines get one event a day for each time given; per_week routines get one event on
+    weekdays spread over the week. Times are in the local time zone and stay at the same time of day
+    across clock changes.
+    """
+    from coach.cli import log as cli_log
+    from coach.cli.app import _estimated_plan
+    from coach.cli.log import _parse_day
+    from coach.files import check_writable_folder
+    from coach.log.ical import WEEKDAYS, calendar_bytes, default_times, named_zone, parse_times, plan_events
+    from coach.files import write_private
+    from coach.routine import load_routine
+
+    if output.suffix.lower() != ".ics":
+        raise OptionError("-o", f"the calendar is an iCalendar file: give a name ending in .ics, not '{output.name}'")
+    if weeks is not None and not 1 <= weeks <= 520:
+        raise OptionError("--weeks", f"must be a whole number from 1 to 520, not {weeks}")
+    check_writable_folder(output, "-o")
+    now = cli_log.make_clock().now()
+    first_day = _parse_day("--from", start) if start is not None else now.date()
+    r = load_routine(routine)
+    if r.frequency is None:
+        raise OptionError("ROUTINE", f"{r.id} does not say how often to do it "
+                                     "(add frequency = { per_week = [2, 3] } or { per_day = 2 } to its file)")
+    times = parse_times(at if at is not None else default_times(r.frequency))
+    events = plan_events(r.frequency, times, first_day, weeks, named_zone(now))
+    data = calendar_bytes(r.id, r.title, _estimated_plan(r).duration_s, r.equipment, events, now)
+    write_private(output, data, "-o")
+    names = dict(zip(WEEKDAYS, ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")))
+    days = "every day" if r.frequency[0] == "day" else ", ".join(names[d] for d in events[0].weekdays)
+    print(f"wrote {output} ({days} at {', '.join(f'{t:%H:%M}' for t in times)}"
+          + (f", {weeks} weeks)" if weeks else ")"), file=sys.stderr)

@@ -1,0 +1,140 @@
+"""`coach remind`: a systemd user timer that runs `coach today --notify`; and what that notification says."""
+
+from __future__ import annotations
+
+import os
+import shlex
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from coach.errors import CoachError
+
+UNIT = "coach-remind"
+DEFAULT_AT = "08:00,19:00"
+
+
+class NoSystemdError(CoachError):
+    """No systemd user manager to install a timer in."""
+
+
+def user_unit_dir() -> Path:
+    """Where systemd looks for a user's own units: $XDG_CONFIG_HOME/systemd/user (~/.config/systemd/user)."""
+    return Path(os.environ.get("XDG_CONFIG_HOME") or Path.home() / ".config") / "systemd" / "user"
+
+
+def _exec_line() -> str:
+    """The command the service runs: this Python and this coach, quoted for systemd."""
+    return " ".join(_quote(part) for part in (sys.executable, "-m", "coach", "today", "--notify"))
+
+
+def _quote(word: str) -> str:
+    """One word of an ExecStart line: quoted, with systemd's own specifiers (%) and variables ($) kept literal."""
+    if word and all(c.isalnum() or c in "/._-+=:@" for c in word):
+        return word
+    escaped = word.replace("\\", "\\\\").replace('"', '\\"').replace("%", "%%").replace("$", "$$")
+    return f'"{escaped}"'
+
+
+def units(times: list) -> dict[str, str]:
+    """The service and timer unit files, by file name."""
+    at = ", ".join(f"{t:%H:%M}" for t in times)
+    calendar = "".join(f"OnCalendar=*-*-* {t:%H:%M}:00\n" for t in times)
+    return {
+        f"{UNIT}.service": (
+            "[Unit]\nDescription=coach: a desktop notification when a routine is due\n\n"
+            f"[Service]\nType=oneshot\nExecStart={_exec_line()}\n"),
+        f"{UNIT}.timer": (
+            f"[Unit]\nDescription=coach: check at {at} whether a routine is due\n\n"
+            f"[Timer]\n{calendar}AccuracySec=1min\n\n[Install]\nWantedBy=timers.target\n"),
+    }
+
+
+def _systemctl(*args: str) -> None:
+    """Run `systemctl --user ARGS`; NoSystemdError with its first line of complaint when it fails."""
+    found = shutil.which("systemctl")
+    if found is None:
+        raise NoSystemdError("no systemd here (systemctl is not installed); "
+                             "use 'coach calendar' to be reminded by a calendar instead")
+    try:
+        done = subprocess.run([found, "--user", *args], capture_output=True, text=True, timeout=30)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        raise NoSystemdError(f"systemctl --user {' '.join(args)} did not run ({exc})") from None
+    if done.returncode != 0:
+        why = (done.stderr.strip().splitlines() or [f"exit status {done.returncode}"])[0]
+        raise NoSystemdError(f"no systemd user manager to install the reminder in ({why}); "
+                             "use 'coach calendar' to be reminded by a calendar instead")
+
+
+def remind_command(
+    at: Optional[str] = typer.Option(None, "--at", help=f"Times of day as HH:MM, separated by commas (default {DEFAULT_AT})."),
+    print_units: bool = typer.Option(False, "--print", help="Show the unit files instead of installing them."),
+    off: bool = typer.Option(False, "--off", help="Stop the reminders and remove their unit files."),
+) -> None:
+    """Desktop reminders: a systemd user timer runs 'coach today --notify' at the times given.
+
+    The notification appears only when a routine is due, and says which and how long it takes.
+    """
+    from coach.errors import OptionError
+    from coach.log.ical import parse_times
+    from coach.files import private_folder, write_private
+
+    folder = user_unit_dir()
+    if off:
+        if at is not None or print_units:
+            raise OptionError("--off", "cannot be used together with --at or --print")
+        _systemctl("show-environment")
+        subprocess.run([shutil.which("systemctl") or "systemctl", "--user", "disable", "--now", f"{UNIT}.timer"],
+                       capture_output=True, timeout=30)  # it may not be installed: nothing to stop then
+        removed = [name for name in units([]) if (folder / name).exists()]
+        for name in removed:
+            (folder / name).unlink()
+        _systemctl("daemon-reload")
+        print(f"reminders off ({'removed ' + ', '.join(removed) if removed else 'none were installed'})")
+        return
+    times = parse_times(at if at is not None else DEFAULT_AT)
+    files = units(times)
+    if print_units:
+        for name, text in files.items():
+            print(f"# {folder / name}\n{text}")
+        return
+    _systemctl("show-environment")
+    private_folder(folder)
+    for name, text in files.items():
+        write_private(folder / name, text.encode("utf-8"), "--at")
+    _systemctl("daemon-reload")
+    _systemctl("enable", "--now", f"{UNIT}.timer")
+    print(f"reminders on at {', '.join(f'{t:%H:%M}' for t in times)}: 'coach today --notify' runs then "
+          f"(units in {folder}; 'coach remind --off' stops them)")
+
+
+def notify_due(due: list[tuple[str, str, str, float]]) -> None:
+    """One notification naming each due routine (id, title, what is left, length in seconds); none when none is due."""
+    from coach.log.notify import notify, session_bus_address
+    from coach.timefmt import about_minutes
+
+    address = session_bus_address()  # a missing bus is told even on a day with nothing due
+    if not due:
+        return
+    summary = "coach: time for " + (due[0][1] if len(due) == 1 else f"{len(due)} routines")
+    body = "\n".join(f"{title}: {left}, {about_minutes(length_s)} (coach run {shlex.quote(name)})"
+                     for name, title, left, length_s in due)
+    notify(summary, body, address)
+
+
+def due_items(routines: list, standings: list) -> list[tuple[str, str, str, float]]:
+    """The due routines as notify_due takes them: id, title, what is left this day or week, length."""
+    from coach.cli.app import _estimated_plan
+
+    titles = dict(routines)
+    found = []
+    for name, s in standings:
+        if s.due:
+            left = s.low - s.done
+            when = "today" if s.period == "day" else "this week"
+            found.append((name, titles[name].title, f"{left} more {when}", _estimated_plan(titles[name]).duration_s))
+    return found

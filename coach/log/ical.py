@@ -1,0 +1,150 @@
+"""A routine's frequency as recurring calendar events (iCalendar), so that a phone's calendar does the reminding."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta, timezone, tzinfo
+from pathlib import Path
+
+from coach.errors import OptionError
+
+WEEKDAYS = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
+DEFAULT_TIMES = {1: ("08:00",), 2: ("08:00", "19:00"), 3: ("08:00", "13:00", "19:00")}
+
+
+@dataclass(frozen=True)
+class PlanEvent:
+    """One recurring event: its first start, its rule, and the weekdays it falls on (all of them for daily ones)."""
+
+    first: datetime  # local time in the zone (or floating, without tzinfo, when the zone has no name)
+    rule: dict
+    weekdays: tuple[str, ...]
+
+
+def parse_times(text: str) -> list[time]:
+    """--at: times of day as 'HH:MM', separated by commas, each given once."""
+    times = []
+    for part in (p.strip() for p in text.split(",")):
+        try:
+            if len(part) not in (4, 5) or ":" not in part:
+                raise ValueError
+            times.append(time.fromisoformat(part.zfill(5)))
+        except ValueError:
+            raise OptionError("--at", f"must be times of day as HH:MM separated by commas, not '{part or text}'") from None
+    if len(set(times)) != len(times):
+        raise OptionError("--at", f"gives the same time twice ('{text}')")
+    return sorted(times)
+
+
+def default_times(frequency: tuple[str, int, int]) -> str:
+    """The times used without --at: spread over the day for per_day routines, 08:00 otherwise."""
+    period, low, _ = frequency
+    if period == "day":
+        return ",".join(DEFAULT_TIMES.get(low) or [f"{7 + n * 12 // low:02d}:00" for n in range(low)])
+    return "08:00"
+
+
+def spread_weekdays(times_a_week: int) -> tuple[str, ...]:
+    """Weekdays spread over the week, Monday first: 2 → Monday and Thursday, 3 → Monday, Wednesday, Friday."""
+    return tuple(WEEKDAYS[n * 7 // times_a_week] for n in range(min(7, times_a_week)))
+
+
+def named_zone(now: datetime) -> tzinfo | None:
+    """The local zone with its name (so calendars follow its clock changes), None when it cannot be told."""
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    zone = now.tzinfo
+    if getattr(zone, "key", None):
+        return zone
+    candidates = [os.environ.get("TZ", "").lstrip(":")]
+    try:
+        link = os.readlink("/etc/localtime")
+        candidates.append(link.split("zoneinfo/", 1)[1] if "zoneinfo/" in link else "")
+    except OSError:
+        pass
+    try:
+        candidates.append(Path("/etc/timezone").read_text().strip())
+    except OSError:
+        pass
+    for key in filter(None, candidates):
+        try:
+            found = ZoneInfo(key)
+        except (ZoneInfoNotFoundError, ValueError, OSError):
+            continue
+        if found.utcoffset(now.replace(tzinfo=None)) == now.utcoffset():  # the clock's own offset
+            return found
+    return None
+
+
+def plan_events(frequency: tuple[str, int, int], times: list[time], start: date, weeks: int | None,
+                zone: tzinfo | None) -> list[PlanEvent]:
+    """per_day: one daily event per time; per_week: one event on spread-out weekdays (one time only)."""
+    period, low, _ = frequency
+    if period == "day":
+        weekdays, per_week = WEEKDAYS, 7
+        rule_days: dict = {"FREQ": "DAILY"}
+    else:
+        if len(times) != 1:
+            raise OptionError("--at", f"a routine done {low} times a week takes one time of day, not {len(times)}")
+        weekdays, per_week = spread_weekdays(low), min(7, low)
+        rule_days = {"FREQ": "WEEKLY", "BYDAY": list(weekdays), "WKST": "MO"}
+    first_day = start
+    while WEEKDAYS[first_day.weekday()] not in weekdays:
+        first_day += timedelta(days=1)  # the first start must be an occurrence of the rule itself
+    events = []
+    for at in times:
+        rule = dict(rule_days)
+        if weeks is not None:
+            rule["COUNT"] = per_week * weeks if period == "day" else _count(first_day, start, weekdays, weeks)
+        first = datetime.combine(first_day, at)
+        events.append(PlanEvent(first if zone is None else first.replace(tzinfo=zone), rule, weekdays))
+    return events
+
+
+def _count(first_day: date, start: date, weekdays: tuple[str, ...], weeks: int) -> int:
+    """Occurrences from first_day up to the end of `weeks` weeks counted from start."""
+    end = start + timedelta(weeks=weeks)
+    day, n = first_day, 0
+    while day < end:
+        n += WEEKDAYS[day.weekday()] in weekdays
+        day += timedelta(days=1)
+    return max(1, n)
+
+
+def calendar_bytes(routine_id: str, title: str, length_s: float, equipment: tuple[str, ...],
+                   events: list[PlanEvent], stamp: datetime) -> bytes:
+    """The events as an iCalendar file: an alarm at each start, title, length and equipment in the description."""
+    from icalendar import Alarm, Calendar, Event
+
+    cal = Calendar()
+    cal.add("prodid", "-//coach//practice plan//EN")
+    cal.add("version", "2.0")
+    cal.add("calscale", "GREGORIAN")
+    cal.add("x-wr-calname", f"coach: {title}")
+    minutes = max(1, round(length_s / 60))
+    lines = [title, f"Length: about {minutes} min"]
+    if equipment:
+        lines.append("You need: " + ", ".join(equipment))
+    lines += [f"With coach: coach run {routine_id}", f"Done elsewhere? Log it: coach log add {routine_id}"]
+    description = "\n".join(lines)
+    for e in events:
+        event = Event()
+        event.add("uid", f"{routine_id}-{e.first:%Y%m%dT%H%M}-{'-'.join(e.weekdays)}@coach")
+        event.add("dtstamp", stamp.astimezone(timezone.utc))
+        event.add("dtstart", e.first)
+        event.add("duration", timedelta(minutes=minutes))
+        event.add("rrule", e.rule)
+        event.add("summary", title)
+        event.add("description", description)
+        event.add("transp", "OPAQUE")
+        alarm = Alarm()
+        alarm.add("action", "DISPLAY")
+        alarm.add("description", f"{title} (about {minutes} min)")
+        alarm.add("trigger", timedelta(0))
+        event.add_component(alarm)
+        cal.add_component(event)
+    if any(e.first.tzinfo is not None for e in events):
+        first = min(e.first.date() for e in events)
+        cal.add_missing_timezones(first_date=first - timedelta(days=366), last_date=first + timedelta(days=5 * 366))
+    return cal.to_ical()

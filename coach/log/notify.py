@@ -1,0 +1,53 @@
+"""A desktop notification over the session D-Bus (org.freedesktop.Notifications), the edge `today --notify` uses."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+
+from coach.errors import CoachError
+
+BUS_NAME = "org.freedesktop.Notifications"
+OBJECT_PATH = "/org/freedesktop/Notifications"
+TIMEOUT_S = 5.0
+
+
+class NoDesktopError(CoachError):
+    """There is no session bus, or nothing on it shows notifications."""
+
+
+def session_bus_address() -> str:
+    """The session bus's address; NoDesktopError when there is none."""
+    address = os.environ.get("DBUS_SESSION_BUS_ADDRESS", "")
+    if not address:
+        raise NoDesktopError("no desktop session bus to show a notification on (DBUS_SESSION_BUS_ADDRESS is not set)")
+    return address
+
+
+def notify(summary: str, body: str, address: str | None = None, timeout_s: float = TIMEOUT_S) -> int:
+    """Show one notification on the session bus; return its id. Raises NoDesktopError when it cannot."""
+    address = address if address is not None else session_bus_address()
+    try:
+        return asyncio.run(asyncio.wait_for(_notify(address, summary, body), timeout_s))
+    except asyncio.TimeoutError:
+        raise NoDesktopError(f"the desktop did not answer within {timeout_s:g} s to show a notification") from None
+
+
+async def _notify(address: str, summary: str, body: str) -> int:
+    from dbus_fast import Message, MessageType, Variant
+    from dbus_fast.aio import MessageBus
+
+    try:
+        bus = await MessageBus(bus_address=address).connect()
+    except Exception as exc:  # dbus-fast raises several kinds for a bus that is not there
+        raise NoDesktopError(f"cannot reach the desktop session bus ({exc or type(exc).__name__})") from None
+    try:
+        reply = await bus.call(Message(
+            destination=BUS_NAME, path=OBJECT_PATH, interface=BUS_NAME, member="Notify", signature="susssasa{sv}i",
+            body=["coach", 0, "", summary, body, [], {"urgency": Variant("y", 1), "category": Variant("s", "reminder")}, -1]))
+    finally:
+        bus.disconnect()
+    if reply.message_type == MessageType.ERROR:
+        detail = reply.body[0] if reply.body else reply.error_name
+        raise NoDesktopError(f"nothing on the desktop session bus shows notifications ({detail})")
+    return int(reply.body[0])
