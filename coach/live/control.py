@@ -1,0 +1,164 @@
+"""One control layer for a live session: every surface submits the same few commands.
+
+Keys, MPRIS (headset buttons, media keys, the desktop, playerctl) and spoken commands all end up as a
+`Command` handled in one place, the session loop in coach.live.player, so they behave identically: a
+resume restarts an interrupted hold, NEXT marks what it passes as skipped in the log, and so on.
+
+From another thread (a D-Bus service, a speech recogniser), give the session a command with
+
+    controls.submit(Command.NEXT)     # or controls.submit("next"), a name from COMMAND_NAMES
+
+submit() is thread-safe and never blocks; the session acts on it within one turn of its loop
+(at most POLL_S, 50 ms, and at once when there is no terminal). To follow what the session is doing,
+register a callback with watch(): it gets a NowPlaying each time the track (chapter), the title (the
+side) or the playback status changes, called on the session's thread, so it must return quickly.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from coach.errors import InputError
+from coach.live.keys import Keys, NoKeys
+from coach.plan.model import Plan
+
+
+class Command(StrEnum):
+    """What a person can ask of a playing session, whatever they press or say."""
+
+    TOGGLE = "toggle"  # pause when playing, resume when paused (space, a single headset press)
+    PLAY = "play"  # resume when paused; nothing when playing
+    PAUSE = "pause"  # pause when playing; nothing when paused
+    NEXT = "next"  # on to the next chapter; what is left of this one is logged as skipped
+    PREVIOUS = "previous"  # back to this chapter's start, or the one before when just started
+    STOP = "stop"  # end the session now (logged as stopped)
+
+
+COMMAND_NAMES = tuple(c.value for c in Command)
+
+# The terminal's single keys (case-insensitive).
+KEY_COMMANDS = {" ": Command.TOGGLE, "n": Command.NEXT, "p": Command.PREVIOUS, "q": Command.STOP}
+
+
+def parse_command(name: str | Command) -> Command:
+    """The Command a name stands for ("next", " Pause "); InputError naming the choices otherwise."""
+    if isinstance(name, Command):
+        return name
+    try:
+        return Command(str(name).strip().lower())
+    except ValueError:
+        raise InputError(f"unknown command {name!r}; choose one of: {', '.join(COMMAND_NAMES)}") from None
+
+
+class Status(StrEnum):
+    """Playback status, in MPRIS's own words."""
+
+    PLAYING = "Playing"
+    PAUSED = "Paused"
+    STOPPED = "Stopped"
+
+
+@dataclass(frozen=True)
+class NowPlaying:
+    """What the session is on: the chapter as a track (numbered from 0), its title and extent, the status."""
+
+    status: Status
+    track: int
+    title: str
+    album: str
+    start_s: float
+    length_s: float
+    can_next: bool
+    can_previous: bool
+    position_s: float = field(default=0.0, compare=False)  # in the session; changes do not notify watchers
+
+    @property
+    def track_position_s(self) -> float:
+        """Seconds into the current track."""
+        return min(max(0.0, self.position_s - self.start_s), self.length_s)
+
+
+def now_playing(plan: Plan, position_s: float, status: Status) -> NowPlaying:
+    """The track (chapter) at position_s: an exercise's title names it and, when it has several, the side."""
+    chapters = plan.chapters
+    track = 0
+    for i, chapter in enumerate(chapters):
+        if chapter.start_s <= position_s + 1e-6:
+            track = i
+    if not chapters:
+        return NowPlaying(status, 0, plan.title, plan.title, 0.0, plan.duration_s, False, False, position_s)
+    chapter = chapters[track]
+    end_s = chapters[track + 1].start_s if track + 1 < len(chapters) else plan.duration_s
+    title = chapter.title
+    if chapter.exercise is not None:
+        exercise = plan.exercise(chapter.exercise)
+        title = exercise.name
+        step = plan.step_at(position_s)
+        if step is not None and step.side is not None and len(exercise.sides) > 1 and step.index == exercise.position:
+            title = f"{exercise.name} ({step.side})"
+    return NowPlaying(status, track, title, plan.title, chapter.start_s, end_s - chapter.start_s,
+                      can_next=position_s < plan.duration_s, can_previous=True, position_s=position_s)
+
+
+Watcher = Callable[[NowPlaying], None]
+
+
+class Controls:
+    """Where the session loop waits for its next command: the keys, and commands submitted from any thread."""
+
+    def __init__(self, keys: Keys | None = None):
+        self.keys = keys
+        self._queue: queue.SimpleQueue[Command] = queue.SimpleQueue()
+        self._watchers: list[Watcher] = []
+        self._lock = threading.Lock()
+        self._now: NowPlaying | None = None
+
+    def submit(self, command: Command | str) -> None:
+        """Asks the session to carry out a command (a Command or its name); safe from any thread."""
+        self._queue.put(parse_command(command))
+
+    def poll(self, timeout_s: float) -> Command | None:
+        """The next command within timeout_s, from a key or submitted, or None (called by the session loop)."""
+        try:
+            return self._queue.get_nowait()
+        except queue.Empty:
+            pass
+        if self.keys is None or isinstance(self.keys, NoKeys):
+            # Nothing to read: sleep on the queue itself, so a submitted command wakes the loop at once.
+            try:
+                return self._queue.get(timeout=max(0.0, timeout_s)) if timeout_s > 0 else None
+            except queue.Empty:
+                return None
+        key = self.keys.poll(timeout_s)
+        if key is not None and key.lower() in KEY_COMMANDS:
+            return KEY_COMMANDS[key.lower()]
+        try:
+            return self._queue.get_nowait()
+        except queue.Empty:
+            return None
+
+    def watch(self, watcher: Watcher) -> None:
+        """Calls watcher(now) whenever the track, its title or the status changes (and once now if known)."""
+        with self._lock:
+            self._watchers.append(watcher)
+            now = self._now
+        if now is not None:
+            watcher(now)
+
+    def now(self) -> NowPlaying | None:
+        """What the session was last on (None before it started); safe from any thread."""
+        return self._now
+
+    def show(self, plan: Plan, position_s: float, status: Status) -> None:
+        """The session is at position_s with this status (called by the session loop on every turn)."""
+        now = now_playing(plan, min(max(position_s, 0.0), plan.duration_s), status)
+        before, self._now = self._now, now
+        if now != before:
+            with self._lock:
+                watchers = list(self._watchers)
+            for watcher in watchers:
+                watcher(now)
