@@ -6,6 +6,8 @@ import sys
 from typing import TextIO
 
 from coach.cli.closing import SkippedClose
+from coach.live.control import Controls
+from coach.live.mpris import serving_mpris
 from coach.live.player import SessionResult, SimpleaudioOutput, run_session
 from coach.live.progress import Progress, planned_from
 from coach.session import Session
@@ -14,9 +16,12 @@ from coach.signals import sigterm_unwinds
 from coach.live.status import StatusLine
 
 
-def run_logged(session: Session, start_s: float, *, quiet: bool, log: bool,
-               stdin: TextIO | None = None, stderr: TextIO | None = None) -> SessionResult:
-    """Plays the session live from start_s; logs it unless log=False; asks for a pain score at the end."""
+def run_logged(session: Session, start_s: float, *, quiet: bool, log: bool, mpris: bool = True,
+               debug: bool = False, stdin: TextIO | None = None, stderr: TextIO | None = None) -> SessionResult:
+    """Plays the session live from start_s; logs it unless log=False; asks for a pain score at the end.
+
+    With mpris, the desktop's media controls (MPRIS) steer it too; --debug says in one line how that went.
+    """
     stdin = stdin if stdin is not None else sys.stdin
     stderr = stderr if stderr is not None else sys.stderr
     status = None if quiet else StatusLine(stderr)
@@ -41,9 +46,10 @@ def run_logged(session: Session, start_s: float, *, quiet: bool, log: bool,
         # SIGTERM unwinds like Ctrl+C, so the sound stops and the log records an interrupted session.
         progress = Progress(plan, open_log, start_s)
         updates = SkippedClose(session, progress) if session.voice is not None else None
-        with sigterm_unwinds():
+        controls = Controls()  # keys and MPRIS both submit here
+        with sigterm_unwinds(), serving_mpris(controls, mpris, lambda line: debug and warn(f"coach: {line}")):
             result = run_session(plan, session.mixer(), start_s=start_s, status=status, progress=progress,
-                                 updates=updates)
+                                 updates=updates, controls=controls)
         if not quiet:
             print(result.summary(), file=stderr)
         if logger.logging and not quiet and _is_terminal(stdin):

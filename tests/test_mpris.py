@@ -1,0 +1,231 @@
+"""MPRIS: `coach run` steered by the real playerctl over a private session bus, heard on a null sink."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile
+
+from coach.live.control import Controls, Status
+from coach.live.mpris import BUS_NAME, serving_mpris, start_mpris
+from coach.plan.model import SAMPLE_RATE
+from pulse import SINK, pulse_server  # noqa: F401 (fixture)
+from test_live import make_plan
+
+BUS_CONFIG = """<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-BUS Bus Configuration 1.0//EN"
+ "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
+<busconfig>
+  <type>session</type>
+  <listen>unix:dir={dir}</listen>
+  <auth>EXTERNAL</auth>
+  <policy context="default">
+    <allow send_destination="*" eavesdrop="true"/>
+    <allow eavesdrop="true"/>
+    <allow own="*"/>
+  </policy>
+</busconfig>
+"""
+
+# Two short exercises; the start sound (below) is a long tone, so a pause lands in the middle of sound.
+ROUTINE = """\
+title = "Two holds"
+
+[[exercises]]
+name = "Press"
+instructions = "Press down."
+setup_s = 1
+hold_s = 3
+
+[[exercises]]
+name = "Reach"
+instructions = "Reach up."
+setup_s = 1
+hold_s = 3
+"""
+START_TONE_S = 2.5
+LOUD = 0.05  # a chunk louder than this (peak) counts as sound
+
+
+@pytest.fixture
+def session_bus(tmp_path):
+    """A private session bus for this test: its address, the daemon stopped afterwards."""
+    folder = tmp_path / "bus"
+    folder.mkdir()
+    config = folder / "session.conf"
+    config.write_text(BUS_CONFIG.format(dir=folder))
+    daemon = subprocess.Popen(["dbus-daemon", f"--config-file={config}", "--nofork", "--print-address=1"],
+                              stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    address = daemon.stdout.readline().strip()
+    assert address.startswith("unix:"), address
+    yield address
+    daemon.terminate()
+    daemon.wait(timeout=5)
+
+
+def playerctl(address: str, *args: str) -> str:
+    done = subprocess.run(["playerctl", *args], env=dict(os.environ, DBUS_SESSION_BUS_ADDRESS=address),
+                          capture_output=True, text=True, timeout=5)
+    return done.stdout.strip()
+
+
+def wait_for(condition, timeout_s: float, step_s: float = 0.02):
+    """condition()'s first true value within timeout_s, else its last value."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        value = condition()
+        if value or time.monotonic() > deadline:
+            return value
+        time.sleep(step_s)
+
+
+class LiveMonitor:
+    """The null sink's monitor, read as it arrives, so a moment of the test maps to a sample of the recording."""
+
+    def __init__(self, env: dict[str, str]):
+        self._data = bytearray()
+        self._recorder = subprocess.Popen(
+            ["pacat", "--record", "-d", f"{SINK}.monitor", f"--rate={SAMPLE_RATE}", "--channels=1",
+             "--format=s16le", "--latency-msec=5"], env=env, stdout=subprocess.PIPE, bufsize=0)
+        self._thread = threading.Thread(target=self._read, daemon=True)
+        self._thread.start()
+
+    def _read(self) -> None:
+        while data := self._recorder.stdout.read(512):
+            self._data += data
+
+    def samples(self) -> np.ndarray:
+        """Everything recorded so far, as float samples."""
+        whole = bytes(self._data[:len(self._data) // 2 * 2])
+        return np.frombuffer(whole, dtype="<i2").astype(np.float32) / 32768
+
+    def samples_heard(self) -> int:
+        """How many samples have come in so far."""
+        return len(self._data) // 2
+
+    def loud_for_s(self) -> float:
+        """How long the sound has been going on without a break of 20 ms, up to the newest sample."""
+        recent = np.abs(self.samples()[-SAMPLE_RATE * 3:]) > LOUD
+        gap = SAMPLE_RATE // 50
+        quiet = np.flatnonzero(np.convolve(~recent, np.ones(gap), mode="valid") >= gap)
+        since = quiet[-1] + gap if len(quiet) else 0
+        return (len(recent) - since) / SAMPLE_RATE if recent.any() else 0.0
+
+    def last_loud_sample(self) -> int:
+        """The index just past the newest loud sample."""
+        loud = np.flatnonzero(np.abs(self.samples()) > LOUD)
+        return int(loud[-1]) + 1 if len(loud) else 0
+
+    def loud_after(self, sample: int) -> bool:
+        """Whether anything loud came in after the given sample."""
+        return bool((np.abs(self.samples()[sample:]) > LOUD).any())
+
+    def stop(self) -> None:
+        self._recorder.terminate()
+        self._recorder.wait(timeout=5)
+
+
+def write_sounds(folder: Path) -> Path:
+    """Replacement sounds: short clicks, and a start sound that is a long steady tone."""
+    folder.mkdir()
+    for name, seconds, hz in (("rest", 0.05, 700), ("pip", 0.05, 900), ("start", START_TONE_S, 500),
+                              ("stop", 0.05, 800), ("end", 0.05, 600)):
+        t = np.arange(int(seconds * SAMPLE_RATE)) / SAMPLE_RATE
+        soundfile.write(str(folder / f"{name}.wav"), (0.5 * np.sin(2 * np.pi * hz * t)).astype(np.float32),
+                        SAMPLE_RATE, subtype="PCM_16")
+    return folder
+
+
+def history(env) -> list[dict]:
+    done = subprocess.run([sys.executable, "-m", "coach", "history", "--json"], env=env, capture_output=True,
+                          text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)["sessions"]
+
+
+def test_playerctl_pauses_resumes_skips_and_stops_a_session_without_a_terminal(pulse_server, session_bus,
+                                                                                tmp_path):
+    routine = tmp_path / "two.toml"
+    routine.write_text(ROUTINE)
+    env = dict(pulse_server.env, DBUS_SESSION_BUS_ADDRESS=session_bus, XDG_DATA_HOME=str(tmp_path / "data"), PYTHONFAULTHANDLER="1")
+    monitor = LiveMonitor(env)
+    coach = subprocess.Popen([sys.executable, "-m", "coach", "run", str(routine), "--no-voice",
+                              "--sounds", str(write_sounds(tmp_path / "sounds"))],
+                             env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                             text=True)
+    try:
+        assert wait_for(lambda: playerctl(session_bus, "-p", "coach", "status") == "Playing", 15), \
+            coach.stderr.read() if coach.poll() is not None else "no player on the bus"
+        assert playerctl(session_bus, "-p", "coach", "metadata", "album") == "Two holds"
+        # In the middle of the long start tone of the first hold:
+        assert wait_for(lambda: monitor.loud_for_s() > 0.4, 10)
+        assert playerctl(session_bus, "-p", "coach", "metadata", "title") == "Press"
+        heard = monitor.samples_heard()
+        playerctl(session_bus, "-p", "coach", "pause")
+        time.sleep(0.8)
+        silent_after_s = (monitor.last_loud_sample() - heard) / SAMPLE_RATE
+        assert silent_after_s < 0.3, f"sound went on {silent_after_s:.3f} s after pause"
+        assert playerctl(session_bus, "-p", "coach", "status") == "Paused"
+
+        heard = monitor.samples_heard()
+        playerctl(session_bus, "-p", "coach", "play")
+        assert wait_for(lambda: monitor.loud_after(heard), 1.5), "no sound after play"
+        assert playerctl(session_bus, "-p", "coach", "status") == "Playing"
+
+        playerctl(session_bus, "-p", "coach", "next")
+        assert wait_for(lambda: playerctl(session_bus, "-p", "coach", "metadata", "title") == "Reach", 1.0)
+        playerctl(session_bus, "-p", "coach", "previous")  # within a few seconds of Reach's start: back to Press
+        assert wait_for(lambda: playerctl(session_bus, "-p", "coach", "metadata", "title") == "Press", 1.0)
+        playerctl(session_bus, "-p", "coach", "stop")
+        out, err = coach.communicate(timeout=10)
+    finally:
+        if coach.poll() is None:
+            coach.kill()
+            coach.wait()
+        monitor.stop()
+    assert coach.returncode == 0, err
+    assert "session stopped" in err and "Traceback" not in err
+    [logged] = history(env)
+    assert logged["outcome"] == "stopped"
+    assert [(e["name"], e["skipped"]) for e in logged["exercises"]] == [("Press", True), ("Reach", False)]
+
+
+def test_two_sessions_at_once_get_two_names_and_both_leave_the_bus(session_bus, monkeypatch):
+    monkeypatch.setenv("DBUS_SESSION_BUS_ADDRESS", session_bus)
+    plan, _ = make_plan(exercises=("bridge", "plank"))
+    first, second = Controls(), Controls()
+    lines = []
+    with serving_mpris(first, True, lines.append) as one, serving_mpris(second, True, lines.append) as two:
+        assert one.name == BUS_NAME and two.name == f"{BUS_NAME}.instance{os.getpid()}"
+        assert lines == [f"MPRIS: on the session bus as {one.name}", f"MPRIS: on the session bus as {two.name}"]
+        first.show(plan, 3.0, Status.PLAYING)
+        second.show(plan, 11.0, Status.PAUSED)
+        players = playerctl(session_bus, "-l").split()
+        assert sorted(players) == ["coach", f"coach.instance{os.getpid()}"]
+        assert playerctl(session_bus, "-p", players[0], "metadata", "title") == "bridge"
+        assert playerctl(session_bus, "-p", f"coach.instance{os.getpid()}", "status") == "Paused"
+        assert playerctl(session_bus, "-p", f"coach.instance{os.getpid()}", "metadata", "title") == "plank"
+        playerctl(session_bus, "-p", f"coach.instance{os.getpid()}", "next")
+        assert second.poll(1.0) == "next" and first.poll(0.0) is None
+    assert playerctl(session_bus, "-l") == ""
+
+
+def test_without_a_session_bus_the_session_has_no_mpris_and_says_so_once(tmp_path, monkeypatch):
+    monkeypatch.delenv("DBUS_SESSION_BUS_ADDRESS", raising=False)
+    monkeypatch.setenv("XDG_RUNTIME_DIR", str(tmp_path))
+    assert start_mpris(Controls()) == (None, "no session bus")
+    monkeypatch.setenv("DBUS_SESSION_BUS_ADDRESS", f"unix:path={tmp_path}/nothing-here")
+    lines = []
+    began = time.monotonic()
+    with serving_mpris(Controls(), True, lines.append) as service:
+        assert service is None
+    assert time.monotonic() - began < 1.0 and len(lines) == 1 and lines[0].startswith("MPRIS: ")
+    with serving_mpris(Controls(), False, lines.append) as service:
+        assert service is None and len(lines) == 1
