@@ -17,6 +17,7 @@ import soundfile
 from coach.live.control import Controls, Status
 from coach.live.mpris import BUS_NAME, serving_mpris, start_mpris
 from coach.plan.model import SAMPLE_RATE
+from inproc import cli
 from pulse import SINK, pulse_server  # noqa: F401 (fixture)
 from test_live import make_plan
 
@@ -229,3 +230,29 @@ def test_without_a_session_bus_the_session_has_no_mpris_and_says_so_once(tmp_pat
     assert time.monotonic() - began < 1.0 and len(lines) == 1 and lines[0].startswith("MPRIS: ")
     with serving_mpris(Controls(), False, lines.append) as service:
         assert service is None and len(lines) == 1
+
+
+@pytest.fixture
+def config_home(tmp_path, monkeypatch):
+    """A private, empty config folder; returns where config.toml goes."""
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    return tmp_path / "config" / "coach" / "config.toml"
+
+
+def test_no_mpris_and_the_mpris_setting_reach_the_session_the_same_way(config_home, capsys, short_routine,
+                                                                      monkeypatch):
+    import coach.cli.runner
+
+    asked = []
+    monkeypatch.setattr(coach.cli.runner, "run_logged", lambda *args, **kwargs: asked.append(kwargs["mpris"]))
+    assert cli(capsys, "run", str(short_routine), "--no-voice")[0] == 0
+    assert cli(capsys, "run", str(short_routine), "--no-voice", "--no-mpris")[0] == 0
+    assert cli(capsys, "config", "set", "mpris", "off")[0] == 0
+    assert config_home.read_text().endswith("mpris = false\n")
+    assert cli(capsys, "run", str(short_routine), "--no-voice")[0] == 0
+    assert asked == [True, False, False]
+    config_home.write_text("# mine\nmpris = 'yes'\n")
+    code, _, err = cli(capsys, "run", str(short_routine), "--no-voice")
+    assert code == 2 and err == f"coach: {config_home}:2: mpris: must be true or false, got 'yes'\n"
+    code, _, err = cli(capsys, "config", "set", "mpris", "maybe")
+    assert code == 2 and err.startswith("coach: mpris: must be true or false, got 'maybe'")
