@@ -256,3 +256,20 @@ def test_no_mpris_and_the_mpris_setting_reach_the_session_the_same_way(config_ho
     assert code == 2 and err == f"coach: {config_home}:2: mpris: must be true or false, got 'yes'\n"
     code, _, err = cli(capsys, "config", "set", "mpris", "maybe")
     assert code == 2 and err.startswith("coach: mpris: must be true or false, got 'maybe'")
+
+
+def test_the_launcher_starts_coach_run_without_a_terminal_and_is_the_one_mpris_names():
+    import configparser
+
+    from coach.live import mpris
+
+    path = Path(__file__).parents[1] / "desktop" / "coach.desktop"
+    entry = configparser.ConfigParser(interpolation=None)
+    entry.optionxform = str
+    entry.read(path, encoding="utf-8")
+    launcher = entry["Desktop Entry"]
+    assert launcher["Type"] == "Application" and launcher["Terminal"] == "false"
+    assert launcher["Exec"] == "coach run"
+    # The desktop finds the launcher (its icon and name) from the DesktopEntry property MPRIS gives.
+    root, _ = mpris._interfaces(Controls())
+    assert root.DesktopEntry == path.stem and root.Identity == "coach"
