@@ -273,3 +273,29 @@ def test_the_launcher_starts_coach_run_without_a_terminal_and_is_the_one_mpris_n
     # The desktop finds the launcher (its icon and name) from the DesktopEntry property MPRIS gives.
     root, _ = mpris._interfaces(Controls())
     assert root.DesktopEntry == path.stem and root.Identity == "coach"
+
+
+def test_changes_of_exercise_and_status_and_jumps_are_signalled(session_bus, monkeypatch):
+    monkeypatch.setenv("DBUS_SESSION_BUS_ADDRESS", session_bus)
+    plan, _ = make_plan(exercises=("bridge", "plank"))  # bridge 2-10 s, plank 10-18 s
+    controls = Controls()
+    listener = subprocess.Popen(["dbus-monitor", "--address", session_bus,
+                                 "type='signal',interface='org.freedesktop.DBus.Properties'",
+                                 "type='signal',member='Seeked'"], stdout=subprocess.PIPE, text=True)
+    try:
+        time.sleep(0.2)  # subscribed before anything happens
+        with serving_mpris(controls, True, lambda line: None):
+            controls.show(plan, 3.0, Status.PLAYING)
+            controls.show(plan, 3.5, Status.PLAYING)  # nothing new: no signal
+            controls.show(plan, 5.0, Status.PAUSED)
+            controls.jumped()
+            controls.show(plan, 4.0, Status.PLAYING)
+            controls.show(plan, 11.0, Status.PLAYING)
+            time.sleep(0.3)
+    finally:
+        listener.terminate()
+    heard = listener.communicate(timeout=5)[0]
+    changes = heard.count("member=PropertiesChanged")
+    assert changes == 4, heard
+    assert heard.count("member=Seeked") == 1 and "int64 2000000" in heard  # 2 s into bridge after the jump
+    assert heard.index('"Paused"') < heard.index("member=Seeked") < heard.index('"plank"')

@@ -11,7 +11,8 @@ From another thread (a D-Bus service, a speech recogniser), give the session a c
 submit() is thread-safe and never blocks; the session acts on it within one turn of its loop
 (at most POLL_S, 50 ms, and at once when there is no terminal). To follow what the session is doing,
 register a callback with watch(): it gets a NowPlaying each time the track (chapter), the title (the
-side) or the playback status changes, called on the session's thread, so it must return quickly.
+side) or the playback status changes, or playback jumps, called on the session's thread, so it must
+return quickly.
 """
 
 from __future__ import annotations
@@ -75,6 +76,7 @@ class NowPlaying:
     can_next: bool
     can_previous: bool
     position_s: float = field(default=0.0, compare=False)  # in the session; changes do not notify watchers
+    jumps: int = 0  # how often playback has jumped (resume, next, previous): a new count notifies watchers
 
     @property
     def track_position_s(self) -> float:
@@ -82,7 +84,7 @@ class NowPlaying:
         return min(max(0.0, self.position_s - self.start_s), self.length_s)
 
 
-def now_playing(plan: Plan, position_s: float, status: Status) -> NowPlaying:
+def now_playing(plan: Plan, position_s: float, status: Status, jumps: int = 0) -> NowPlaying:
     """The track (chapter) at position_s: an exercise's title names it and, when it has several, the side."""
     chapters = plan.chapters
     track = 0
@@ -90,7 +92,7 @@ def now_playing(plan: Plan, position_s: float, status: Status) -> NowPlaying:
         if chapter.start_s <= position_s + 1e-6:
             track = i
     if not chapters:
-        return NowPlaying(status, 0, plan.title, plan.title, 0.0, plan.duration_s, False, False, position_s)
+        return NowPlaying(status, 0, plan.title, plan.title, 0.0, plan.duration_s, False, False, position_s, jumps)
     chapter = chapters[track]
     end_s = chapters[track + 1].start_s if track + 1 < len(chapters) else plan.duration_s
     title = chapter.title
@@ -101,7 +103,7 @@ def now_playing(plan: Plan, position_s: float, status: Status) -> NowPlaying:
         if step is not None and step.side is not None and len(exercise.sides) > 1 and step.index == exercise.position:
             title = f"{exercise.name} ({step.side})"
     return NowPlaying(status, track, title, plan.title, chapter.start_s, end_s - chapter.start_s,
-                      can_next=position_s < plan.duration_s, can_previous=True, position_s=position_s)
+                      can_next=position_s < plan.duration_s, can_previous=True, position_s=position_s, jumps=jumps)
 
 
 Watcher = Callable[[NowPlaying], None]
@@ -116,6 +118,7 @@ class Controls:
         self._watchers: list[Watcher] = []
         self._lock = threading.Lock()
         self._now: NowPlaying | None = None
+        self._jumps = 0
 
     def submit(self, command: Command | str) -> None:
         """Asks the session to carry out a command (a Command or its name); safe from any thread."""
@@ -153,9 +156,13 @@ class Controls:
         """What the session was last on (None before it started); safe from any thread."""
         return self._now
 
+    def jumped(self) -> None:
+        """Playback moved without playing what lies between (called by the session loop)."""
+        self._jumps += 1
+
     def show(self, plan: Plan, position_s: float, status: Status) -> None:
         """The session is at position_s with this status (called by the session loop on every turn)."""
-        now = now_playing(plan, min(max(position_s, 0.0), plan.duration_s), status)
+        now = now_playing(plan, min(max(position_s, 0.0), plan.duration_s), status, self._jumps)
         before, self._now = self._now, now
         if now != before:
             with self._lock:

@@ -221,6 +221,8 @@ class Mpris:
 
     def _run(self) -> None:
         loop = asyncio.new_event_loop()
+        # A bus that goes away mid-session must not print asyncio's reports over the status line.
+        loop.set_exception_handler(lambda _loop, _context: None)
         self._loop = loop
         try:
             loop.run_until_complete(self._serve())
@@ -253,7 +255,13 @@ class Mpris:
         if self.name is None:
             self.problem = f"the names {BUS_NAME} and its instance name are taken"
             return
-        self.controls.watch(lambda now: self._call(self._changed, player, now))
+        last: list[NowPlaying | None] = [None]
+
+        def changed(now: NowPlaying) -> None:
+            self._call(self._changed, player, now, last[0])
+            last[0] = now
+
+        self.controls.watch(changed)
         self._ready.set()
 
     def _call(self, func, *args) -> None:
@@ -264,9 +272,14 @@ class Mpris:
             except RuntimeError:  # closed in between: nobody is listening any more
                 pass
 
-    def _changed(self, player, now: NowPlaying) -> None:
+    def _changed(self, player, now: NowPlaying, before: NowPlaying | None) -> None:
+        if self._bus is None or not self._bus.connected:
+            return
         player.emit_properties_changed({"PlaybackStatus": str(now.status), "Metadata": metadata(now),
                                         "CanGoNext": now.can_next})
+        if before is not None and now.jumps != before.jumps:
+            # Clients extrapolate the position from the last one they read; a jump must correct them.
+            player.Seeked(int(now.track_position_s * US_PER_S))
 
     def close(self) -> None:
         """Leaves the bus (with the name) and ends the thread."""

@@ -298,6 +298,7 @@ def _loop(player: _Player, controls: Controls, status: StatusLine | None, progre
             progress.heard(position_s)
 
     def jumped(from_s: float, to_s: float) -> None:
+        controls.jumped()
         if progress is not None:
             progress.jumped(from_s, to_s)
 
