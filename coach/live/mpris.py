@@ -211,6 +211,8 @@ class Mpris:
         self._ready = threading.Event()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._bus = None
+        self._closing = False
+        self._closed: asyncio.Future | None = None
         self._thread = threading.Thread(target=self._run, name="coach-mpris", daemon=True)
 
     def start(self, wait_s: float = START_WAIT_S) -> bool:
@@ -228,10 +230,6 @@ class Mpris:
             loop.run_until_complete(self._serve())
         except Exception as exc:  # any failure only means no MPRIS; the session plays on
             self.problem = self.problem or " ".join(str(exc).split()) or type(exc).__name__
-            self._ready.set()
-        else:
-            if self.name is not None:
-                loop.run_forever()
         finally:
             if self._bus is not None:
                 self._bus.disconnect()
@@ -263,6 +261,10 @@ class Mpris:
 
         self.controls.watch(changed)
         self._ready.set()
+        # Served until close(); the flag covers a close() that came before this future existed.
+        self._closed = asyncio.get_running_loop().create_future()
+        if not self._closing:
+            await self._closed
 
     def _call(self, func, *args) -> None:
         loop = self._loop
@@ -283,10 +285,13 @@ class Mpris:
 
     def close(self) -> None:
         """Leaves the bus (with the name) and ends the thread."""
-        loop = self._loop
-        if loop is not None and self._thread.is_alive():
-            self._call(loop.stop)
+        self._closing = True
+        self._call(self._end)
         self._thread.join(timeout=2.0)
+
+    def _end(self) -> None:
+        if self._closed is not None and not self._closed.done():
+            self._closed.set_result(None)
 
 
 def start_mpris(controls: Controls) -> tuple[Mpris | None, str]:
