@@ -245,6 +245,9 @@ def test_without_a_session_bus_the_session_has_no_mpris_and_says_so_once(tmp_pat
     assert time.monotonic() - began < 1.0 and len(lines) == 1 and lines[0].startswith("MPRIS: ")
     with serving_mpris(Controls(), False, lines.append) as service:
         assert service is None and len(lines) == 1
+    monkeypatch.setenv("DBUS_SESSION_BUS_ADDRESS", "unix:path=/somewhere")
+    monkeypatch.setitem(sys.modules, "dbus_fast", None)  # as if it were not installed
+    assert start_mpris(Controls()) == (None, "dbus-fast is not installed")
 
 
 @pytest.fixture
