@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import os
+import pty
 import threading
+import time
+import tty
 from dataclasses import replace
 
 import pytest
 
 from coach.errors import InputError
+from coach.live.keys import TerminalKeys
 from coach.live.control import COMMAND_NAMES, Command, Controls, Status, now_playing, parse_command
 from coach.live.player import run_session
 from coach.live.progress import Progress
@@ -123,3 +128,20 @@ def test_command_names_parse_loosely_and_unknown_ones_name_the_choices():
     assert set(COMMAND_NAMES) == {"toggle", "play", "pause", "next", "previous", "stop"}
     with pytest.raises(InputError, match="unknown command 'louder'; choose one of: toggle, play"):
         parse_command("louder")
+
+
+def test_with_a_terminal_a_submitted_command_does_not_wait_for_the_key_timeout():
+    master, slave = pty.openpty()
+    tty.setcbreak(slave)  # as open_keys leaves a terminal: each key on its own
+    try:
+        controls = Controls(TerminalKeys(slave))
+        threading.Timer(0.05, controls.submit, args=("next",)).start()
+        began = time.monotonic()
+        assert controls.poll(5.0) is Command.NEXT
+        assert time.monotonic() - began < 1.0
+        os.write(master, b"q")
+        assert controls.poll(5.0) is Command.STOP
+        assert controls.poll(0.01) is None
+    finally:
+        os.close(master)
+        os.close(slave)

@@ -17,14 +17,16 @@ return quickly.
 
 from __future__ import annotations
 
+import os
 import queue
+import select
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
 
 from coach.errors import InputError
-from coach.live.keys import Keys, NoKeys
+from coach.live.keys import Keys, NoKeys, TerminalKeys
 from coach.plan.model import Plan
 
 
@@ -119,10 +121,22 @@ class Controls:
         self._lock = threading.Lock()
         self._now: NowPlaying | None = None
         self._jumps = 0
+        self._wake_r, self._wake_w = os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC)
+
+    def __del__(self) -> None:
+        for fd in (self._wake_r, self._wake_w):
+            try:
+                os.close(fd)
+            except OSError:
+                pass
 
     def submit(self, command: Command | str) -> None:
         """Asks the session to carry out a command (a Command or its name); safe from any thread."""
         self._queue.put(parse_command(command))
+        try:
+            os.write(self._wake_w, b"!")
+        except (BlockingIOError, OSError):  # full of wake-ups already, or closed at the end
+            pass
 
     def poll(self, timeout_s: float) -> Command | None:
         """The next command within timeout_s, from a key or submitted, or None (called by the session loop)."""
@@ -136,7 +150,17 @@ class Controls:
                 return self._queue.get(timeout=max(0.0, timeout_s)) if timeout_s > 0 else None
             except queue.Empty:
                 return None
-        key = self.keys.poll(timeout_s)
+        key: str | None = None
+        if isinstance(self.keys, TerminalKeys):
+            # Wait on the terminal and on the wake-up pipe together, so a command from another thread
+            # is not held back until the wait for a key times out.
+            ready, _, _ = select.select([self.keys.fd, self._wake_r], [], [], max(0.0, timeout_s))
+            if self._wake_r in ready:
+                os.read(self._wake_r, 4096)
+            if self.keys.fd in ready:
+                key = self.keys.poll(timeout_s)  # at once with a key; at the terminal's end it waits as before
+        else:
+            key = self.keys.poll(timeout_s)
         if key is not None and key.lower() in KEY_COMMANDS:
             return KEY_COMMANDS[key.lower()]
         try:
