@@ -6,8 +6,6 @@ and a watcher turns changes into PropertiesChanged signals. Anything that keeps 
 session bus, no dbus-fast, the names taken) leaves the session playing exactly as without it.
 """
 
-from __future__ import annotations
-
 import asyncio
 import os
 import threading
@@ -54,9 +52,14 @@ def metadata(now: NowPlaying | None) -> dict:
 
 def _interfaces(controls: Controls):
     """The root and Player interfaces, built here so that dbus-fast is imported only when MPRIS starts."""
+    from typing import Annotated
+
     from dbus_fast import PropertyAccess
+    from dbus_fast.annotations import (DBusBool as Bool, DBusDict as Dict, DBusDouble as Double,
+                                       DBusInt64 as Int64, DBusObjectPath as Path_, DBusSignature, DBusStr as Str)
     from dbus_fast.service import ServiceInterface, dbus_property, method, signal
 
+    Strs = Annotated[list[str], DBusSignature("as")]
     read = PropertyAccess.READ
 
     class Root(ServiceInterface):
@@ -72,31 +75,31 @@ def _interfaces(controls: Controls):
             controls.submit(Command.STOP)
 
         @dbus_property(access=read)
-        def CanQuit(self) -> "b":
+        def CanQuit(self) -> Bool:
             return True
 
         @dbus_property(access=read)
-        def CanRaise(self) -> "b":
+        def CanRaise(self) -> Bool:
             return False
 
         @dbus_property(access=read)
-        def HasTrackList(self) -> "b":
+        def HasTrackList(self) -> Bool:
             return False
 
         @dbus_property(access=read)
-        def Identity(self) -> "s":
+        def Identity(self) -> Str:
             return "coach"
 
         @dbus_property(access=read)
-        def DesktopEntry(self) -> "s":
+        def DesktopEntry(self) -> Str:
             return "coach"
 
         @dbus_property(access=read)
-        def SupportedUriSchemes(self) -> "as":
+        def SupportedUriSchemes(self) -> Strs:
             return []
 
         @dbus_property(access=read)
-        def SupportedMimeTypes(self) -> "as":
+        def SupportedMimeTypes(self) -> Strs:
             return []
 
     class Player(ServiceInterface):
@@ -128,74 +131,74 @@ def _interfaces(controls: Controls):
             controls.submit(Command.STOP)
 
         @method()
-        def Seek(self, offset_us: "x"):
+        def Seek(self, offset_us: Int64):
             pass  # CanSeek is false: MPRIS asks that this then does nothing
 
         @method()
-        def SetPosition(self, track_id: "o", position_us: "x"):
+        def SetPosition(self, track_id: Path_, position_us: Int64):
             pass
 
         @method()
-        def OpenUri(self, uri: "s"):
+        def OpenUri(self, uri: Str):
             pass
 
         @signal()
-        def Seeked(self, position_us: "x") -> "x":
+        def Seeked(self, position_us: Int64) -> Int64:
             return position_us
 
         @dbus_property(access=read)
-        def PlaybackStatus(self) -> "s":
+        def PlaybackStatus(self) -> Str:
             now = controls.now()
             return str(now.status if now is not None else Status.STOPPED)
 
         @dbus_property(access=read)
-        def Rate(self) -> "d":
+        def Rate(self) -> Double:
             return 1.0
 
         @dbus_property(access=read)
-        def MinimumRate(self) -> "d":
+        def MinimumRate(self) -> Double:
             return 1.0
 
         @dbus_property(access=read)
-        def MaximumRate(self) -> "d":
+        def MaximumRate(self) -> Double:
             return 1.0
 
         @dbus_property(access=read)
-        def Volume(self) -> "d":
+        def Volume(self) -> Double:
             return 1.0
 
         @dbus_property(access=read)
-        def Metadata(self) -> "a{sv}":
+        def Metadata(self) -> Dict:
             return metadata(controls.now())
 
         @dbus_property(access=read)
-        def Position(self) -> "x":
+        def Position(self) -> Int64:
             now = controls.now()
             return int(now.track_position_s * US_PER_S) if now is not None else 0
 
         @dbus_property(access=read)
-        def CanGoNext(self) -> "b":
+        def CanGoNext(self) -> Bool:
             now = controls.now()
             return now is None or now.can_next
 
         @dbus_property(access=read)
-        def CanGoPrevious(self) -> "b":
+        def CanGoPrevious(self) -> Bool:
             return True
 
         @dbus_property(access=read)
-        def CanPlay(self) -> "b":
+        def CanPlay(self) -> Bool:
             return True
 
         @dbus_property(access=read)
-        def CanPause(self) -> "b":
+        def CanPause(self) -> Bool:
             return True
 
         @dbus_property(access=read)
-        def CanSeek(self) -> "b":
+        def CanSeek(self) -> Bool:
             return False
 
         @dbus_property(access=read)
-        def CanControl(self) -> "b":
+        def CanControl(self) -> Bool:
             return True
 
     return Root(), Player()
