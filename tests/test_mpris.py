@@ -18,6 +18,7 @@ from coach.live.control import Controls, Status
 from coach.live.mpris import BUS_NAME, serving_mpris, start_mpris
 from coach.plan.model import SAMPLE_RATE
 from inproc import cli
+from inproc import coach as coach_inproc
 from pulse import SINK, pulse_server  # noqa: F401 (fixture)
 from test_live import make_plan
 
@@ -155,9 +156,8 @@ def write_sounds(folder: Path) -> Path:
     return folder
 
 
-def history(env) -> list[dict]:
-    done = subprocess.run([sys.executable, "-m", "coach", "history", "--json"], env=env, capture_output=True,
-                          text=True, timeout=60)
+def history(data_home: Path) -> list[dict]:
+    done = coach_inproc("history", "--json", env_extra={"XDG_DATA_HOME": str(data_home)})
     assert done.returncode == 0, done.stderr
     return json.loads(done.stdout)["sessions"]
 
@@ -204,7 +204,7 @@ def test_playerctl_pauses_resumes_skips_and_stops_a_session_without_a_terminal(p
         monitor.stop()
     assert coach.returncode == 0, err
     assert "session stopped" in err and "Traceback" not in err
-    [logged] = history(env)
+    [logged] = history(tmp_path / "data")
     assert logged["outcome"] == "stopped"
     assert [(e["name"], e["skipped"]) for e in logged["exercises"]] == [("Press", True), ("Reach", False)]
 
