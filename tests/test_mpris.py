@@ -226,6 +226,10 @@ def test_two_sessions_at_once_get_two_names_and_both_leave_the_bus(session_bus, 
         assert playerctl(session_bus, "-p", f"coach.instance{os.getpid()}", "metadata", "title") == "plank"
         playerctl(session_bus, "-p", f"coach.instance{os.getpid()}", "next")
         assert second.poll(1.0) == "next" and first.poll(0.0) is None
+        subprocess.run(["dbus-send", f"--bus={session_bus}", f"--dest={BUS_NAME}", "--print-reply",
+                        "/org/mpris/MediaPlayer2", "org.mpris.MediaPlayer2.Quit"], check=True, capture_output=True,
+                       timeout=5)
+        assert first.poll(1.0) == "stop" and second.poll(0.0) is None  # Quit on the root ends that session
     assert playerctl(session_bus, "-l") == ""
     began = time.monotonic()
     with serving_mpris(Controls(), True, lines.append) as at_once:  # a session that ends as it starts
