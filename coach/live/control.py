@@ -8,8 +8,8 @@ From another thread (a D-Bus service, a speech recogniser), give the session a c
 
     controls.submit(Command.NEXT)     # or controls.submit("next"), a name from COMMAND_NAMES
 
-submit() is thread-safe and never blocks; the session acts on it within one turn of its loop
-(at most POLL_S, 50 ms, and at once when there is no terminal). To follow what the session is doing,
+submit() is thread-safe and never blocks; the waiting session loop wakes at once and acts on it,
+whether or not it also reads a terminal. To follow what the session is doing,
 register a callback with watch(): it gets a NowPlaying each time the track (chapter), the title (the
 side) or the playback status changes, or playback jumps, called on the session's thread, so it must
 return quickly.
