@@ -232,7 +232,8 @@ class Mpris:
         try:
             loop.run_until_complete(self._serve())
         except Exception as exc:  # any failure only means no MPRIS; the session plays on
-            self.problem = self.problem or " ".join(str(exc).split()) or type(exc).__name__
+            reason = " ".join(str(exc).split()) or type(exc).__name__
+            self.problem = self.problem or f"cannot use the session bus ({reason})"
         finally:
             if self._bus is not None:
                 self._bus.disconnect()
