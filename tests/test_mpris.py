@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 import threading
@@ -127,6 +128,8 @@ class LiveMonitor:
         """How long the sound has been going on without a break of 20 ms, up to the newest sample."""
         recent = np.abs(self.samples()[-SAMPLE_RATE * 3:]) > LOUD
         gap = SAMPLE_RATE // 50
+        if len(recent) < gap:
+            return 0.0
         quiet = np.flatnonzero(np.convolve(~recent, np.ones(gap), mode="valid") >= gap)
         since = quiet[-1] + gap if len(quiet) else 0
         return (len(recent) - since) / SAMPLE_RATE if recent.any() else 0.0
@@ -166,9 +169,9 @@ def test_playerctl_pauses_resumes_skips_and_stops_a_session_without_a_terminal(p
                                                                                 tmp_path):
     routine = tmp_path / "two.toml"
     routine.write_text(ROUTINE)
-    env = dict(pulse_server.env, DBUS_SESSION_BUS_ADDRESS=session_bus, XDG_DATA_HOME=str(tmp_path / "data"), PYTHONFAULTHANDLER="1")
+    env = dict(pulse_server.env, DBUS_SESSION_BUS_ADDRESS=session_bus, XDG_DATA_HOME=str(tmp_path / "data"))
     monitor = LiveMonitor(env)
-    coach = subprocess.Popen([sys.executable, "-m", "coach", "run", str(routine), "--no-voice",
+    coach = subprocess.Popen([sys.executable, "-m", "coach", "run", str(routine), "--no-voice", "--from", "1",
                               "--sounds", str(write_sounds(tmp_path / "sounds"))],
                              env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                              text=True)
@@ -207,6 +210,31 @@ def test_playerctl_pauses_resumes_skips_and_stops_a_session_without_a_terminal(p
     [logged] = history(tmp_path / "data")
     assert logged["outcome"] == "stopped"
     assert [(e["name"], e["skipped"]) for e in logged["exercises"]] == [("Press", True), ("Reach", False)]
+
+
+def test_without_a_session_bus_coach_run_plays_as_before_and_says_so_once_under_debug(pulse_server, tmp_path):
+    routine = tmp_path / "two.toml"
+    routine.write_text(ROUTINE)
+    env = {k: v for k, v in pulse_server.env.items() if k != "DBUS_SESSION_BUS_ADDRESS"}  # and no socket in
+    env["XDG_DATA_HOME"] = str(tmp_path / "data")  # XDG_RUNTIME_DIR (the sound server's own folder)
+    monitor = LiveMonitor(env)
+    coach = subprocess.Popen([sys.executable, "-m", "coach", "--debug", "run", str(routine), "--no-voice",
+                              "--from", "1", "--sounds", str(write_sounds(tmp_path / "sounds"))],
+                             env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                             text=True)
+    try:
+        assert wait_for(lambda: monitor.loud_for_s() > 0.2, 15), "nothing played"  # the first hold's tone
+        coach.send_signal(signal.SIGTERM)
+        _, err = coach.communicate(timeout=10)
+    finally:
+        if coach.poll() is None:
+            coach.kill()
+            coach.wait()
+        monitor.stop()
+    assert [line for line in err.splitlines() if "MPRIS" in line] == ["coach: MPRIS: no session bus"]
+    assert "Traceback" not in err
+    [logged] = history(tmp_path / "data")
+    assert logged["outcome"] == "interrupted"
 
 
 def test_two_sessions_at_once_get_two_names_and_both_leave_the_bus(session_bus, monkeypatch):
