@@ -30,10 +30,12 @@ OPTIONS = {
     "beep_volume": "--beep-volume",
     "language": "--language",
     "routine": "ROUTINE",
+    "mpris": "--no-mpris",
 }
 KEYS = tuple(OPTIONS)
 DEFAULTS = {"voice": None, "rate": DEFAULT_RATE_WPM, "pitch": None, "voice_volume": 100,
-            "beep_volume": 100, "language": DEFAULT_LANGUAGE, "routine": DEFAULT_ROUTINE}
+            "beep_volume": 100, "language": DEFAULT_LANGUAGE, "routine": DEFAULT_ROUTINE,
+            "mpris": True}
 UNSET_MEANING = {"voice": "the best voice for the routine's language", "pitch": "the voice's own",
                  "language": "the routine's own (en for voices and say)"}
 NEW_FILE_HEADER = "# coach settings: `coach config set KEY VALUE` edits this file, options on the command line win.\n"
@@ -67,6 +69,10 @@ def check_value(key: str, value: object) -> object:
         return validate_language(value)  # type: ignore[arg-type]
     if key == "voice":
         return check_voice(value)  # checked against what is installed when it is used
+    if key == "mpris":
+        if not isinstance(value, bool):
+            raise OptionError(option, f"must be true or false, got {value!r}")
+        return value
     if not isinstance(value, str) or not value.strip():
         raise OptionError(option, f"must be a non-empty text, got {value!r}")
     return value.strip()  # routine: looked up when it is used
@@ -79,6 +85,8 @@ def parse_value(key: str, text: str) -> object:
     value: object = text
     if key in ("rate", "pitch") and re.fullmatch(r"\s*[+-]?\d+\s*", text):
         value = int(text)
+    elif key == "mpris":
+        value = {"true": True, "false": False, "on": True, "off": False}.get(text.strip().lower(), text)
     elif key in ("voice_volume", "beep_volume"):
         with contextlib.suppress(ValueError):
             number = float(text)
@@ -92,6 +100,8 @@ def format_value(value: object) -> str:
     """A value as TOML writes it."""
     if isinstance(value, str):
         return json.dumps(value, ensure_ascii=False)
+    if isinstance(value, bool):
+        return "true" if value else "false"
     return f"{value:g}" if isinstance(value, float) else str(value)
 
 
@@ -246,6 +256,7 @@ class Choices:
     settings: Settings
     from_file: frozenset[str]
     session_language: str | None = None  # --language or the file's; None leaves it to the routine
+    mpris: bool = True  # offer the session to the desktop's media controls (--no-mpris, setting mpris)
 
     def session_options(self, no_voice: bool = False, sounds_dir: Path | None = None) -> SessionOptions:
         """The options a session is built with."""
@@ -281,14 +292,14 @@ class Choices:
 def resolve_options(*, voice: str | None = None, rate: int | None = None, pitch: int | None = None,
                     voice_volume: float | None = None, beep_volume: float | None = None,
                     language: str | None = None, routine: str | None = None, no_voice: bool = False,
-                    settings: Settings | None = None) -> Choices:
+                    mpris: bool | None = None, settings: Settings | None = None) -> Choices:
     """Each setting from the command line if given there (not None), else from the file, else built in.
 
     With --no-voice, the file's voice and pitch do not apply (they only matter for speech).
     """
     settings = load_settings() if settings is None else settings
     given = {"voice": voice, "rate": rate, "pitch": pitch, "voice_volume": voice_volume,
-             "beep_volume": beep_volume, "language": language, "routine": routine}
+             "beep_volume": beep_volume, "language": language, "routine": routine, "mpris": mpris}
     chosen, from_file = {}, set()
     for key, value in given.items():
         usable = key in settings.values and not (no_voice and key in ("voice", "pitch"))
@@ -299,5 +310,5 @@ def resolve_options(*, voice: str | None = None, rate: int | None = None, pitch:
     return Choices(voice=chosen["voice"], rate_wpm=chosen["rate"], pitch=chosen["pitch"],
                    voice_volume_pct=chosen["voice_volume"], beep_volume_pct=chosen["beep_volume"],
                    language=chosen["language"], routine=chosen["routine"], settings=settings,
-                   from_file=frozenset(from_file),
+                   from_file=frozenset(from_file), mpris=chosen["mpris"],
                    session_language=chosen["language"] if language is not None or "language" in from_file else None)

@@ -67,6 +67,10 @@ def _options(
     debug: bool = typer.Option(False, "--debug", help="Show a traceback when something fails."),
 ) -> None:
     """coach's global options (--debug itself is read by main(), before any command runs)."""
+    _debug[0] = debug
+
+
+_debug = [False]  # --debug, for the commands that say more with it
 
 
 def _estimated_plan(routine: Routine, rate_wpm: int = DEFAULT_RATE_WPM) -> Plan:
@@ -256,8 +260,12 @@ def run_command(
     from_exercise: Optional[str] = typer.Option(None, "--from", help="Start at this exercise (number or name)."),
     quiet: bool = typer.Option(False, "--quiet", help="No screen output at all (and no pain question)."),
     no_log: bool = typer.Option(False, "--no-log", help="Do not record this session in the practice log."),
+    no_mpris: bool = typer.Option(False, "--no-mpris", help="Do not offer the session to media keys, "
+                                  "headset buttons and the desktop (MPRIS)."),
 ) -> None:
     """Coach a session live through the speakers: space pauses, n next, p back, q quits.
+
+    Media keys, headset buttons, the desktop's sound menu and playerctl control it too (MPRIS).
 
     Every session is recorded in the practice log (see 'coach history'); at the end of a finished or
     stopped session coach asks how much pain you feel, from 0 to 10 (Enter skips).
@@ -266,7 +274,8 @@ def run_command(
     from coach.cli.runner import run_logged
 
     choices = resolve_options(voice=voice, rate=rate, pitch=pitch, voice_volume=voice_volume,
-                              beep_volume=beep_volume, language=language, routine=routine, no_voice=no_voice)
+                              beep_volume=beep_volume, language=language, routine=routine, no_voice=no_voice,
+                              mpris=False if no_mpris else None)
     with choices.blame():
         options = choices.session_options(no_voice, sounds)
         check_options(options)
@@ -280,7 +289,7 @@ def run_command(
         if sys.stdin.isatty():
             print(fit("space pause · n next · p back · q quit"), file=sys.stderr)
     try:
-        run_logged(session, start_s, quiet=quiet, log=not no_log)
+        run_logged(session, start_s, quiet=quiet, log=not no_log, mpris=choices.mpris, debug=_debug[0])
     except AudioDeviceError as exc:
         hint = _export_hint(choices.routine, options)
         raise AudioDeviceError(f"{exc}; export the session instead: {hint}") from None

@@ -6,6 +6,8 @@ import sys
 from typing import Any, TextIO
 
 from coach.cli.closing import SkippedClose
+from coach.live.control import Controls
+from coach.live.mpris import serving_mpris
 from coach.live.player import MonotonicClock, SessionResult, SimpleaudioOutput, run_session
 from coach.live.progress import Progress, planned_from
 from coach.session import Session
@@ -14,12 +16,14 @@ from coach.signals import sigterm_unwinds
 from coach.live.status import StatusLine
 
 
-def run_logged(session: Session, start_s: float, *, quiet: bool, log: bool,
-               stdin: TextIO | None = None, stderr: TextIO | None = None, **playback: Any) -> SessionResult:
+def run_logged(session: Session, start_s: float, *, quiet: bool, log: bool, mpris: bool = True,
+               debug: bool = False, stdin: TextIO | None = None, stderr: TextIO | None = None,
+               **playback: Any) -> SessionResult:
     """Plays the session live from start_s; logs it unless log=False; asks for a pain score at the end.
 
     The log is written on a thread of its own (a busy log never holds up the sound or the keys). Ctrl+C
     says how long the session ran, then propagates. `playback` goes to run_session (output, clock, keys).
+    With mpris, the desktop's media controls (MPRIS) steer it too; --debug says in one line how that went.
     """
     stdin = stdin if stdin is not None else sys.stdin
     stderr = stderr if stderr is not None else sys.stderr
@@ -45,12 +49,13 @@ def run_logged(session: Session, start_s: float, *, quiet: bool, log: bool,
         # SIGTERM unwinds like Ctrl+C, so the sound stops and the log records an interrupted session.
         progress = Progress(plan, open_log, start_s)
         updates = SkippedClose(session, progress) if session.voice is not None else None
+        controls = Controls()  # keys and MPRIS both submit here
         clock = playback.setdefault("clock", MonotonicClock())
         began_s = clock.now()
         try:
-            with sigterm_unwinds():
+            with sigterm_unwinds(), serving_mpris(controls, mpris, lambda line: debug and warn(f"coach: {line}")):
                 result = run_session(plan, session.mixer(), start_s=start_s, status=status, progress=progress,
-                                     updates=updates, **playback)
+                                     updates=updates, controls=controls, **playback)
         except KeyboardInterrupt:
             if not quiet:  # typer turns Ctrl+C into exit 130 before our own error path could say anything
                 stopped = SessionResult(clock.now() - began_s, finished=False, quit=False)

@@ -32,6 +32,7 @@ from typing import Protocol
 import numpy as np
 
 from coach.errors import AudioDeviceError
+from coach.live.control import Command, Controls, Status
 from coach.live.keys import Keys, open_keys
 from coach.live.priority import urgent_thread
 from coach.plan.model import SAMPLE_RATE, Plan, to_samples
@@ -254,10 +255,13 @@ class _Player:
 def run_session(plan: Plan, mixer, *, start_s: float = 0.0, output: AudioOutput | None = None,
                 clock: Clock | None = None, keys: Keys | None = None, status: StatusLine | None = None,
                 window_s: float = WINDOW_S, lead_in_s: float = LEAD_IN_S,
-                progress: Progress | None = None, updates: Updates | None = None) -> SessionResult:
-    """Plays the plan's mixed timeline live from start_s, answering keys, until the end or `q`.
+                progress: Progress | None = None, updates: Updates | None = None,
+                controls: Controls | None = None) -> SessionResult:
+    """Plays the plan's mixed timeline live from start_s, answering commands, until the end or a stop.
 
-    keys=None reads single keys from stdin when it is a terminal (restored on every exit). status=None
+    Commands come from `controls` (see coach.live.control: keys, MPRIS and anything else that submits
+    them), made over keys when not given. keys=None (and controls without keys) reads single keys from
+    stdin when it is a terminal (restored on every exit). status=None
     shows no status line (quiet). Ctrl+C stops the sound and lets KeyboardInterrupt propagate (the
     caller exits 130). No audio device raises AudioDeviceError. Each fresh stream starts with
     lead_in_s of silence. progress, when given, hears every position played and how the session ended.
@@ -268,8 +272,10 @@ def run_session(plan: Plan, mixer, *, start_s: float = 0.0, output: AudioOutput 
     output = output or SimpleaudioOutput()
     began = clock.now()
     with ExitStack() as stack:
-        if keys is None:
-            keys = stack.enter_context(open_keys())
+        if controls is None:
+            controls = Controls(keys)
+        if controls.keys is None:
+            controls.keys = keys if keys is not None else stack.enter_context(open_keys())
         if status is not None:
             stack.callback(status.clear)
         player = _Player(plan, mixer, output, clock, window_s, lead_in_s)
@@ -278,19 +284,21 @@ def run_session(plan: Plan, mixer, *, start_s: float = 0.0, output: AudioOutput 
         if progress is not None:
             progress.started()
         try:
-            finished, quit_ = _loop(player, keys, status, progress, updates)
+            finished, quit_ = _loop(player, controls, status, progress, updates)
         except BaseException:
+            controls.show(player.plan, player.position_s(), Status.STOPPED)
             if progress is not None:
                 progress.finish("interrupted")
             raise
+        controls.show(player.plan, player.plan.duration_s if finished else player.position_s(), Status.STOPPED)
         if progress is not None:
             progress.finish("finished" if finished else "stopped")
         return SessionResult(elapsed_s=clock.now() - began, finished=finished, quit=quit_)
 
 
-def _loop(player: _Player, keys: Keys, status: StatusLine | None, progress: Progress | None,
+def _loop(player: _Player, controls: Controls, status: StatusLine | None, progress: Progress | None,
           updates: Updates | None) -> tuple[bool, bool]:
-    """Runs the controls until the end (True, False) or `q` (False, True)."""
+    """Carries out commands until the end (True, False) or STOP (False, True): the one place they act."""
     paused_at: float | None = None
 
     def heard(position_s: float) -> None:
@@ -298,6 +306,7 @@ def _loop(player: _Player, keys: Keys, status: StatusLine | None, progress: Prog
             progress.heard(position_s)
 
     def jumped(from_s: float, to_s: float) -> None:
+        controls.jumped()
         if progress is not None:
             progress.jumped(from_s, to_s)
 
@@ -318,7 +327,7 @@ def _loop(player: _Player, keys: Keys, status: StatusLine | None, progress: Prog
                     status.show_position(plan, plan.duration_s)
                 limit = player.clock.now() + DRAIN_LIMIT_S
                 while not player.drained() and player.clock.now() < limit:
-                    if keys.poll(POLL_S) == "q":
+                    if controls.poll(POLL_S) is Command.STOP:
                         break
                 return True, False
             player.prepare_next()
@@ -328,17 +337,19 @@ def _loop(player: _Player, keys: Keys, status: StatusLine | None, progress: Prog
             wait_s = POLL_S
         if status is not None:
             status.show_position(plan, position_s, paused=paused_at is not None)
-        key = keys.poll(wait_s)
-        if key is None:
+        controls.show(plan, position_s, Status.PLAYING if paused_at is None else Status.PAUSED)
+        command = controls.poll(wait_s)
+        if command is None:
             continue
-        key = key.lower()
-        if key == "q":
+        if command is Command.STOP:
             return False, True
-        if key == " ":
-            if paused_at is None:
+        if command in (Command.TOGGLE, Command.PAUSE, Command.PLAY):
+            if paused_at is None and command is not Command.PLAY:
                 paused_at = min(player.position_s(), plan.duration_s)
                 player.stop()
                 heard(paused_at)
+            elif paused_at is None or command is Command.PAUSE:
+                pass  # already as asked
             elif paused_at >= plan.duration_s:
                 return True, False
             else:
@@ -346,9 +357,10 @@ def _loop(player: _Player, keys: Keys, status: StatusLine | None, progress: Prog
                 jumped(paused_at, resume_s)
                 player.play_from(resume_s)
                 paused_at = None
-        elif key in ("n", "p"):
+        elif command in (Command.NEXT, Command.PREVIOUS):
             here_s = paused_at if paused_at is not None else player.position_s()
-            target_s = next_position_s(plan, here_s) if key == "n" else previous_position_s(plan, here_s)
+            target_s = (next_position_s(plan, here_s) if command is Command.NEXT
+                        else previous_position_s(plan, here_s))
             jumped(here_s, target_s)
             if paused_at is not None:
                 paused_at = target_s
