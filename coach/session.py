@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Callable, Iterable
 
 from coach.cachedir import keep_json
 from coach.errors import OptionError
+from coach.audio.levels import DEFAULT_LOUDNESS_LUFS, check_loudness
 from coach.plan.model import Plan
 from coach.plan.settings import Settings
 from coach.plan.planner import plan
@@ -40,6 +41,7 @@ class SessionOptions:
     beep_volume_pct: float = 100.0
     pitch: int | None = None  # None: the voice's own
     language: str | None = None  # phrases, translation and default voice; None: the routine's own language
+    loudness_lufs: float = DEFAULT_LOUDNESS_LUFS  # the session's integrated loudness
 
 
 @dataclass
@@ -61,7 +63,7 @@ class Session:
         from coach.audio.mixer import Mixer
 
         return Mixer(self.plan, self.speech, self.sounds, self.options.voice_volume_pct / 100.0,
-                     self.options.beep_volume_pct / 100.0)
+                     self.options.beep_volume_pct / 100.0, self.options.loudness_lufs)
 
 
 def check_volume(value: float, option: str) -> float:
@@ -80,6 +82,7 @@ def check_options(options: SessionOptions) -> None:
         validate_language(options.language)
     check_volume(options.voice_volume_pct, "--voice-volume")
     check_volume(options.beep_volume_pct, "--beep-volume")
+    check_loudness(options.loudness_lufs)
     if options.no_voice and options.voice is not None:
         raise OptionError("--voice", "cannot be combined with --no-voice")
     if options.no_voice and options.pitch is not None:

@@ -13,9 +13,8 @@ import numpy as np
 from coach.errors import CoachError
 from coach.plan.model import CueKind, Plan, to_samples
 from coach.audio.pcm import to_pcm16
+from coach.audio.levels import BEEP_OFFSET_LU, DEFAULT_LOUDNESS_LUFS, SPEECH_CLIP_LUFS, SPEECH_LIFT_LU
 
-# Headroom: the whole mix is scaled by this (-1 dB) so full-scale speech passes the limiter untouched.
-MASTER_GAIN = np.float32(10 ** (-1 / 20))
 # Samples with |x| up to the knee pass unchanged; above it they bend smoothly towards 1.0.
 LIMIT_KNEE = np.float32(0.9)
 # Silence shorter than this (0.74 s) between two cues is rendered with them rather than handed out alone.
@@ -57,15 +56,28 @@ def _checked_clip(clip: np.ndarray, what: str) -> np.ndarray:
     return samples
 
 
+def _db(gain_db: float) -> np.float32:
+    return np.float32(10 ** (gain_db / 20))
+
+
 class Mixer:
-    """Renders a plan's speech and sound cues into float32 mono frames at SAMPLE_RATE."""
+    """Renders a plan's speech and sound cues into float32 mono frames at SAMPLE_RATE.
+
+    Speech clips come leveled to SPEECH_CLIP_LUFS (the clip cache does it); the voice is raised to
+    loudness_lufs (+ SPEECH_LIFT_LU) and each sound is measured and set BEEP_OFFSET_LU from the voice, then the volumes
+    scale them. Each clip at its gain passes the true-peak limiter once, when it is first needed.
+    """
 
     def __init__(self, plan: Plan, speech: Mapping[str, np.ndarray], sounds: Mapping[str, np.ndarray],
-                 voice_volume: float = 1.0, beep_volume: float = 1.0):
+                 voice_volume: float = 1.0, beep_volume: float = 1.0,
+                 loudness_lufs: float = DEFAULT_LOUDNESS_LUFS):
         self.plan = plan
         self.total_frames: int = plan.duration_samples
-        voice_gain = _checked_volume(voice_volume, "voice_volume") * MASTER_GAIN
-        beep_gain = _checked_volume(beep_volume, "beep_volume") * MASTER_GAIN
+        self.sound_gains: dict[str, np.float32] = {}  # each sound's gain, once a cue uses it
+        speech_lufs = loudness_lufs + SPEECH_LIFT_LU
+        voice_gain = _checked_volume(voice_volume, "voice_volume") * _db(speech_lufs - SPEECH_CLIP_LUFS)
+        beep_volume = _checked_volume(beep_volume, "beep_volume")
+        self.voice_gain, sound_gains = voice_gain, self.sound_gains
 
         # Each distinct clip is checked once and shared by all the cues that use it. Its gain is applied
         # as it is rendered, so no scaled copy of every clip is made (or paid for) up front.
@@ -76,7 +88,7 @@ class Mixer:
                 key, source, gain = ("speech", cue.text), speech, voice_gain
                 what = f"speech {cue.text!r} at {cue.at_s:.3f} s"
             elif cue.kind == CueKind.SOUND:
-                key, source, gain = ("sound", cue.sound), sounds, beep_gain
+                key, source, gain = ("sound", cue.sound), sounds, None
                 what = f"sound {cue.sound!r} at {cue.at_s:.3f} s"
             else:
                 raise CoachError(f"cue at {cue.at_s:.3f} s: unknown kind {cue.kind!r}")
@@ -85,6 +97,13 @@ class Mixer:
                     raise CoachError(f"no audio for {what}")
                 checked[key] = _checked_clip(source[key[1]], what)
             clip = checked[key]
+            if gain is None:
+                if cue.sound not in sound_gains:
+                    from coach.audio.loudness import gain_to
+
+                    sound_gains[cue.sound] = beep_volume * np.float32(
+                        gain_to(clip, speech_lufs + BEEP_OFFSET_LU))
+                gain = sound_gains[cue.sound]
             start = to_samples(cue.at_s)
             end = min(start + len(clip), self.total_frames)
             if end > max(start, 0):
@@ -115,6 +134,27 @@ class Mixer:
         next_start = np.concatenate((self._starts[1:], [np.iinfo(np.int64).max]))
         self._alone = (self._starts >= previous_end) & (ends <= next_start)
         self._pcm16: dict[tuple[int, float], np.ndarray] = {}
+        self._limited: dict[tuple[int, float], np.ndarray] = {}
+        self._peak = 0.0  # the highest true peak of what _ready() has handed out (linear)
+
+    def _ready(self, i: int) -> np.ndarray:
+        """Cue i's clip at its gain through the true-peak limiter: computed once per clip and gain."""
+        key = (id(self._clips[i]), float(self._gains[i]))
+        found = self._limited.get(key)
+        if found is None:
+            from coach.audio.limiter import limit
+
+            found, peak = limit(self._clips[i] * self._gains[i])
+            found.flags.writeable = False
+            self._limited[key] = found
+            self._peak = max(self._peak, peak)
+        return found
+
+    def true_peak_dbtp(self) -> float:
+        """The session's true peak (4x oversampled): the highest of its limited clips, which sound apart."""
+        for i in range(len(self._clips)):
+            self._ready(i)
+        return 20 * float(np.log10(self._peak)) if self._peak > 0 else float("-inf")
 
     def render(self, start_frame: int, end_frame: int) -> np.ndarray:
         """Frames [start_frame, end_frame) of the session as float32 mono within [-1, 1]."""
@@ -128,12 +168,12 @@ class Mixer:
             cue_start, cue_end = int(self._starts[i]), int(self._ends[i])
             lo, hi = max(cue_start, start_frame), min(cue_end, end_frame)
             if lo < hi:
-                part = self._clips[i][lo - cue_start:hi - cue_start]
+                part = self._ready(i)[lo - cue_start:hi - cue_start]
                 into = out[lo - start_frame:hi - start_frame]
-                if lo >= touched_hi:  # still zeros: the product goes straight in (the same float32 as 0 + x)
-                    np.multiply(part, self._gains[i], out=into)
+                if lo >= touched_hi:  # still zeros: the clip goes straight in (the same float32 as 0 + x)
+                    into[:] = part
                 else:
-                    into += part * self._gains[i]
+                    into += part
                 touched_lo, touched_hi = min(touched_lo, lo), max(touched_hi, hi)
         if touched_lo < touched_hi:  # silence needs no limiting
             soft_limit(out[touched_lo - start_frame:touched_hi - start_frame])
@@ -144,7 +184,7 @@ class Mixer:
         key = (id(self._clips[i]), float(self._gains[i]))
         found = self._pcm16.get(key)
         if found is None:
-            found = to_pcm16(soft_limit(self._clips[i] * self._gains[i]))
+            found = to_pcm16(soft_limit(self._ready(i).copy()))
             self._pcm16[key] = found
         return found
 

@@ -14,7 +14,7 @@ from coach.speech.voices import DEFAULT_LANGUAGE, LANGUAGE_CODE
 
 config_app = typer.Typer(
     no_args_is_help=True,
-    help="Settings that stay: voice, rate, pitch, voice_volume, beep_volume, language, routine. "
+    help="Settings that stay: voice, rate, pitch, voice_volume, beep_volume, loudness, language, routine. "
     "Options given on the command line override them.",
 )
 

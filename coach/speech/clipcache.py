@@ -1,4 +1,8 @@
-"""Rendered speech clips, kept on disk per (engine, voice, rate, pitch, text) and in memory."""
+"""Rendered speech clips, kept on disk per (engine, voice, rate, pitch, text) and in memory.
+
+A clip enters the cache leveled to SPEECH_CLIP_LUFS, whatever engine, voice, language or rate spoke it,
+and spoken at the engine rate that gives the asked words per minute (coach.speech.rate).
+"""
 
 from __future__ import annotations
 
@@ -15,13 +19,16 @@ import numpy as np
 
 from coach.cachedir import cache_root
 from coach.plan.model import SAMPLE_RATE
+from coach.audio.levels import SPEECH_CLIP_LUFS
 from coach.audio.pcm import from_pcm16, to_pcm16
 from coach.speech.engine import SpeechEngine, Voice
+from coach.speech.rate import engine_rate
 
 # File layout: magic, sample rate, sample count, CRC-32 of the samples, then 16-bit little-endian
 # samples. The CRC is what lets a reader tell a complete entry from a truncated or damaged one.
 # 16 bits is lossless for espeak (it synthesises 16-bit audio) and halves what a warm start reads.
-MAGIC = b"COACHCLIP2\n"
+# Version 3: clips are leveled and rate-calibrated; a version 2 entry (neither) is rendered again.
+MAGIC = b"COACHCLIP3\n"
 HEADER = struct.Struct("<III")
 SUFFIX = ".clip"
 
@@ -125,7 +132,12 @@ class ClipCache:
 
     def _render(self, text: str) -> np.ndarray:
         extra = {"pitch": self.pitch} if self.pitch is not None else {}
-        rendered = np.asarray(self.engine.render(text, self.voice.id, self.rate_wpm, **extra), dtype=np.float32)
+        language = self.voice.languages[0] if self.voice.languages else None
+        rate = engine_rate(self.engine.name, language, self.rate_wpm)
+        rendered = np.asarray(self.engine.render(text, self.voice.id, rate, **extra), dtype=np.float32)
+        from coach.audio.loudness import leveled  # only when rendering: a warm start reads leveled clips
+
+        rendered = leveled(rendered, SPEECH_CLIP_LUFS)
         self.rendered += 1
         blob = encode_clip(rendered)
         try:
