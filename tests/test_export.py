@@ -190,7 +190,7 @@ def test_lossy_export_has_exact_length_and_the_cues_in_place(tmp_path, small, ex
     for cue in plan.cues:
         start, end = to_samples(cue.at_s, rate), to_samples(cue.end_s, rate)
         inside = audio[start + rate // 50:end - rate // 50]
-        assert np.sqrt(np.mean(inside ** 2)) > 0.2, cue
+        assert np.sqrt(np.mean(inside ** 2)) > 0.05, cue  # beeps sit some 20 LU under full scale
         gap = audio[end + rate // 20:end + rate // 5]
         assert np.sqrt(np.mean(gap ** 2)) < 0.01, cue
 

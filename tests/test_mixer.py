@@ -206,7 +206,7 @@ def test_overlapping_cues_sum_then_limit_like_a_plain_reference(specs):
 
 
 def test_volumes_scale_voice_and_beeps_separately(sounds):
-    words = ramp(5000)
+    words = ramp(5000, 0.01, 0.05)  # quiet enough that the limiter leaves it alone at either volume
     cues = [speech_cue(0.1, "words", words), sound_cue(0.6, "start", sounds["start"])]
     plan = make_plan(1.0, cues)
     full = Mixer(plan, {"words": words}, sounds).render(0, plan.duration_samples)
@@ -241,12 +241,12 @@ def test_limiter_keeps_a_loud_user_sound_within_full_scale(tmp_path):
     mixer = Mixer(make_plan(1.0, cues), {"shout": shout}, sounds, voice_volume=1.0, beep_volume=1.0)
     out = mixer.render(0, mixer.total_frames)
     assert np.all(np.abs(out) <= 1.0)
-    assert np.max(np.abs(out)) > 0.99
+    assert np.max(np.abs(out)) > 0.8  # each is held near the true-peak ceiling; together they bend
     # The sign of every sample survives limiting.
     mixed = mixer.render(round(0.1 * SAMPLE_RATE), round(0.6 * SAMPLE_RATE))
-    raw = sounds["rest"][:len(mixed)].copy()
+    raw = placed(mixer, sounds["rest"], "rest")[:len(mixed)].copy()
     onset = round(0.1 * SAMPLE_RATE)
-    raw[round(0.2 * SAMPLE_RATE) - onset:][:len(shout)] += shout
+    raw[round(0.2 * SAMPLE_RATE) - onset:][:len(shout)] += placed(mixer, shout)
     assert np.array_equal(np.sign(mixed), np.sign(raw))
 
 

@@ -22,7 +22,7 @@ from coach.plan.model import SAMPLE_RATE
 from coach.audio.levels import SPEECH_CLIP_LUFS
 from coach.audio.pcm import from_pcm16, to_pcm16
 from coach.speech.engine import SpeechEngine, Voice
-from coach.speech.rate import engine_rate
+from coach.speech.rate import rate_for_text
 
 # File layout: magic, sample rate, sample count, CRC-32 of the samples, then 16-bit little-endian
 # samples. The CRC is what lets a reader tell a complete entry from a truncated or damaged one.
@@ -133,7 +133,7 @@ class ClipCache:
     def _render(self, text: str) -> np.ndarray:
         extra = {"pitch": self.pitch} if self.pitch is not None else {}
         language = self.voice.languages[0] if self.voice.languages else None
-        rate = engine_rate(self.engine.name, language, self.rate_wpm)
+        rate = rate_for_text(self.engine.name, language, self.rate_wpm, text)
         rendered = np.asarray(self.engine.render(text, self.voice.id, rate, **extra), dtype=np.float32)
         from coach.audio.loudness import leveled  # only when rendering: a warm start reads leveled clips
 

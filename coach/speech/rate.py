@@ -25,6 +25,14 @@ CALIBRATION: dict[str, dict[str, tuple[tuple[int, float], ...]]] = {
 }
 
 _WORD = re.compile(r"\w", re.UNICODE)
+CRISP_MAX_WORDS = 2  # counts and short cues ("Three", "Next set") keep the engine's own brisk rate
+
+
+def rate_for_text(engine: str, language: str | None, asked_wpm: int, text: str) -> int:
+    """engine_rate() for sentences; the asked rate unchanged for counts and short cues."""
+    if word_count(text) <= CRISP_MAX_WORDS:
+        return asked_wpm
+    return engine_rate(engine, language, asked_wpm)
 
 
 def engine_rate(engine: str, language: str | None, asked_wpm: int) -> int:
