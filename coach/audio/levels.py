@@ -15,9 +15,6 @@ SPEECH_CLIP_LUFS = -26.0
 # Beeps sound this far from the voice, measured while they sound: clearly heard, never startling
 # (the aim is -9 to +3 LU of the voice).
 BEEP_OFFSET_LU = -3.0
-# The voice is set this much above the session's target: a session's gated loudness also counts the
-# 400 ms blocks that straddle the edges of its sentences, which brings the whole ~1 LU under its speech.
-SPEECH_LIFT_LU = 1.0
 
 
 def check_loudness(value: float, option: str = "--loudness") -> float:

@@ -131,28 +131,13 @@ class LoudnessMeter:
             self._partial += float(squares[at:frames].sum())
             self._partial_frames += frames - at
 
-    def block_lufs(self) -> np.ndarray:
-        """The loudness of every whole 400 ms block, one per 100 ms step."""
+    def integrated_lufs(self) -> float:
+        """Gated integrated loudness; for less than one block, the ungated K-weighted mean square (see loudness_lufs)."""
         steps = np.concatenate(self._steps) if self._steps else np.zeros(0)
         if len(steps) < BLOCK_STEPS:
-            return np.zeros(0)
-        sums = np.convolve(steps, np.ones(BLOCK_STEPS), mode="valid") / (BLOCK_STEPS * self.step_frames)
-        with np.errstate(divide="ignore"):
-            return -0.691 + 10 * np.log10(sums)
-
-    def integrated_lufs(self) -> float:
-        """Gated integrated loudness; for less than one block, the ungated K-weighted mean square (see short_lufs)."""
-        blocks = self.block_lufs()
-        if not len(blocks):
-            total = float(sum(s.sum() for s in self._steps)) + self._partial
+            total = float(steps.sum()) + self._partial
             return _lufs(total / self.frames) if self.frames else -math.inf
-        powers = 10 ** ((blocks + 0.691) / 10)
-        above = blocks > ABSOLUTE_GATE_LUFS
-        if not above.any():
-            return -math.inf
-        relative = _lufs(float(powers[above].mean())) + RELATIVE_GATE_LU
-        kept = above & (blocks > relative)
-        return _lufs(float(powers[kept].mean()))
+        return gated_lufs(steps, self.step_frames)
 
 
 def loudness_lufs(samples: np.ndarray, rate_hz: int = SAMPLE_RATE) -> float:
@@ -200,3 +185,41 @@ def gain_to(samples: np.ndarray, target_lufs: float, rate_hz: int = SAMPLE_RATE)
 def leveled(samples: np.ndarray, target_lufs: float, rate_hz: int = SAMPLE_RATE) -> np.ndarray:
     """The clip scaled to target_lufs (float32); a silent clip unchanged."""
     return (np.asarray(samples, dtype=np.float32) * np.float32(gain_to(samples, target_lufs, rate_hz)))
+
+
+def gated_lufs(step_sums: np.ndarray, step_frames: int) -> float:
+    """BS.1770 gated loudness from the K-weighted sums of squares of consecutive 100 ms steps."""
+    if len(step_sums) < BLOCK_STEPS:
+        total = float(step_sums.sum())
+        return _lufs(total / (len(step_sums) * step_frames)) if len(step_sums) else -math.inf
+    sums = np.convolve(step_sums, np.ones(BLOCK_STEPS), mode="valid") / (BLOCK_STEPS * step_frames)
+    with np.errstate(divide="ignore"):
+        blocks = -0.691 + 10 * np.log10(sums)
+    above = blocks > ABSOLUTE_GATE_LUFS
+    if not above.any():
+        return -math.inf
+    relative = _lufs(float(sums[above].mean())) + RELATIVE_GATE_LU
+    return _lufs(float(sums[above & (blocks > relative)].mean()))
+
+
+def planned_lufs(placed: list[tuple[int, np.ndarray, float]], total_frames: int, rate_hz: int = SAMPLE_RATE) -> float:
+    """The integrated loudness of clips laid at (start frame, clip, gain) on silence, without mixing them.
+
+    The K-filter is linear and the cues sound apart, so each clip's filtered energy is worked out once
+    and summed into the session's 100 ms steps where it lands.
+    """
+    step = rate_hz // 10
+    steps = np.zeros(total_frames // step + 1)
+    energy: dict[int, np.ndarray] = {}
+    for start, clip, gain in placed:
+        found = energy.get(id(clip))
+        if found is None:
+            found = np.concatenate(([0.0], np.cumsum(np.square(k_weighted(clip, rate_hz)))))
+            energy[id(clip)] = found
+        end = min(start + len(found) - 1, total_frames)
+        if end <= start:
+            continue
+        first, last = start // step, (end - 1) // step
+        bounds = np.clip(np.arange(first, last + 2) * step, start, end) - start
+        steps[first:last + 1] += np.diff(found[bounds]) * float(gain) ** 2
+    return gated_lufs(steps[:total_frames // step], step)

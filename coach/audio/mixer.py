@@ -13,7 +13,7 @@ import numpy as np
 from coach.errors import CoachError
 from coach.plan.model import CueKind, Plan, to_samples
 from coach.audio.pcm import to_pcm16
-from coach.audio.levels import BEEP_OFFSET_LU, DEFAULT_LOUDNESS_LUFS, SPEECH_CLIP_LUFS, SPEECH_LIFT_LU
+from coach.audio.levels import BEEP_OFFSET_LU, DEFAULT_LOUDNESS_LUFS, SPEECH_CLIP_LUFS
 
 # Samples with |x| up to the knee pass unchanged; above it they bend smoothly towards 1.0.
 LIMIT_KNEE = np.float32(0.9)
@@ -64,7 +64,8 @@ class Mixer:
     """Renders a plan's speech and sound cues into float32 mono frames at SAMPLE_RATE.
 
     Speech clips come leveled to SPEECH_CLIP_LUFS (the clip cache does it); the voice is raised to
-    loudness_lufs (+ SPEECH_LIFT_LU) and each sound is measured and set BEEP_OFFSET_LU from the voice, then the volumes
+    loudness_lufs and each sound is measured and set BEEP_OFFSET_LU from the voice; all then move
+    together so the session's planned loudness meets loudness_lufs, then the volumes
     scale them. Each clip at its gain passes the true-peak limiter once, when it is first needed.
     """
 
@@ -73,22 +74,21 @@ class Mixer:
                  loudness_lufs: float = DEFAULT_LOUDNESS_LUFS):
         self.plan = plan
         self.total_frames: int = plan.duration_samples
-        self.sound_gains: dict[str, np.float32] = {}  # each sound's gain, once a cue uses it
-        speech_lufs = loudness_lufs + SPEECH_LIFT_LU
-        voice_gain = _checked_volume(voice_volume, "voice_volume") * _db(speech_lufs - SPEECH_CLIP_LUFS)
+        voice_volume = _checked_volume(voice_volume, "voice_volume")
         beep_volume = _checked_volume(beep_volume, "beep_volume")
-        self.voice_gain, sound_gains = voice_gain, self.sound_gains
+        base_voice_gain = _db(loudness_lufs - SPEECH_CLIP_LUFS)
+        base_sound_gains: dict[str, float] = {}
 
         # Each distinct clip is checked once and shared by all the cues that use it. Its gain is applied
-        # as it is rendered, so no scaled copy of every clip is made (or paid for) up front.
+        # as it is first rendered (see _ready), so no scaled copy of every clip is made up front.
         checked: dict[tuple[str, str], np.ndarray] = {}
-        placed: list[tuple[int, int, np.ndarray, np.float32]] = []
+        placed: list[tuple[int, int, np.ndarray, float, tuple[str, str]]] = []
         for cue in plan.cues:
             if cue.kind == CueKind.SPEECH:
-                key, source, gain = ("speech", cue.text), speech, voice_gain
+                key, source = ("speech", cue.text), speech
                 what = f"speech {cue.text!r} at {cue.at_s:.3f} s"
             elif cue.kind == CueKind.SOUND:
-                key, source, gain = ("sound", cue.sound), sounds, None
+                key, source = ("sound", cue.sound), sounds
                 what = f"sound {cue.sound!r} at {cue.at_s:.3f} s"
             else:
                 raise CoachError(f"cue at {cue.at_s:.3f} s: unknown kind {cue.kind!r}")
@@ -97,17 +97,34 @@ class Mixer:
                     raise CoachError(f"no audio for {what}")
                 checked[key] = _checked_clip(source[key[1]], what)
             clip = checked[key]
-            if gain is None:
-                if cue.sound not in sound_gains:
+            if key[0] == "speech":
+                gain = float(base_voice_gain)
+            else:
+                if cue.sound not in base_sound_gains:
                     from coach.audio.loudness import gain_to
 
-                    sound_gains[cue.sound] = beep_volume * np.float32(
-                        gain_to(clip, speech_lufs + BEEP_OFFSET_LU))
-                gain = sound_gains[cue.sound]
+                    base_sound_gains[cue.sound] = gain_to(clip, loudness_lufs + BEEP_OFFSET_LU)
+                gain = base_sound_gains[cue.sound]
             start = to_samples(cue.at_s)
             end = min(start + len(clip), self.total_frames)
             if end > max(start, 0):
-                placed.append((start, end, clip, gain))
+                placed.append((start, end, clip, gain, key))
+
+        # Planned, not guessed: the session's loudness at these gains is worked out from the clips and
+        # where they land, and every gain moves by what it misses the target by (a session of short
+        # sentences with long silences between them measures lower than its speech). The volumes then
+        # scale the voice and the beeps from there.
+        lift = 1.0
+        if placed:
+            from coach.audio.loudness import planned_lufs
+
+            measured = planned_lufs([(p[0], p[2], p[3]) for p in placed], self.total_frames)
+            if np.isfinite(measured):
+                lift = 10 ** ((loudness_lufs - measured) / 20)
+        self.voice_gain = np.float32(float(base_voice_gain) * lift) * voice_volume
+        self.sound_gains = {name: np.float32(g * lift) * beep_volume for name, g in base_sound_gains.items()}
+        placed = [(start, end, clip, self.voice_gain if key[0] == "speech" else self.sound_gains[key[1]], key)
+                  for start, end, clip, _, key in placed]
 
         placed.sort(key=lambda item: item[0])  # stable: equal starts keep plan order
         self._starts = np.array([p[0] for p in placed], dtype=np.int64)
@@ -118,6 +135,7 @@ class Mixer:
         self._ends = ends
         self._clips = [p[2] for p in placed]
         self._gains = [p[3] for p in placed]
+        self.placed_keys = [p[4] for p in placed]  # ("speech", text) or ("sound", name), in time order
         # The stretches where something sounds: cues merged into one where less than MIN_SILENCE_FRAMES
         # of silence parts them (a short gap costs less to render than to hand out on its own). Between
         # the stretches the session is exactly zero, which chunks() hands out as a length, not as samples.
@@ -149,6 +167,10 @@ class Mixer:
             self._limited[key] = found
             self._peak = max(self._peak, peak)
         return found
+
+    def placed_clip(self, i: int) -> np.ndarray:
+        """The samples the i-th placed cue (see placed_keys) sounds: its clip at its gain, limited."""
+        return self._ready(i)
 
     def true_peak_dbtp(self) -> float:
         """The session's true peak (4x oversampled): the highest of its limited clips, which sound apart."""

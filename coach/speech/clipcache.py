@@ -22,7 +22,7 @@ from coach.plan.model import SAMPLE_RATE
 from coach.audio.levels import SPEECH_CLIP_LUFS
 from coach.audio.pcm import from_pcm16, to_pcm16
 from coach.speech.engine import SpeechEngine, Voice
-from coach.speech.rate import rate_for_text
+from coach.speech.rate import CALIBRATION_VERSION, rate_for_text
 
 # File layout: magic, sample rate, sample count, CRC-32 of the samples, then 16-bit little-endian
 # samples. The CRC is what lets a reader tell a complete entry from a truncated or damaged one.
@@ -73,6 +73,7 @@ class ClipCache:
         self.voice = voice
         self.rate_wpm = rate_wpm
         self.pitch = pitch  # None: the voice's own
+        self._language = voice.languages[0] if voice.languages else None
         self.cache_dir = Path(cache_dir) if cache_dir is not None else default_cache_dir()
         self._clips: dict[str, np.ndarray] = {}
         # Entries are read into this one buffer: a fresh one per clip would cost page faults for
@@ -85,7 +86,9 @@ class ClipCache:
         """The entry name for `text` with this engine, voice, rate and pitch."""
         # The variant is part of the voice id ("gmw/en+f3"). A pitch joins the key only when one is
         # given, so entries made before pitches existed stay valid for the voice's own pitch.
-        parts = (self.engine.name, self.voice.id, str(self.rate_wpm))
+        # The rate the engine is asked for joins the key, so a new calibration renders anew.
+        spoken = rate_for_text(self.engine.name, self._language, self.rate_wpm, text)
+        parts = (self.engine.name, self.voice.id, str(self.rate_wpm), f"spoken={spoken}v{CALIBRATION_VERSION}")
         if self.pitch is not None:
             parts += (f"pitch={self.pitch}",)
         ident = "\0".join(parts + (text,))
@@ -132,8 +135,7 @@ class ClipCache:
 
     def _render(self, text: str) -> np.ndarray:
         extra = {"pitch": self.pitch} if self.pitch is not None else {}
-        language = self.voice.languages[0] if self.voice.languages else None
-        rate = rate_for_text(self.engine.name, language, self.rate_wpm, text)
+        rate = rate_for_text(self.engine.name, self._language, self.rate_wpm, text)
         rendered = np.asarray(self.engine.render(text, self.voice.id, rate, **extra), dtype=np.float32)
         from coach.audio.loudness import leveled  # only when rendering: a warm start reads leveled clips
 

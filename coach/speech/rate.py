@@ -24,6 +24,7 @@ CALIBRATION: dict[str, dict[str, tuple[tuple[int, float], ...]]] = {
     },
 }
 
+CALIBRATION_VERSION = 1  # part of every clip's cache key: a change to how rates are made renders anew
 _WORD = re.compile(r"\w", re.UNICODE)
 CRISP_MAX_WORDS = 2  # counts and short cues ("Three", "Next set") keep the engine's own brisk rate
 

@@ -28,7 +28,10 @@ DEFAULT_BACKEND = "coach.speech.worker:Pyttsx3Backend"
 NEUTRAL_PITCH = 50  # espeak-ng's default pitch parameter: the voice's (or variant's) own pitch
 FILE_SETTLE_S = 1.0  # how long a finished utterance may take to show up complete on disk
 ESPEAK_MIN_RATE = 80  # espeak-ng speaks no slower; slower rates are made with pauses between words
-ESPEAK_WORDGAP = 7  # espeak_SetParameter's espeakWORDGAP: extra pause between words, in 10 ms units
+ESPEAK_WORDGAP = 7  # espeak_SetParameter's espeakWORDGAP: extra pause between words
+# espeak-ng documents the unit as 10 ms at its default speed; it stretches with slower speech, and at
+# its slowest rate one unit measured 34 ms on coach's sentences.
+WORDGAP_UNIT_S = 0.034
 FINISH_WAIT_S = 120.0  # the parent's per-clip timeout normally ends a stuck render much sooner
 
 
@@ -94,7 +97,7 @@ class Pyttsx3Backend:
         gap_units = 0
         if rate_wpm < ESPEAK_MIN_RATE:
             # what each word lacks to last as long as at the asked rate, as a pause after it
-            gap_units = round((60.0 / max(int(rate_wpm), 1) - 60.0 / ESPEAK_MIN_RATE) * 100)
+            gap_units = round((60.0 / max(int(rate_wpm), 1) - 60.0 / ESPEAK_MIN_RATE) / WORDGAP_UNIT_S)
             rate_wpm = ESPEAK_MIN_RATE
         self._engine.setProperty("rate", int(rate_wpm))
         if pitch is not None or self._pitch_changed:
