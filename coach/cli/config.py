@@ -108,7 +108,8 @@ def load_settings_leniently() -> dict:
         return {}
 
 
-@config_app.command("set")
+# A negative value (loudness -16) is a value, not an option.
+@config_app.command("set", context_settings={"ignore_unknown_options": True})
 def set_command(
     key: str = typer.Argument(..., help="The setting: " + ", ".join(KEYS) + "."),
     value: str = typer.Argument(..., help="Its new value, checked as the matching command-line option is."),
