@@ -213,8 +213,12 @@ def export_command(
 
             check_captions(captions)
         session = _session(load_routine(routine), options)
+    from dataclasses import replace
+
+    from coach.export.leadin import with_lead_in
     from coach.export.metered import Metered
 
+    session = replace(session, plan=with_lead_in(session.plan))  # the lead-in live playback also has
     metered = Metered(session.mixer())
     export_audio(session.plan, metered, output, progress_reporter())
     if captions is not None:

@@ -57,6 +57,7 @@ class Pyttsx3Backend:
         self._errors: list[BaseException] = []
         self._voice_id: str | None = None
         self._pitch_changed = False  # whether espeak's pitch may be away from neutral
+        self._word_gap = 0  # espeak's extra pause between words, as last set
         self._engine.connect("finished-utterance", self._on_finished)
         self._engine.connect("error", self._on_error)
 
@@ -110,7 +111,9 @@ class Pyttsx3Backend:
             self._voice_id, self._pitch_changed = None, True  # set them all again next time
             raise RuntimeError(f"could not set voice {voice_id!r}, rate {rate_wpm} or pitch {pitch}: {self._errors[0]}")
         self._wait_until_idle()
-        self._set_word_gap(gap_units)
+        if gap_units != self._word_gap:  # touched only for rates under espeak's floor, and back
+            self._set_word_gap(gap_units)
+            self._word_gap = gap_units
         self._finished.clear()
         # One utterance per runAndWait: queued save_to_file calls only write the last file.
         self._engine.save_to_file(text, path)
