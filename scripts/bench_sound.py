@@ -21,7 +21,6 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT)]
 
-import numpy as np  # noqa: E402
 
 from coach.audio.levels import BEEP_OFFSET_LU, DEFAULT_LOUDNESS_LUFS  # noqa: E402
 from coach.audio.loudness import LoudnessMeter, loudness_lufs  # noqa: E402
