@@ -24,7 +24,6 @@ sys.path[:0] = [str(ROOT)]
 
 from coach.audio.levels import BEEP_OFFSET_LU, DEFAULT_LOUDNESS_LUFS  # noqa: E402
 from coach.audio.loudness import LoudnessMeter, loudness_lufs  # noqa: E402
-from coach.export.metered import Metered  # noqa: E402
 from coach.plan.model import SAMPLE_RATE  # noqa: E402
 from coach.routine import builtin_names, load_routine  # noqa: E402
 from coach.session import SessionOptions, build_session  # noqa: E402
@@ -41,11 +40,8 @@ SPEECH_SPREAD_LU = 1.0  # speech loudness the same within +-1 LU for every langu
 
 
 def measure(session) -> dict:
-    """The figures of one session, from the samples export would write."""
+    """The figures of one session, from the samples export writes (and live playback plays)."""
     mixer = session.mixer()
-    metered = Metered(mixer)
-    for _ in metered.chunks():
-        pass
     speech = LoudnessMeter()
     beeps: dict[str, float] = {}
     for i, (kind, name) in enumerate(mixer.placed_keys):
@@ -56,7 +52,7 @@ def measure(session) -> dict:
     speech_lufs = speech.integrated_lufs()
     sentences = [(text, len(clip) / SAMPLE_RATE - 2 * EDGE_PAD_S) for text, clip in session.speech.items()
                  if word_count(text) > CRISP_MAX_WORDS]
-    return {"lufs": metered.integrated_lufs(), "peak": mixer.true_peak_dbtp(), "speech": speech_lufs,
+    return {"lufs": mixer.integrated_lufs(), "peak": mixer.true_peak_dbtp(), "speech": speech_lufs,
             "beeps": {name: value - speech_lufs for name, value in beeps.items()},
             "wpm": measured_wpm(sentences)}
 

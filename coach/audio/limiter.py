@@ -19,8 +19,15 @@ PASSES = 4  # the gain curve reshapes the waveform between samples a little, so 
 
 
 def _windowed_min(values: np.ndarray, radius: int) -> np.ndarray:
-    padded = np.pad(values, radius, constant_values=1.0)
-    return np.lib.stride_tricks.sliding_window_view(padded, 2 * radius + 1).min(axis=1)
+    """The minimum of values within `radius` of each index (1.0 beyond the ends), by doubling spans."""
+    width = 2 * radius + 1
+    spans = np.pad(values, radius, constant_values=1.0)
+    span = 1
+    while span * 2 <= width:  # spans[i] becomes the minimum of values[i:i + 2 * span] (padded)
+        spans[:-span] = np.minimum(spans[:-span], spans[span:])
+        span *= 2
+    n = len(values)
+    return np.minimum(spans[:n], spans[width - span:width - span + n])
 
 
 def _boxcar(values: np.ndarray, radius: int) -> np.ndarray:

@@ -172,6 +172,29 @@ class Mixer:
         """The samples the i-th placed cue (see placed_keys) sounds: its clip at its gain, limited."""
         return self._ready(i)
 
+    def integrated_lufs(self) -> float:
+        """The mix's integrated loudness (BS.1770): each limited clip's filtered energy where it sounds.
+
+        These are the samples render() and pcm16_spans() hand out; cues that overlap are mixed first.
+        Each distinct clip is filtered once, so this costs a fraction of filtering the whole session.
+        """
+        from coach.audio.loudness import planned_lufs
+
+        pieces: list[tuple[int, np.ndarray, float]] = []
+        i = 0
+        while i < len(self._starts):
+            if self._alone[i]:
+                pieces.append((int(self._starts[i]), self._ready(i), 1.0))  # cut at the end by planned_lufs
+                i += 1
+                continue
+            j = i + 1
+            while j < len(self._starts) and self._starts[j] < self._max_end_upto[j - 1]:
+                j += 1
+            lo, hi = max(int(self._starts[i]), 0), int(self._max_end_upto[j - 1])
+            pieces.append((lo, self.render(lo, hi), 1.0))
+            i = j
+        return planned_lufs(pieces, self.total_frames)
+
     def true_peak_dbtp(self) -> float:
         """The session's true peak (4x oversampled): the highest of its limited clips, which sound apart."""
         for i in range(len(self._clips)):

@@ -216,17 +216,23 @@ def export_command(
     from dataclasses import replace
 
     from coach.export.leadin import with_lead_in
-    from coach.export.metered import Metered
 
     session = replace(session, plan=with_lead_in(session.plan))  # the lead-in live playback also has
-    metered = Metered(session.mixer())
-    export_audio(session.plan, metered, output, progress_reporter())
+    mixer = session.mixer()
+    export_audio(session.plan, mixer, output, progress_reporter())
     if captions is not None:
         from coach.export.captions import write_captions
 
         write_captions(session.plan, captions)
     print(f"wrote {output} ({clock(session.plan.duration_s)}, {len(session.plan.chapters)} chapters, "
-          f"{metered.summary()})" + (f" and {captions}" if captions is not None else ""), file=sys.stderr)
+          f"{_loudness(mixer)})" + (f" and {captions}" if captions is not None else ""), file=sys.stderr)
+
+
+def _loudness(mixer) -> str:
+    """'-19.0 LUFS, -1.5 dBTP': the integrated loudness and true peak of the samples written."""
+    lufs, peak = mixer.integrated_lufs(), mixer.true_peak_dbtp()
+    say = (lambda value, unit: f"{value:.1f} {unit}" if value != float("-inf") else f"silent ({unit})")
+    return f"{say(lufs, 'LUFS')}, {say(peak, 'dBTP')}"
 
 
 def _export_hint(routine: str, options: SessionOptions) -> str:
