@@ -61,7 +61,24 @@ def k_weighting_fir(rate_hz: int = SAMPLE_RATE) -> np.ndarray:
     return np.array(signal)
 
 
-@functools.lru_cache(maxsize=32)
+@functools.lru_cache(maxsize=4096)
+def _fft_size(size: int) -> int:
+    """The smallest 2^a 3^b 5^c at least size: FFTs of such lengths are fast, and far nearer than a power of 2."""
+    best = 1 << max(size - 1, 1).bit_length()
+    fives = 1
+    while fives < best:
+        threes = fives
+        while threes < best:
+            n = threes
+            while n < size:
+                n *= 2
+            best = min(best, n)
+            threes *= 3
+        fives *= 5
+    return best
+
+
+@functools.lru_cache(maxsize=64)
 def _fir_spectrum(rate_hz: int, n_fft: int) -> np.ndarray:
     return np.fft.rfft(k_weighting_fir(rate_hz), n_fft)
 
@@ -71,7 +88,7 @@ def k_weighted(samples: np.ndarray, rate_hz: int = SAMPLE_RATE) -> np.ndarray:
     taps = len(k_weighting_fir(rate_hz))
     x = np.asarray(samples, dtype=np.float64)
     size = len(x) + taps - 1
-    n_fft = 1 << max(size - 1, 1).bit_length()
+    n_fft = _fft_size(size)
     return np.fft.irfft(np.fft.rfft(x, n_fft) * _fir_spectrum(rate_hz, n_fft), n_fft)[:size]
 
 
