@@ -57,13 +57,16 @@ class Session:
     language: str = "en"  # the language the session is coached in
     script: Script = field(default_factory=english)  # coach's own sentences, in that language when it can
     warnings: tuple[str, ...] = ()  # one line each, for the command to print
+    lift_db: float | None = None  # the level the mixer planned (None until a mixer is made), kept by a new close
 
     def mixer(self) -> Mixer:
         """The one timeline both sinks play."""
         from coach.audio.mixer import Mixer
 
-        return Mixer(self.plan, self.speech, self.sounds, self.options.voice_volume_pct / 100.0,
-                     self.options.beep_volume_pct / 100.0, self.options.loudness_lufs)
+        mixer = Mixer(self.plan, self.speech, self.sounds, self.options.voice_volume_pct / 100.0,
+                      self.options.beep_volume_pct / 100.0, self.options.loudness_lufs, self.lift_db)
+        self.lift_db = mixer.lift_db
+        return mixer
 
 
 def check_volume(value: float, option: str) -> float:

@@ -71,7 +71,7 @@ class Mixer:
 
     def __init__(self, plan: Plan, speech: Mapping[str, np.ndarray], sounds: Mapping[str, np.ndarray],
                  voice_volume: float = 1.0, beep_volume: float = 1.0,
-                 loudness_lufs: float = DEFAULT_LOUDNESS_LUFS):
+                 loudness_lufs: float = DEFAULT_LOUDNESS_LUFS, lift_db: float | None = None):
         self.plan = plan
         self.total_frames: int = plan.duration_samples
         voice_volume = _checked_volume(voice_volume, "voice_volume")
@@ -114,13 +114,17 @@ class Mixer:
         # where they land, and every gain moves by what it misses the target by (a session of short
         # sentences with long silences between them measures lower than its speech). The volumes then
         # scale the voice and the beeps from there.
-        lift = 1.0
-        if placed:
-            from coach.audio.loudness import planned_lufs
+        # A session whose close is planned again mid-way passes the lift it had, so its audio does not move.
+        if lift_db is None:
+            lift_db = 0.0
+            if placed:
+                from coach.audio.loudness import planned_lufs
 
-            measured = planned_lufs([(p[0], p[2], p[3]) for p in placed], self.total_frames)
-            if np.isfinite(measured):
-                lift = 10 ** ((loudness_lufs - measured) / 20)
+                measured = planned_lufs([(p[0], p[2], p[3]) for p in placed], self.total_frames)
+                if np.isfinite(measured):
+                    lift_db = loudness_lufs - measured
+        self.lift_db: float = lift_db  # what every gain moved by to meet the target
+        lift = 10 ** (lift_db / 20)
         self.voice_gain = np.float32(float(base_voice_gain) * lift) * voice_volume
         self.sound_gains = {name: np.float32(g * lift) * beep_volume for name, g in base_sound_gains.items()}
         placed = [(start, end, clip, self.voice_gain if key[0] == "speech" else self.sound_gains[key[1]], key)
