@@ -85,8 +85,7 @@ class ClipCache:
     def key(self, text: str) -> str:
         """The entry name for `text` with this engine, voice, rate and pitch."""
         # The variant is part of the voice id ("gmw/en+f3"). A pitch joins the key only when one is
-        # given, so entries made before pitches existed stay valid for the voice's own pitch.
-        # The rate the engine is asked for joins the key, so a new calibration renders anew.
+        # given. The rate the engine is asked for joins it too, so a new calibration renders anew.
         spoken = rate_for_text(self.engine.name, self._language, self.rate_wpm, text)
         parts = (self.engine.name, self.voice.id, str(self.rate_wpm), f"spoken={spoken}v{CALIBRATION_VERSION}")
         if self.pitch is not None:
