@@ -241,7 +241,7 @@ def test_limiter_keeps_a_loud_user_sound_within_full_scale(tmp_path):
     mixer = Mixer(make_plan(1.0, cues), {"shout": shout}, sounds, voice_volume=1.0, beep_volume=1.0)
     out = mixer.render(0, mixer.total_frames)
     assert np.all(np.abs(out) <= 1.0)
-    assert np.max(np.abs(out)) > 0.8  # each is held near the true-peak ceiling; together they bend
+    assert np.max(np.abs(out)) > 0.75  # each is held near the true-peak ceiling; together they bend
     # The sign of every sample survives limiting.
     mixed = mixer.render(round(0.1 * SAMPLE_RATE), round(0.6 * SAMPLE_RATE))
     raw = placed(mixer, sounds["rest"], "rest")[:len(mixed)].copy()

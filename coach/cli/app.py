@@ -229,7 +229,7 @@ def export_command(
 
 
 def _loudness(mixer) -> str:
-    """'-19.0 LUFS, -1.5 dBTP': the integrated loudness and true peak of the samples written."""
+    """'-19.0 LUFS, -2.0 dBTP': the integrated loudness and true peak of the samples written."""
     lufs, peak = mixer.integrated_lufs(), mixer.true_peak_dbtp()
     say = (lambda value, unit: f"{value:.1f} {unit}" if value != float("-inf") else f"silent ({unit})")
     return f"{say(lufs, 'LUFS')}, {say(peak, 'dBTP')}"
