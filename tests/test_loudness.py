@@ -138,6 +138,7 @@ def test_rate_calibration_table_interpolates_and_leaves_counts_and_unknown_engin
     assert engine_rate("pyttsx3", "pt", 160) == engine_rate("pyttsx3", "en", 160)
     assert engine_rate("another-engine", "en", 160) == 160
     assert rate_for_text("pyttsx3", "en", 160, "Three.") == 160
+    assert rate_for_text("pyttsx3", "en", 80, "Three.") == engine_rate("pyttsx3", "en", 80) == 71
     assert rate_for_text("pyttsx3", "en", 160, "Lie on your back.") == 146
     assert word_count("Next: Toe walking — 3 rounds.") == 5
     assert measured_wpm([("one two three", 1.0), ("four five six", 2.0)]) == pytest.approx(120.0)

@@ -24,16 +24,22 @@ CALIBRATION: dict[str, dict[str, tuple[tuple[int, float], ...]]] = {
     },
 }
 
-CALIBRATION_VERSION = 1  # part of every clip's cache key: a change to how rates are made renders anew
+CALIBRATION_VERSION = 2  # part of every clip's cache key: a change to how rates are made renders anew
 _WORD = re.compile(r"\w", re.UNICODE)
 CRISP_MAX_WORDS = 2  # counts and short cues ("Three", "Next set") keep the engine's own brisk rate
 
 
+# The slowest rate each engine speaks at by itself; coach asks for less only to get longer pauses.
+ENGINE_FLOOR_WPM = {"pyttsx3": 80}
+
+
 def rate_for_text(engine: str, language: str | None, asked_wpm: int, text: str) -> int:
-    """engine_rate() for sentences; the asked rate unchanged for counts and short cues."""
-    if word_count(text) <= CRISP_MAX_WORDS:
+    """engine_rate() for sentences; the asked rate for counts and short cues, unless the session's rate
+    is under the engine's floor (then all its texts share one rate, and the engine one setting)."""
+    calibrated = engine_rate(engine, language, asked_wpm)
+    if word_count(text) <= CRISP_MAX_WORDS and calibrated >= ENGINE_FLOOR_WPM.get(engine, 0):
         return asked_wpm
-    return engine_rate(engine, language, asked_wpm)
+    return calibrated
 
 
 def engine_rate(engine: str, language: str | None, asked_wpm: int) -> int:

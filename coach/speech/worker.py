@@ -111,7 +111,9 @@ class Pyttsx3Backend:
             self._voice_id, self._pitch_changed = None, True  # set them all again next time
             raise RuntimeError(f"could not set voice {voice_id!r}, rate {rate_wpm} or pitch {pitch}: {self._errors[0]}")
         self._wait_until_idle()
-        if gap_units != self._word_gap:  # touched only for rates under espeak's floor, and back
+        # Only set when it changes: a session under espeak's floor asks for one rate throughout (see
+        # coach.speech.rate.rate_for_text), so this happens once, not between every sentence and count.
+        if gap_units != self._word_gap:
             self._set_word_gap(gap_units)
             self._word_gap = gap_units
         self._finished.clear()
