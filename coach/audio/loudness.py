@@ -61,35 +61,42 @@ def k_weighting_fir(rate_hz: int = SAMPLE_RATE) -> np.ndarray:
     return np.array(signal)
 
 
-@functools.lru_cache(maxsize=4096)
-def _fft_size(size: int) -> int:
-    """The smallest 2^a 3^b 5^c at least size: FFTs of such lengths are fast, and far nearer than a power of 2."""
-    best = 1 << max(size - 1, 1).bit_length()
-    fives = 1
-    while fives < best:
-        threes = fives
-        while threes < best:
-            n = threes
-            while n < size:
-                n *= 2
-            best = min(best, n)
-            threes *= 3
-        fives *= 5
-    return best
+FFT_FRAMES = 16384  # one FFT length for every piece: numpy plans it once, and batches the blocks
 
 
-@functools.lru_cache(maxsize=64)
-def _fir_spectrum(rate_hz: int, n_fft: int) -> np.ndarray:
-    return np.fft.rfft(k_weighting_fir(rate_hz).astype(np.float32), n_fft)
+def _filtered(samples: np.ndarray, firs: np.ndarray) -> np.ndarray:
+    """The samples through each FIR (rows of firs), tails included: one row of len + taps - 1 per FIR.
+
+    Overlap-add in blocks that one FFT length holds with the filter's tail, all blocks in one batch
+    (numpy plans that length once); single precision, which a loudness or a peak does not notice.
+    """
+    taps = firs.shape[1]
+    block = FFT_FRAMES - taps + 1
+    x = np.asarray(samples, dtype=np.float32)
+    count = max(1, -(-len(x) // block))
+    padded = np.zeros(count * block, dtype=np.float32)
+    padded[:len(x)] = x
+    blocks = np.zeros((count, FFT_FRAMES), dtype=np.float32)
+    blocks[:, :block] = padded.reshape(count, block)
+    spectra = np.fft.rfft(blocks, axis=1)
+    rows = []
+    for spectrum in _spectra(firs.tobytes(), taps):
+        filtered = np.fft.irfft(spectra * spectrum, FFT_FRAMES, axis=1)
+        out = np.zeros((count + 1) * block, dtype=np.float32)
+        out[:count * block] = filtered[:, :block].ravel()
+        out[block:].reshape(count, block)[:, :taps - 1] += filtered[:, block:]
+        rows.append(out[:len(x) + taps - 1])
+    return np.array(rows)
+
+
+@functools.lru_cache(maxsize=8)
+def _spectra(firs: bytes, taps: int) -> np.ndarray:
+    return np.fft.rfft(np.frombuffer(firs, dtype=np.float32).reshape(-1, taps), FFT_FRAMES, axis=1)
 
 
 def k_weighted(samples: np.ndarray, rate_hz: int = SAMPLE_RATE) -> np.ndarray:
     """The samples through the K-weighting filter, tail included (len(samples) + taps - 1 values)."""
-    taps = len(k_weighting_fir(rate_hz))
-    x = np.asarray(samples, dtype=np.float32)  # single precision: a loudness needs no more, and it is twice as fast
-    size = len(x) + taps - 1
-    n_fft = _fft_size(size)
-    return np.fft.irfft(np.fft.rfft(x, n_fft) * _fir_spectrum(rate_hz, n_fft), n_fft)[:size]
+    return _filtered(samples, k_weighting_fir(rate_hz).astype(np.float32)[None, :])[0]
 
 
 def _lufs(mean_square: float) -> float:
@@ -198,8 +205,8 @@ def true_peak(samples: np.ndarray, rate_hz: int = SAMPLE_RATE) -> np.ndarray:
     if not len(x):
         return peaks
     half = INTERPOLATION_TAPS // 2
-    for taps in _interpolator():
-        # point between x[n] and x[n+1] at the phase: sum over k of x[n + k] * taps[k + half - 1]
+    for taps in _interpolator():  # 32 taps: direct convolution beats an FFT here
+        # the point between x[n] and x[n+1] at this phase: the sum over k of x[n + k] * taps[k + half - 1]
         between = np.convolve(x, taps[::-1].astype(np.float32), mode="full")[half:half + len(x)]
         np.maximum(peaks, np.abs(between), out=peaks)
     return peaks
