@@ -14,6 +14,7 @@ from typing import Iterator
 
 from coach.errors import ConfigError, InputError, OptionError, RoutineError
 from coach.routine import Routine, load_routine
+from coach.audio.levels import DEFAULT_LOUDNESS_LUFS, check_loudness
 from coach.session import SessionOptions, check_language, check_voice, check_volume
 from coach.speech.engine import DEFAULT_RATE_WPM, validate_rate
 from coach.speech.voices import DEFAULT_LANGUAGE, validate_language, validate_pitch
@@ -28,14 +29,15 @@ OPTIONS = {
     "pitch": "--pitch",
     "voice_volume": "--voice-volume",
     "beep_volume": "--beep-volume",
+    "loudness": "--loudness",
     "language": "--language",
     "routine": "ROUTINE",
     "mpris": "--no-mpris",
 }
 KEYS = tuple(OPTIONS)
 DEFAULTS = {"voice": None, "rate": DEFAULT_RATE_WPM, "pitch": None, "voice_volume": 100,
-            "beep_volume": 100, "language": DEFAULT_LANGUAGE, "routine": DEFAULT_ROUTINE,
-            "mpris": True}
+            "beep_volume": 100, "loudness": DEFAULT_LOUDNESS_LUFS, "language": DEFAULT_LANGUAGE,
+            "routine": DEFAULT_ROUTINE, "mpris": True}
 UNSET_MEANING = {"voice": "the best voice for the routine's language", "pitch": "the voice's own",
                  "language": "the routine's own (en for voices and say)"}
 NEW_FILE_HEADER = "# coach settings: `coach config set KEY VALUE` edits this file, options on the command line win.\n"
@@ -65,6 +67,8 @@ def check_value(key: str, value: object) -> object:
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise OptionError(option, f"must be a number of percent from 0 to 100, got {value!r}")
         return check_volume(value, option)
+    if key == "loudness":
+        return check_loudness(value, option)  # type: ignore[arg-type]
     if key == "language":
         return validate_language(value)  # type: ignore[arg-type]
     if key == "voice":
@@ -87,7 +91,7 @@ def parse_value(key: str, text: str) -> object:
         value = int(text)
     elif key == "mpris":
         value = {"true": True, "false": False, "on": True, "off": False}.get(text.strip().lower(), text)
-    elif key in ("voice_volume", "beep_volume"):
+    elif key in ("voice_volume", "beep_volume", "loudness"):
         with contextlib.suppress(ValueError):
             number = float(text)
             value = int(number) if number.is_integer() else number
@@ -251,6 +255,7 @@ class Choices:
     pitch: int | None
     voice_volume_pct: float
     beep_volume_pct: float
+    loudness_lufs: float
     language: str
     routine: str
     settings: Settings
@@ -263,7 +268,7 @@ class Choices:
         return SessionOptions(voice=self.voice, rate_wpm=self.rate_wpm, no_voice=no_voice,
                               sounds_dir=sounds_dir, voice_volume_pct=self.voice_volume_pct,
                               beep_volume_pct=self.beep_volume_pct, pitch=self.pitch,
-                              language=self.session_language)
+                              language=self.session_language, loudness_lufs=self.loudness_lufs)
 
     @contextlib.contextmanager
     def blame(self) -> Iterator[None]:
@@ -291,15 +296,16 @@ class Choices:
 
 def resolve_options(*, voice: str | None = None, rate: int | None = None, pitch: int | None = None,
                     voice_volume: float | None = None, beep_volume: float | None = None,
-                    language: str | None = None, routine: str | None = None, no_voice: bool = False,
-                    mpris: bool | None = None, settings: Settings | None = None) -> Choices:
+                    loudness: float | None = None, language: str | None = None, routine: str | None = None,
+                    no_voice: bool = False, mpris: bool | None = None, settings: Settings | None = None) -> Choices:
     """Each setting from the command line if given there (not None), else from the file, else built in.
 
     With --no-voice, the file's voice and pitch do not apply (they only matter for speech).
     """
     settings = load_settings() if settings is None else settings
     given = {"voice": voice, "rate": rate, "pitch": pitch, "voice_volume": voice_volume,
-             "beep_volume": beep_volume, "language": language, "routine": routine, "mpris": mpris}
+             "beep_volume": beep_volume, "loudness": loudness, "language": language, "routine": routine,
+             "mpris": mpris}
     chosen, from_file = {}, set()
     for key, value in given.items():
         usable = key in settings.values and not (no_voice and key in ("voice", "pitch"))
@@ -309,6 +315,7 @@ def resolve_options(*, voice: str | None = None, rate: int | None = None, pitch:
         chosen[key] = DEFAULTS[key] if value is None else value
     return Choices(voice=chosen["voice"], rate_wpm=chosen["rate"], pitch=chosen["pitch"],
                    voice_volume_pct=chosen["voice_volume"], beep_volume_pct=chosen["beep_volume"],
+                   loudness_lufs=float(chosen["loudness"]),
                    language=chosen["language"], routine=chosen["routine"], settings=settings,
                    from_file=frozenset(from_file), mpris=chosen["mpris"],
                    session_language=chosen["language"] if language is not None or "language" in from_file else None)

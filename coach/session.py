@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Callable, Iterable
 
 from coach.cachedir import keep_json
 from coach.errors import OptionError
+from coach.audio.levels import DEFAULT_LOUDNESS_LUFS, check_loudness
 from coach.plan.model import Plan
 from coach.plan.settings import Settings
 from coach.plan.planner import plan
@@ -40,6 +41,7 @@ class SessionOptions:
     beep_volume_pct: float = 100.0
     pitch: int | None = None  # None: the voice's own
     language: str | None = None  # phrases, translation and default voice; None: the routine's own language
+    loudness_lufs: float = DEFAULT_LOUDNESS_LUFS  # the session's integrated loudness
 
 
 @dataclass
@@ -55,13 +57,16 @@ class Session:
     language: str = "en"  # the language the session is coached in
     script: Script = field(default_factory=english)  # coach's own sentences, in that language when it can
     warnings: tuple[str, ...] = ()  # one line each, for the command to print
+    lift_db: float | None = None  # the level the mixer planned (None until a mixer is made), kept by a new close
 
     def mixer(self) -> Mixer:
         """The one timeline both sinks play."""
         from coach.audio.mixer import Mixer
 
-        return Mixer(self.plan, self.speech, self.sounds, self.options.voice_volume_pct / 100.0,
-                     self.options.beep_volume_pct / 100.0)
+        mixer = Mixer(self.plan, self.speech, self.sounds, self.options.voice_volume_pct / 100.0,
+                      self.options.beep_volume_pct / 100.0, self.options.loudness_lufs, self.lift_db)
+        self.lift_db = mixer.lift_db
+        return mixer
 
 
 def check_volume(value: float, option: str) -> float:
@@ -99,6 +104,7 @@ def check_options(options: SessionOptions) -> None:
         validate_language(options.language)
     check_volume(options.voice_volume_pct, "--voice-volume")
     check_volume(options.beep_volume_pct, "--beep-volume")
+    check_loudness(options.loudness_lufs)
     if options.no_voice and options.voice is not None:
         raise OptionError("--voice", "cannot be combined with --no-voice")
     if options.no_voice and options.pitch is not None:

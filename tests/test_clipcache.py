@@ -44,11 +44,20 @@ def expected_clip(text: str, rate_wpm: int) -> np.ndarray:
     return (np.round(wave * 30000) / 32768).astype(np.float32)
 
 
+def stored_clip(text: str, rate_wpm: int) -> np.ndarray:
+    """The engine's clip as the cache keeps it: leveled to the speech loudness, in 16 bits."""
+    from coach.audio.levels import SPEECH_CLIP_LUFS
+    from coach.audio.loudness import leveled
+    from coach.audio.pcm import from_pcm16, to_pcm16
+
+    return from_pcm16(to_pcm16(leveled(expected_clip(text, rate_wpm), SPEECH_CLIP_LUFS)))
+
+
 def test_renders_each_text_once_and_keeps_it_on_disk(tmp_path):
     engine = CountingEngine()
     cache = ClipCache(engine, VOICE, 160, tmp_path)
     hold = cache.clip("hold")
-    assert np.array_equal(hold, expected_clip("hold", 160))
+    assert np.array_equal(hold, stored_clip("hold", 160))
     assert hold.dtype == np.float32
     assert cache.clip("hold") is hold  # memory: no disk read, no render
     assert cache.duration_s("hold") == len(hold) / SAMPLE_RATE
@@ -115,7 +124,7 @@ def test_damaged_entry_is_rendered_again(tmp_path, damage):
 
     engine = CountingEngine()
     cache = ClipCache(engine, VOICE, 160, tmp_path)
-    assert np.array_equal(cache.clip("breathe in"), expected_clip("breathe in", 160))
+    assert np.array_equal(cache.clip("breathe in"), stored_clip("breathe in", 160))
     assert len(engine.calls) == 1
     assert decode_clip(path.read_bytes()) is not None  # repaired on disk too
 
@@ -149,7 +158,7 @@ def test_unwritable_cache_still_gives_the_clip(tmp_path, caplog):
     engine = CountingEngine()
     cache = ClipCache(engine, VOICE, 160, blocked / "clips")
     with caplog.at_level(logging.WARNING, logger="coach.speech.clipcache"):
-        assert np.array_equal(cache.clip("hold"), expected_clip("hold", 160))
+        assert np.array_equal(cache.clip("hold"), stored_clip("hold", 160))
     assert "could not keep speech clips" in caplog.text
     cache.clip("hold")
     assert len(engine.calls) == 1  # memory still works
@@ -202,7 +211,7 @@ CHURN = textwrap.dedent(
     import os, sys
     from pathlib import Path
     from coach.speech.clipcache import ClipCache, decode_clip
-    from test_clipcache import VOICE, CountingEngine, expected_clip
+    from test_clipcache import VOICE, CountingEngine, expected_clip, stored_clip
 
     cache_dir, role, rounds = Path(sys.argv[1]), sys.argv[2], int(sys.argv[3])
     texts = [f"phrase number {i} " * (1 + i % 7) for i in range(12)]
@@ -222,7 +231,7 @@ CHURN = textwrap.dedent(
             if blob is not None and decode_clip(blob) is None:
                 bad += 1  # a reader saw a partial or mixed entry
             clip = cache.clip(text)
-            if not (clip == expected_clip(text, 160)).all() or len(clip) != len(expected_clip(text, 160)):
+            if not (clip == stored_clip(text, 160)).all() or len(clip) != len(expected_clip(text, 160)):
                 bad += 1
     print(bad)
     """

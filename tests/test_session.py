@@ -10,6 +10,7 @@ import soundfile
 
 from coach.speech import espeak
 from coach.speech import engine as speech
+from coach.export.leadin import LEAD_IN_S
 from coach.plan.model import to_samples
 from coach.routine import load_routine_file
 from coach.session import SessionOptions, build_session, installed_voices
@@ -34,10 +35,13 @@ def test_wav_export_is_the_plan_to_the_sample(tmp_path, short_routine):
     assert result.stdout == ""
     audio, rate = soundfile.read(out, dtype="int16")
     assert rate == 22050
-    assert len(audio) == to_samples(doc["duration_s"])
+    lead = to_samples(LEAD_IN_S)  # the file starts with live playback's lead-in, then plays the plan
+    assert len(audio) == lead + to_samples(doc["duration_s"])
+    assert not audio[:lead].any()
     covered = np.zeros(len(audio), dtype=bool)
+    covered[:lead] = True
     for cue in doc["cues"]:
-        start = to_samples(cue["at_s"])
+        start = lead + to_samples(cue["at_s"])
         end = start + round(cue["duration_s"] * rate)
         assert np.any(audio[start:end] != 0), f"cue is silent: {cue}"
         # speech starts within a few milliseconds of its planned time
@@ -57,9 +61,10 @@ def test_mp3_chapters_and_captions_match_the_plan(tmp_path):
     info = json.loads(probe.stdout)
     chapters = info["chapters"]  # in time order, as players list them
     assert [c["tags"]["title"] for c in chapters] == [c["title"] for c in doc["chapters"]]
+    later = lambda start_s: start_s + LEAD_IN_S if start_s > 0 else 0.0  # the introduction takes in the lead-in
     for got, want in zip(chapters, doc["chapters"]):
-        assert abs(float(got["start_time"]) - want["start_s"]) < 0.002
-    assert abs(float(info["format"]["duration"]) - doc["duration_s"]) < 0.2
+        assert abs(float(got["start_time"]) - later(want["start_s"])) < 0.002
+    assert abs(float(info["format"]["duration"]) - doc["duration_s"] - LEAD_IN_S) < 0.2
     blocks = srt.read_text().strip().split("\n\n")
     speech = [c for c in doc["cues"] if c["kind"] == "speech"]
     assert len(blocks) == len(speech)
@@ -67,7 +72,7 @@ def test_mp3_chapters_and_captions_match_the_plan(tmp_path):
         number, times, *text = block.splitlines()
         start = times.split(" --> ")[0]
         h, m, s = start.replace(",", ".").split(":")
-        assert abs(int(h) * 3600 + int(m) * 60 + float(s) - cue["at_s"]) < 0.0015
+        assert abs(int(h) * 3600 + int(m) * 60 + float(s) - cue["at_s"] - LEAD_IN_S) < 0.0015
         assert " ".join(text) == cue["text"]
 
 
@@ -85,7 +90,7 @@ def test_beep_only_session(tmp_path):
     assert all(c["kind"] == "sound" for c in doc["cues"])
     out = tmp_path / "beeps.flac"
     assert coach("export", "back-pain-feet", str(out), "--no-voice").returncode == 0
-    assert soundfile.info(out).frames == to_samples(doc["duration_s"])
+    assert soundfile.info(out).frames == to_samples(LEAD_IN_S) + to_samples(doc["duration_s"])
 
 
 def test_export_errors_leave_existing_output_alone(tmp_path):

@@ -147,7 +147,7 @@ def test_kill_9_part_way_leaves_an_interrupted_session_with_the_reps_it_did(puls
                              stderr=subprocess.DEVNULL)
     second = subprocess.Popen(command + ["--quiet"], env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                               stderr=subprocess.PIPE, text=True)
-    time.sleep(13.5)  # 10 s of introduction and set-up, then the first of the eight one-second holds
+    time.sleep(15.0)  # 10.6 s of introduction and set-up (sentences at the asked rate), then the holds
     first.send_signal(signal.SIGKILL)
     second.send_signal(signal.SIGINT)
     first.wait(timeout=10)

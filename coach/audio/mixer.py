@@ -13,9 +13,8 @@ import numpy as np
 from coach.errors import CoachError
 from coach.plan.model import CueKind, Plan, to_samples
 from coach.audio.pcm import to_pcm16
+from coach.audio.levels import BEEP_OFFSET_LU, DEFAULT_LOUDNESS_LUFS, SPEECH_CLIP_LUFS
 
-# Headroom: the whole mix is scaled by this (-1 dB) so full-scale speech passes the limiter untouched.
-MASTER_GAIN = np.float32(10 ** (-1 / 20))
 # Samples with |x| up to the knee pass unchanged; above it they bend smoothly towards 1.0.
 LIMIT_KNEE = np.float32(0.9)
 # Silence shorter than this (0.74 s) between two cues is rendered with them rather than handed out alone.
@@ -57,26 +56,39 @@ def _checked_clip(clip: np.ndarray, what: str) -> np.ndarray:
     return samples
 
 
+def _db(gain_db: float) -> np.float32:
+    return np.float32(10 ** (gain_db / 20))
+
+
 class Mixer:
-    """Renders a plan's speech and sound cues into float32 mono frames at SAMPLE_RATE."""
+    """Renders a plan's speech and sound cues into float32 mono frames at SAMPLE_RATE.
+
+    Speech clips come leveled to SPEECH_CLIP_LUFS (the clip cache does it); the voice is raised to
+    loudness_lufs and each sound is measured and set BEEP_OFFSET_LU from the voice; all then move
+    together so the session's planned loudness meets loudness_lufs, then the volumes
+    scale them. Each clip at its gain passes the true-peak limiter once, when it is first needed.
+    """
 
     def __init__(self, plan: Plan, speech: Mapping[str, np.ndarray], sounds: Mapping[str, np.ndarray],
-                 voice_volume: float = 1.0, beep_volume: float = 1.0):
+                 voice_volume: float = 1.0, beep_volume: float = 1.0,
+                 loudness_lufs: float = DEFAULT_LOUDNESS_LUFS, lift_db: float | None = None):
         self.plan = plan
         self.total_frames: int = plan.duration_samples
-        voice_gain = _checked_volume(voice_volume, "voice_volume") * MASTER_GAIN
-        beep_gain = _checked_volume(beep_volume, "beep_volume") * MASTER_GAIN
+        voice_volume = _checked_volume(voice_volume, "voice_volume")
+        beep_volume = _checked_volume(beep_volume, "beep_volume")
+        base_voice_gain = _db(loudness_lufs - SPEECH_CLIP_LUFS)
+        base_sound_gains: dict[str, float] = {}
 
         # Each distinct clip is checked once and shared by all the cues that use it. Its gain is applied
-        # as it is rendered, so no scaled copy of every clip is made (or paid for) up front.
+        # as it is first rendered (see _ready), so no scaled copy of every clip is made up front.
         checked: dict[tuple[str, str], np.ndarray] = {}
-        placed: list[tuple[int, int, np.ndarray, np.float32]] = []
+        placed: list[tuple[int, int, np.ndarray, float, tuple[str, str]]] = []
         for cue in plan.cues:
             if cue.kind == CueKind.SPEECH:
-                key, source, gain = ("speech", cue.text), speech, voice_gain
+                key, source = ("speech", cue.text), speech
                 what = f"speech {cue.text!r} at {cue.at_s:.3f} s"
             elif cue.kind == CueKind.SOUND:
-                key, source, gain = ("sound", cue.sound), sounds, beep_gain
+                key, source = ("sound", cue.sound), sounds
                 what = f"sound {cue.sound!r} at {cue.at_s:.3f} s"
             else:
                 raise CoachError(f"cue at {cue.at_s:.3f} s: unknown kind {cue.kind!r}")
@@ -85,10 +97,38 @@ class Mixer:
                     raise CoachError(f"no audio for {what}")
                 checked[key] = _checked_clip(source[key[1]], what)
             clip = checked[key]
+            if key[0] == "speech":
+                gain = float(base_voice_gain)
+            else:
+                if cue.sound not in base_sound_gains:
+                    from coach.audio.loudness import gain_to
+
+                    base_sound_gains[cue.sound] = gain_to(clip, loudness_lufs + BEEP_OFFSET_LU)
+                gain = base_sound_gains[cue.sound]
             start = to_samples(cue.at_s)
             end = min(start + len(clip), self.total_frames)
             if end > max(start, 0):
-                placed.append((start, end, clip, gain))
+                placed.append((start, end, clip, gain, key))
+
+        # Planned, not guessed: the session's loudness at these gains is worked out from the clips and
+        # where they land, and every gain moves by what it misses the target by (a session of short
+        # sentences with long silences between them measures lower than its speech). The volumes then
+        # scale the voice and the beeps from there.
+        # A session whose close is planned again mid-way passes the lift it had, so its audio does not move.
+        if lift_db is None:
+            lift_db = 0.0
+            if placed:
+                from coach.audio.loudness import planned_lufs
+
+                measured = planned_lufs([(p[0], p[2], p[3]) for p in placed], self.total_frames)
+                if np.isfinite(measured):
+                    lift_db = loudness_lufs - measured
+        self.lift_db: float = lift_db  # what every gain moved by to meet the target
+        lift = 10 ** (lift_db / 20)
+        self.voice_gain = np.float32(float(base_voice_gain) * lift) * voice_volume
+        self.sound_gains = {name: np.float32(g * lift) * beep_volume for name, g in base_sound_gains.items()}
+        placed = [(start, end, clip, self.voice_gain if key[0] == "speech" else self.sound_gains[key[1]], key)
+                  for start, end, clip, _, key in placed]
 
         placed.sort(key=lambda item: item[0])  # stable: equal starts keep plan order
         self._starts = np.array([p[0] for p in placed], dtype=np.int64)
@@ -99,6 +139,7 @@ class Mixer:
         self._ends = ends
         self._clips = [p[2] for p in placed]
         self._gains = [p[3] for p in placed]
+        self.placed_keys = [p[4] for p in placed]  # ("speech", text) or ("sound", name), in time order
         # The stretches where something sounds: cues merged into one where less than MIN_SILENCE_FRAMES
         # of silence parts them (a short gap costs less to render than to hand out on its own). Between
         # the stretches the session is exactly zero, which chunks() hands out as a length, not as samples.
@@ -115,6 +156,54 @@ class Mixer:
         next_start = np.concatenate((self._starts[1:], [np.iinfo(np.int64).max]))
         self._alone = (self._starts >= previous_end) & (ends <= next_start)
         self._pcm16: dict[tuple[int, float], np.ndarray] = {}
+        self._limited: dict[tuple[int, float], np.ndarray] = {}
+        self._peak = 0.0  # the highest true peak of what _ready() has handed out (linear)
+
+    def _ready(self, i: int) -> np.ndarray:
+        """Cue i's clip at its gain through the true-peak limiter: computed once per clip and gain."""
+        key = (id(self._clips[i]), float(self._gains[i]))
+        found = self._limited.get(key)
+        if found is None:
+            from coach.audio.limiter import limit
+
+            found, peak = limit(self._clips[i] * self._gains[i])
+            found.flags.writeable = False
+            self._limited[key] = found
+            self._peak = max(self._peak, peak)
+        return found
+
+    def placed_clip(self, i: int) -> np.ndarray:
+        """The samples the i-th placed cue (see placed_keys) sounds: its clip at its gain, limited."""
+        return self._ready(i)
+
+    def integrated_lufs(self) -> float:
+        """The mix's integrated loudness (BS.1770): each limited clip's filtered energy where it sounds.
+
+        These are the samples render() and pcm16_spans() hand out; cues that overlap are mixed first.
+        Each distinct clip is filtered once, so this costs a fraction of filtering the whole session.
+        """
+        from coach.audio.loudness import planned_lufs
+
+        pieces: list[tuple[int, np.ndarray, float]] = []
+        i = 0
+        while i < len(self._starts):
+            if self._alone[i]:
+                pieces.append((int(self._starts[i]), self._ready(i), 1.0))  # cut at the end by planned_lufs
+                i += 1
+                continue
+            j = i + 1
+            while j < len(self._starts) and self._starts[j] < self._max_end_upto[j - 1]:
+                j += 1
+            lo, hi = max(int(self._starts[i]), 0), int(self._max_end_upto[j - 1])
+            pieces.append((lo, self.render(lo, hi), 1.0))
+            i = j
+        return planned_lufs(pieces, self.total_frames)
+
+    def true_peak_dbtp(self) -> float:
+        """The session's true peak (4x oversampled): the highest of its limited clips, which sound apart."""
+        for i in range(len(self._clips)):
+            self._ready(i)
+        return 20 * float(np.log10(self._peak)) if self._peak > 0 else float("-inf")
 
     def render(self, start_frame: int, end_frame: int) -> np.ndarray:
         """Frames [start_frame, end_frame) of the session as float32 mono within [-1, 1]."""
@@ -128,12 +217,12 @@ class Mixer:
             cue_start, cue_end = int(self._starts[i]), int(self._ends[i])
             lo, hi = max(cue_start, start_frame), min(cue_end, end_frame)
             if lo < hi:
-                part = self._clips[i][lo - cue_start:hi - cue_start]
+                part = self._ready(i)[lo - cue_start:hi - cue_start]
                 into = out[lo - start_frame:hi - start_frame]
-                if lo >= touched_hi:  # still zeros: the product goes straight in (the same float32 as 0 + x)
-                    np.multiply(part, self._gains[i], out=into)
+                if lo >= touched_hi:  # still zeros: the clip goes straight in (the same float32 as 0 + x)
+                    into[:] = part
                 else:
-                    into += part * self._gains[i]
+                    into += part
                 touched_lo, touched_hi = min(touched_lo, lo), max(touched_hi, hi)
         if touched_lo < touched_hi:  # silence needs no limiting
             soft_limit(out[touched_lo - start_frame:touched_hi - start_frame])
@@ -144,7 +233,7 @@ class Mixer:
         key = (id(self._clips[i]), float(self._gains[i]))
         found = self._pcm16.get(key)
         if found is None:
-            found = to_pcm16(soft_limit(self._clips[i] * self._gains[i]))
+            found = to_pcm16(soft_limit(self._ready(i).copy()))
             self._pcm16[key] = found
         return found
 

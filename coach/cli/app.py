@@ -15,6 +15,7 @@ from coach import __version__
 from coach.cli import config as cli_config
 from coach.cli import voice as cli_voice
 from coach.cli.voice import LanguageOpt, PitchOpt, RateOpt, VoiceOpt
+from coach.audio.levels import DEFAULT_LOUDNESS_LUFS
 from coach.config import DEFAULT_ROUTINE, resolve_options
 from coach.errors import AudioDeviceError, CoachError, ExitStatus
 from coach.plan.model import CueKind, Plan
@@ -51,6 +52,8 @@ DefaultRoutineArg = Annotated[Optional[str], typer.Argument(
     help=f"A built-in routine name or a path to a .toml file (default: the 'routine' setting, else {DEFAULT_ROUTINE}).")]
 VoiceVolumeOpt = Annotated[Optional[float], typer.Option("--voice-volume", help="Speech volume, 0-100 %.")]
 BeepVolumeOpt = Annotated[Optional[float], typer.Option("--beep-volume", help="Beep volume, 0-100 %.")]
+LoudnessOpt = Annotated[Optional[float], typer.Option(
+    "--loudness", help="The session's loudness in LUFS, -30 to -12 (default -19).")]
 NoVoiceOpt = Annotated[bool, typer.Option("--no-voice", help=NO_VOICE_HELP)]
 SoundsOpt = Annotated[Optional[Path], typer.Option("--sounds", help=SOUNDS_HELP)]
 
@@ -196,6 +199,7 @@ def export_command(
     pitch: PitchOpt = None,
     voice_volume: VoiceVolumeOpt = None,
     beep_volume: BeepVolumeOpt = None,
+    loudness: LoudnessOpt = None,
     no_voice: NoVoiceOpt = False,
     sounds: SoundsOpt = None,
     language: LanguageOpt = None,
@@ -205,7 +209,7 @@ def export_command(
     from coach.export.writer import check_output, export_audio, progress_reporter
 
     choices = resolve_options(voice=voice, rate=rate, pitch=pitch, voice_volume=voice_volume,
-                              beep_volume=beep_volume, language=language, no_voice=no_voice)
+                              beep_volume=beep_volume, loudness=loudness, language=language, no_voice=no_voice)
     with choices.blame():
         options = choices.session_options(no_voice, sounds)
         check_options(options)
@@ -215,13 +219,26 @@ def export_command(
 
             check_captions(captions)
         session = _session(load_routine(routine), options)
-    export_audio(session.plan, session.mixer(), output, progress_reporter())
+    from dataclasses import replace
+
+    from coach.export.leadin import with_lead_in
+
+    session = replace(session, plan=with_lead_in(session.plan))  # the lead-in live playback also has
+    mixer = session.mixer()
+    export_audio(session.plan, mixer, output, progress_reporter())
     if captions is not None:
         from coach.export.captions import write_captions
 
         write_captions(session.plan, captions)
-    print(f"wrote {output} ({clock(session.plan.duration_s)}, {len(session.plan.chapters)} chapters)"
-          + (f" and {captions}" if captions is not None else ""), file=sys.stderr)
+    print(f"wrote {output} ({clock(session.plan.duration_s)}, {len(session.plan.chapters)} chapters, "
+          f"{_loudness(mixer)})" + (f" and {captions}" if captions is not None else ""), file=sys.stderr)
+
+
+def _loudness(mixer) -> str:
+    """'-19.0 LUFS, -2.0 dBTP': the integrated loudness and true peak of the samples written."""
+    lufs, peak = mixer.integrated_lufs(), mixer.true_peak_dbtp()
+    say = (lambda value, unit: f"{value:.1f} {unit}" if value != float("-inf") else f"silent ({unit})")
+    return f"{say(lufs, 'LUFS')}, {say(peak, 'dBTP')}"
 
 
 def _export_hint(routine: str, options: SessionOptions) -> str:
@@ -243,6 +260,8 @@ def _export_hint(routine: str, options: SessionOptions) -> str:
         parts += ["--voice-volume", f"{options.voice_volume_pct:g}"]
     if options.beep_volume_pct != 100:
         parts += ["--beep-volume", f"{options.beep_volume_pct:g}"]
+    if options.loudness_lufs != DEFAULT_LOUDNESS_LUFS:
+        parts += ["--loudness", f"{options.loudness_lufs:g}"]
     return " ".join(parts)
 
 
@@ -254,6 +273,7 @@ def run_command(
     pitch: PitchOpt = None,
     voice_volume: VoiceVolumeOpt = None,
     beep_volume: BeepVolumeOpt = None,
+    loudness: LoudnessOpt = None,
     no_voice: NoVoiceOpt = False,
     sounds: SoundsOpt = None,
     language: LanguageOpt = None,
@@ -274,8 +294,8 @@ def run_command(
     from coach.cli.runner import run_logged
 
     choices = resolve_options(voice=voice, rate=rate, pitch=pitch, voice_volume=voice_volume,
-                              beep_volume=beep_volume, language=language, routine=routine, no_voice=no_voice,
-                              mpris=False if no_mpris else None)
+                              beep_volume=beep_volume, loudness=loudness, language=language, routine=routine,
+                              no_voice=no_voice, mpris=False if no_mpris else None)
     with choices.blame():
         options = choices.session_options(no_voice, sounds)
         check_options(options)

@@ -16,8 +16,13 @@ Rebuild = Callable[[Session, tuple[str, ...]], Session]
 
 
 def rebuild_close(session: Session, skipped: tuple[str, ...]) -> Session:
-    """The same session with a close that names the skipped exercises (only new sentences are rendered)."""
-    return build_session(session.routine, session.options, close_for=(skipped, session.plan.intro_minutes))
+    """The same session with a close that names the skipped exercises (only new sentences are rendered).
+
+    It keeps the session's level, so what plays before the switch is the same audio.
+    """
+    rebuilt = build_session(session.routine, session.options, close_for=(skipped, session.plan.intro_minutes))
+    rebuilt.lift_db = session.lift_db if session.lift_db is not None else session.mixer().lift_db
+    return rebuilt
 
 
 def switch_point_s(old: Plan, new: Plan) -> float | None:

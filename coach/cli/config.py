@@ -14,7 +14,7 @@ from coach.speech.voices import DEFAULT_LANGUAGE, LANGUAGE_CODE
 
 config_app = typer.Typer(
     no_args_is_help=True,
-    help="Settings that stay: voice, rate, pitch, voice_volume, beep_volume, language, routine, mpris. "
+    help="Settings that stay: voice, rate, pitch, voice_volume, beep_volume, loudness, language, routine, mpris. "
     "Options given on the command line override them.",
 )
 
@@ -108,7 +108,8 @@ def load_settings_leniently() -> dict:
         return {}
 
 
-@config_app.command("set")
+# A negative value (loudness -16) is a value, not an option.
+@config_app.command("set", context_settings={"ignore_unknown_options": True})
 def set_command(
     key: str = typer.Argument(..., help="The setting: " + ", ".join(KEYS) + "."),
     value: str = typer.Argument(..., help="Its new value, checked as the matching command-line option is."),

@@ -1,4 +1,8 @@
-"""Rendered speech clips, kept on disk per (engine, voice, rate, pitch, text) and in memory."""
+"""Rendered speech clips, kept on disk per (engine, voice, rate, pitch, text) and in memory.
+
+A clip enters the cache leveled to SPEECH_CLIP_LUFS, whatever engine, voice, language or rate spoke it,
+and spoken at the engine rate that gives the asked words per minute (coach.speech.rate).
+"""
 
 from __future__ import annotations
 
@@ -15,13 +19,16 @@ import numpy as np
 
 from coach.cachedir import cache_root
 from coach.plan.model import SAMPLE_RATE
+from coach.audio.levels import SPEECH_CLIP_LUFS
 from coach.audio.pcm import from_pcm16, to_pcm16
 from coach.speech.engine import SpeechEngine, Voice
+from coach.speech.rate import CALIBRATION_VERSION, rate_for_text
 
 # File layout: magic, sample rate, sample count, CRC-32 of the samples, then 16-bit little-endian
 # samples. The CRC is what lets a reader tell a complete entry from a truncated or damaged one.
 # 16 bits is lossless for espeak (it synthesises 16-bit audio) and halves what a warm start reads.
-MAGIC = b"COACHCLIP2\n"
+# Version 3: clips are leveled and rate-calibrated; a version 2 entry (neither) is rendered again.
+MAGIC = b"COACHCLIP3\n"
 HEADER = struct.Struct("<III")
 SUFFIX = ".clip"
 _WARNED_FOLDERS: set[Path] = set()  # cache folders that could not be written, warned about once a run
@@ -67,6 +74,7 @@ class ClipCache:
         self.voice = voice
         self.rate_wpm = rate_wpm
         self.pitch = pitch  # None: the voice's own
+        self._language = voice.languages[0] if voice.languages else None
         self.cache_dir = Path(cache_dir) if cache_dir is not None else default_cache_dir()
         self._clips: dict[str, np.ndarray] = {}
         # Entries are read into this one buffer: a fresh one per clip would cost page faults for
@@ -78,8 +86,9 @@ class ClipCache:
     def key(self, text: str) -> str:
         """The entry name for `text` with this engine, voice, rate and pitch."""
         # The variant is part of the voice id ("gmw/en+f3"). A pitch joins the key only when one is
-        # given, so entries made before pitches existed stay valid for the voice's own pitch.
-        parts = (self.engine.name, self.voice.id, str(self.rate_wpm))
+        # given. The rate the engine is asked for joins it too, so a new calibration renders anew.
+        spoken = rate_for_text(self.engine.name, self._language, self.rate_wpm, text)
+        parts = (self.engine.name, self.voice.id, str(self.rate_wpm), f"spoken={spoken}v{CALIBRATION_VERSION}")
         if self.pitch is not None:
             parts += (f"pitch={self.pitch}",)
         ident = "\0".join(parts + (text,))
@@ -126,7 +135,11 @@ class ClipCache:
 
     def _render(self, text: str) -> np.ndarray:
         extra = {"pitch": self.pitch} if self.pitch is not None else {}
-        rendered = np.asarray(self.engine.render(text, self.voice.id, self.rate_wpm, **extra), dtype=np.float32)
+        rate = rate_for_text(self.engine.name, self._language, self.rate_wpm, text)
+        rendered = np.asarray(self.engine.render(text, self.voice.id, rate, **extra), dtype=np.float32)
+        from coach.audio.loudness import leveled  # only when rendering: a warm start reads leveled clips
+
+        rendered = leveled(rendered, SPEECH_CLIP_LUFS)
         self.rendered += 1
         blob = encode_clip(rendered)
         try:

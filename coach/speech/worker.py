@@ -27,6 +27,11 @@ from typing import Protocol
 DEFAULT_BACKEND = "coach.speech.worker:Pyttsx3Backend"
 NEUTRAL_PITCH = 50  # espeak-ng's default pitch parameter: the voice's (or variant's) own pitch
 FILE_SETTLE_S = 1.0  # how long a finished utterance may take to show up complete on disk
+ESPEAK_MIN_RATE = 80  # espeak-ng speaks no slower; slower rates are made with pauses between words
+ESPEAK_WORDGAP = 7  # espeak_SetParameter's espeakWORDGAP: extra pause between words
+# espeak-ng documents the unit as 10 ms at its default speed; it stretches with slower speech, and at
+# its slowest rate one unit measured 34 ms on coach's sentences.
+WORDGAP_UNIT_S = 0.034
 FINISH_WAIT_S = 120.0  # the parent's per-clip timeout normally ends a stuck render much sooner
 
 
@@ -52,6 +57,7 @@ class Pyttsx3Backend:
         self._errors: list[BaseException] = []
         self._voice_id: str | None = None
         self._pitch_changed = False  # whether espeak's pitch may be away from neutral
+        self._word_gap = 0  # espeak's extra pause between words, as last set
         self._engine.connect("finished-utterance", self._on_finished)
         self._engine.connect("error", self._on_error)
 
@@ -89,6 +95,11 @@ class Pyttsx3Backend:
             self._engine.setProperty("voice", voice_id)
             self._voice_id = voice_id
         # Never read the rate back: on espeak, getProperty("rate") resets the queued rate.
+        gap_units = 0
+        if rate_wpm < ESPEAK_MIN_RATE:
+            # what each word lacks to last as long as at the asked rate, as a pause after it
+            gap_units = round((60.0 / max(int(rate_wpm), 1) - 60.0 / ESPEAK_MIN_RATE) / WORDGAP_UNIT_S)
+            rate_wpm = ESPEAK_MIN_RATE
         self._engine.setProperty("rate", int(rate_wpm))
         if pitch is not None or self._pitch_changed:
             # espeak's pitch is an engine parameter that outlives voice changes, so a render without
@@ -100,6 +111,11 @@ class Pyttsx3Backend:
             self._voice_id, self._pitch_changed = None, True  # set them all again next time
             raise RuntimeError(f"could not set voice {voice_id!r}, rate {rate_wpm} or pitch {pitch}: {self._errors[0]}")
         self._wait_until_idle()
+        # Only set when it changes: a session under espeak's floor asks for one rate throughout (see
+        # coach.speech.rate.rate_for_text), so this happens once, not between every sentence and count.
+        if gap_units != self._word_gap:
+            self._set_word_gap(gap_units)
+            self._word_gap = gap_units
         self._finished.clear()
         # One utterance per runAndWait: queued save_to_file calls only write the last file.
         self._engine.save_to_file(text, path)
@@ -112,6 +128,16 @@ class Pyttsx3Backend:
             self._voice_id = None
             raise RuntimeError(f"engine error: {self._errors[0]}")
         self._wait_until_idle()
+
+    @staticmethod
+    def _set_word_gap(units: int) -> None:
+        # pyttsx3 has no property for it; espeak keeps it until it is set again, so it is set every time
+        try:
+            from pyttsx3.drivers import _espeak
+
+            _espeak.SetParameter(ESPEAK_WORDGAP, int(units), 0)
+        except Exception:
+            pass  # not espeak: the engine's own rate is all there is
 
     @staticmethod
     def _wait_until_idle() -> None:
