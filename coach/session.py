@@ -172,11 +172,7 @@ def build_session(routine: Routine, options: SessionOptions,
     try:
         cache = speech_cache(engine, options, language, clips_dir)
         if hasattr(engine, "sibling"):  # an engine that can render in several processes at once
-            from coach.speech.choice import prepare_clips
-
-            texts = [c.text for c in plan(routine, settings, lambda text: 1.0).cues if c.text is not None]
-            prepare_clips(cache, [*texts, *extra_texts(script)], lambda: engine.sibling(threads=1),
-                          progress=progress)
+            prepare_in_parallel(cache, engine, routine, settings, [*extra_texts(script)], progress)
         p = plan(routine, settings, cache.duration_s)
         speech = {c.text: cache.clip(c.text) for c in p.cues if c.text is not None}
         speech.update((text, cache.clip(text)) for text in extra_texts(script))
@@ -185,6 +181,33 @@ def build_session(routine: Routine, options: SessionOptions,
         if close is not None:
             close()
     return Session(routine, p, speech, sounds, cache.voice, options, **about)
+
+
+def prepare_in_parallel(cache: ClipCache, engine, routine: Routine, settings: Settings, extra: list[str],
+                        progress: Callable[[int, int], None] | None) -> None:
+    """Render the session's missing clips on all cores before it is planned for real.
+
+    Which sentences a plan holds depends a little on their lengths (a count fits a hold or not), so
+    missing clips are estimated from their words, and another round renders what the real lengths add.
+    """
+    from coach.speech.choice import EnginePool, prepare_clips
+
+    asked: dict[str, None] = {}  # every text the planner measures, used or not (a count that does not fit)
+
+    def length_s(text: str) -> float:
+        asked[text] = None
+        if cache.path(text).is_file():
+            return cache.duration_s(text)
+        return len(text.split()) * 60 / cache.rate_wpm + 0.3
+
+    pool = EnginePool(lambda: engine.sibling(threads=1))
+    try:
+        for _ in range(3):
+            plan(routine, settings, length_s)
+            if not prepare_clips(cache, [*asked, *extra], pool, progress):
+                return
+    finally:
+        pool.close()
 
 
 def choose_voice_engine(options: SessionOptions, language: str, cache_root: Path

@@ -103,19 +103,41 @@ def choose_engine(query: str | None, language: str, piper_voices: Sequence[Piper
 # --- rendering a voice's clips the first time ----------------------------------------------------
 
 
-def prepare_clips(cache: ClipCache, texts: Iterable[str], make_engine: Callable[[], SpeechEngine],
-                  workers: int | None = None, progress: Callable[[int, int], None] | None = None) -> int:
-    """Render the texts `cache` lacks on disk, in parallel, one engine per worker; returns how many.
+class EnginePool:
+    """Engines made on first need and kept for the next round, one per core at most; close() stops them."""
+
+    def __init__(self, make_engine: Callable[[], SpeechEngine], workers: int | None = None):
+        self._make = make_engine
+        self.size = max(1, workers or os.cpu_count() or 1)
+        self._engines: list[SpeechEngine] = []
+
+    def take(self, count: int) -> list[SpeechEngine]:
+        """`count` engines (no more than the pool's size)."""
+        while len(self._engines) < min(count, self.size):
+            self._engines.append(self._make())
+        return self._engines[:count]
+
+    def close(self) -> None:
+        """Stop every engine."""
+        for engine in self._engines:
+            close = getattr(engine, "close", None)
+            if close is not None:
+                close()
+        self._engines = []
+
+
+def prepare_clips(cache: ClipCache, texts: Iterable[str], pool: EnginePool,
+                  progress: Callable[[int, int], None] | None = None) -> int:
+    """Render the texts `cache` lacks on disk, in parallel, one engine of the pool each; returns how many.
 
     Each engine renders into a ClipCache of its own with the same voice, rate and pitch, so the clips
-    land where `cache` reads them.
+    land where `cache` reads them. Longer texts go first, so no core is left with a long one at the end.
     """
     from coach.speech.clipcache import ClipCache
 
-    missing = [t for t in dict.fromkeys(texts) if not cache.path(t).is_file()]
+    missing = sorted((t for t in dict.fromkeys(texts) if not cache.path(t).is_file()), key=len, reverse=True)
     if not missing:
         return 0
-    count = max(1, min(workers or os.cpu_count() or 1, len(missing)))
     todo: queue.SimpleQueue[str] = queue.SimpleQueue()
     for text in missing:
         todo.put(text)
@@ -139,7 +161,7 @@ def prepare_clips(cache: ClipCache, texts: Iterable[str], make_engine: Callable[
             errors.append(exc)
             stop.set()
 
-    engines = [make_engine() for _ in range(count)]
+    engines = pool.take(len(missing))
     try:
         threads = [threading.Thread(target=work, args=(e,), name=f"coach-voice-{i}", daemon=True)
                    for i, e in enumerate(engines)]
@@ -151,11 +173,6 @@ def prepare_clips(cache: ClipCache, texts: Iterable[str], make_engine: Callable[
     except BaseException:
         stop.set()
         raise
-    finally:
-        for engine in engines:
-            close = getattr(engine, "close", None)
-            if close is not None:
-                close()
     if errors:
         raise errors[0]
     return done[0]
