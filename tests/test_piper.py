@@ -294,3 +294,10 @@ def test_a_real_voice_speaks_audibly_at_the_asked_rate(user_dirs):
     for clip in clips:
         assert np.sqrt(np.mean(clip ** 2)) > 0.02 and np.abs(clip).max() <= 1.0
     assert words / seconds * 60 == pytest.approx(160, rel=0.10)
+
+
+def test_a_voice_damaged_after_it_was_added_is_one_error_naming_it(added, user_dirs, capsys):
+    added.model.write_bytes(b"not a model any more")
+    code, _, err = cli(capsys, "say", "Hold.", "-o", user_dirs / "hold.wav")
+    assert code == 1 and err.count("\n") == 2  # the notice that Piper speaks, then the error
+    assert f"check {added.model} or remove it with `coach voices remove {NAME}`" in err

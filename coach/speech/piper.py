@@ -163,7 +163,13 @@ class PiperEngine:
 
     def render(self, text: str, voice_id: str | None, rate_wpm: int) -> np.ndarray:
         """`text` spoken by the voice, as a trimmed 22050 Hz mono float32 clip."""
-        return self._worker.render(text, voice_id, rate_wpm)
+        from coach.speech.voices import INSTALL_HINT
+
+        try:
+            return self._worker.render(text, voice_id, rate_wpm)
+        except EngineError as exc:  # the worker's advice is about espeak-ng; this is about the voice file
+            advice = f"check {self.voice_file.model} or remove it with `coach voices remove {self.voice_file.name}`"
+            raise EngineError(str(exc).replace(INSTALL_HINT, advice)) from None
 
     def close(self) -> None:
         """Stop the worker."""
