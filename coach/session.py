@@ -213,12 +213,13 @@ def prepare_in_parallel(cache: ClipCache, engine, routine: Routine, settings: Se
 def choose_voice_engine(options: SessionOptions, language: str, cache_root: Path
                         ) -> tuple[Callable[[], SpeechEngine], SessionOptions, tuple[str, ...]]:
     """The engine for options.voice (a Piper voice or espeak-ng), the options to use with it, and notices."""
-    from coach.speech.choice import choose_engine
+    from coach.speech.choice import ESPEAK_NAMES, choose_engine
     from coach.speech.voicefiles import installed_piper_voices
 
     piper_voices = installed_piper_voices()
     if not piper_voices:
-        return default_engine, options, ()
+        espeak = options.voice is not None and options.voice.strip().lower() in ESPEAK_NAMES
+        return default_engine, replace(options, voice=None) if espeak else options, ()
 
     def espeak_voices() -> list[Voice]:
         engine = default_engine()

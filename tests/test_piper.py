@@ -108,6 +108,13 @@ def test_an_installed_piper_voice_is_the_default_for_its_language_and_espeak_sta
                                                                                             "--pitch is left out")
 
 
+def test_voice_espeak_means_espeak_ng_with_or_without_piper_voices(user_dirs):
+    from coach.session import choose_voice_engine
+
+    _, options, notices = choose_voice_engine(SessionOptions(voice="espeak-ng"), "en", user_dirs / "cache")
+    assert options.voice is None and notices == ()
+
+
 def test_medium_quality_is_preferred_among_voices_of_a_language(user_dirs, tmp_path):
     for name, quality in (("en_US-a-high", "high"), ("en_US-b-medium", "medium"), ("en_GB-c-medium", "medium")):
         model = make_voice(tmp_path / name, name=name, language=name[:5])
