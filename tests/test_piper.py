@@ -308,3 +308,21 @@ def test_a_voice_damaged_after_it_was_added_is_one_error_naming_it(added, user_d
     code, _, err = cli(capsys, "say", "Hold.", "-o", user_dirs / "hold.wav")
     assert code == 1 and err.count("\n") == 2  # the notice that Piper speaks, then the error
     assert f"check {added.model} or remove it with `coach voices remove {NAME}`" in err
+
+
+def test_the_download_bar_fits_40_columns_and_is_not_drawn_off_a_terminal(monkeypatch):
+    import io
+
+    from coach.cli.voicefiles import byte_progress
+
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    assert byte_progress("downloading x", io.StringIO()) is None
+    for columns in (40, 80):
+        monkeypatch.setenv("COLUMNS", str(columns))
+        screen = Terminal()
+        byte_progress(f"downloading {NAME}", screen)(50, 100)
+        assert screen.getvalue().startswith(f"\rdownloading {NAME}") and screen.getvalue().endswith(" 50 %")
+        assert len(screen.getvalue()) - 1 < columns

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import sys
 from pathlib import Path
 from typing import Callable, TextIO
@@ -48,8 +49,11 @@ def byte_progress(label: str, stream: TextIO | None = None) -> Callable[[int, in
         if pct == shown[0]:
             return
         shown[0] = pct
-        bar = "━" * (pct // 5) + "─" * (20 - pct // 5)
-        stream.write(f"\r{label[:30]} {bar} {pct:3d} % ")
+        columns = shutil.get_terminal_size().columns - 1
+        text = label[: max(8, columns - 7)]
+        cells = max(0, min(20, columns - len(text) - 8))  # the bar gives way first on a narrow terminal
+        bar = "━" * (pct * cells // 100) + "─" * (cells - pct * cells // 100)
+        stream.write(f"\r{text} {bar} {pct:3d} %" if cells else f"\r{text} {pct:3d} %")
         stream.flush()
 
     return show
@@ -61,7 +65,7 @@ def _size(size_bytes: int) -> str:
 
 def piper_rows(found: list[PiperVoiceFile]) -> list[str]:
     """One line per Piper voice: name, language, quality, size, licence."""
-    rows = [(v.name, v.language, v.quality or "", _size(v.size_bytes), _clean(v.licence or "licence unknown"))
+    rows = [(_clean(v.name), v.language, v.quality or "", _size(v.size_bytes), _clean(v.licence or "licence unknown"))
             for v in found]
     widths = [max(len(r[i]) for r in rows) for i in range(4)]
     return [f"{r[0]:{widths[0]}}  {r[1]:{widths[1]}}  {r[2]:{widths[2]}}  {r[3]:>{widths[3]}}  {r[4]}".rstrip()
