@@ -289,7 +289,7 @@ def test_a_real_voice_speaks_audibly_at_the_asked_rate(user_dirs):
         "You have been going for 11 minutes and 41 seconds.",
         "Lie on your back and raise one leg up towards the ceiling. Draw slow circles with that ankle, keeping the "
         "leg still."]
-    engine = PiperEngine(voice, user_dirs / "cache")
+    engine = PiperEngine(voice, user_dirs / "cache", threads=1)  # one core: live tests may run beside it
     try:
         clips = [engine.render(text, voice.name, 160) for text in sentences]
     finally:
