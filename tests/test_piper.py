@@ -326,3 +326,10 @@ def test_the_download_bar_fits_40_columns_and_is_not_drawn_off_a_terminal(monkey
         byte_progress(f"downloading {NAME}", screen)(50, 100)
         assert screen.getvalue().startswith(f"\rdownloading {NAME}") and screen.getvalue().endswith(" 50 %")
         assert len(screen.getvalue()) - 1 < columns
+
+
+def test_without_piper_tts_adding_a_voice_says_how_to_install_it(user_dirs, source, capsys, monkeypatch):
+    monkeypatch.setattr(voicefiles, "piper_available", lambda: False)
+    code, _, err = cli(capsys, "voices", "add", source)
+    assert code == 2 and err.count("\n") == 1 and f"{source}: cannot be checked without piper-tts; install Piper" in err
+    assert not (user_dirs / "data" / "coach" / "voices").exists()
