@@ -161,13 +161,16 @@ def localize(routine: Routine, language: str | None) -> tuple[Routine, Script, s
 def build_session(routine: Routine, options: SessionOptions,
                   engine_factory: Callable[[], SpeechEngine] = default_engine, cache_dir: Path | None = None,
                   extra_texts: Callable[[Script], Iterable[str]] = lambda script: (),
-                  close_for: tuple[tuple[str, ...], int] | None = None) -> Session:
+                  close_for: tuple[tuple[str, ...], int] | None = None,
+                  progress: Callable[[int, int], None] | None = None) -> Session:
     """Render (or fetch) every clip, plan the session with their real lengths, and collect its audio.
 
     The session is coached in options.language (the routine's own when None): its phrases, the routine's
     translation and, unless options.voice says otherwise, its best voice. extra_texts(script) are
     rendered too (into Session.speech) for things said outside the timeline. close_for=(skipped names,
     intro minutes) plans a close that names the skipped exercises, keeping the introduction as it was.
+    With the default engine, an installed Piper voice may speak instead (see choose_voice_engine); its
+    missing clips are rendered first on all cores, reporting progress(done, total).
     """
     from coach.audio.sounds import check_cues_kept, load_sounds, sound_durations_s  # the audio stack, when needed
 
@@ -186,9 +189,14 @@ def build_session(routine: Routine, options: SessionOptions,
     from coach.speech.clipcache import default_cache_dir
 
     clips_dir = cache_dir if cache_dir is not None else default_cache_dir()
+    if engine_factory is default_engine:
+        engine_factory, options, notices = choose_voice_engine(options, language, clips_dir.parent)
+        about["warnings"] += notices
     engine = engine_factory()
     try:
         cache = speech_cache(engine, options, language, clips_dir)
+        if hasattr(engine, "sibling"):  # an engine that can render in several processes at once
+            prepare_in_parallel(cache, engine, routine, settings, [*extra_texts(script)], progress)
         p = plan(routine, settings, cache.duration_s)
         check_cues_kept(p, options.sounds_dir)
         speech = {c.text: cache.clip(c.text) for c in p.cues if c.text is not None}
@@ -198,6 +206,61 @@ def build_session(routine: Routine, options: SessionOptions,
         if close is not None:
             close()
     return Session(routine, p, speech, sounds, cache.voice, options, **about)
+
+
+def prepare_in_parallel(cache: ClipCache, engine, routine: Routine, settings: Settings, extra: list[str],
+                        progress: Callable[[int, int], None] | None) -> None:
+    """Render the session's missing clips on all cores before it is planned for real.
+
+    Which sentences a plan holds depends a little on their lengths (a count fits a hold or not), so
+    missing clips are estimated from their words, and another round renders what the real lengths add.
+    """
+    from coach.speech.choice import EnginePool, prepare_clips
+
+    asked: dict[str, None] = {}  # every text the planner measures, used or not (a count that does not fit)
+
+    def length_s(text: str) -> float:
+        asked[text] = None
+        if cache.path(text).is_file():
+            return cache.duration_s(text)
+        return len(text.split()) * 60 / cache.rate_wpm + 0.3
+
+    pool = EnginePool(lambda: engine.sibling(threads=1))
+    try:
+        for _ in range(3):
+            plan(routine, settings, length_s)
+            if not prepare_clips(cache, [*asked, *extra], pool, progress):
+                return
+    finally:
+        pool.close()
+
+
+def choose_voice_engine(options: SessionOptions, language: str, cache_root: Path
+                        ) -> tuple[Callable[[], SpeechEngine], SessionOptions, tuple[str, ...]]:
+    """The engine for options.voice (a Piper voice or espeak-ng), the options to use with it, and notices."""
+    from coach.speech.choice import ESPEAK_NAMES, choose_engine
+    from coach.speech.voicefiles import installed_piper_voices
+
+    piper_voices = installed_piper_voices()
+    if not piper_voices:
+        espeak = options.voice is not None and options.voice.strip().lower() in ESPEAK_NAMES
+        return default_engine, replace(options, voice=None) if espeak else options, ()
+
+    def espeak_voices() -> list[Voice]:
+        engine = default_engine()
+        try:
+            return installed_voices(engine, cache_root)
+        finally:
+            engine.close()
+
+    choice = choose_engine(options.voice, language, piper_voices, espeak_voices, options.pitch)
+    if choice.piper is None:
+        return default_engine, replace(options, voice=choice.espeak_query), choice.notices
+    from coach.speech.piper import PiperEngine
+
+    voice_file = choice.piper
+    return (lambda: PiperEngine(voice_file, cache_root), replace(options, voice=voice_file.name, pitch=None),
+            choice.notices)
 
 
 def speech_cache(engine: SpeechEngine, options: SessionOptions, language: str, clips_dir: Path) -> ClipCache:

@@ -172,7 +172,7 @@ def test_voices_json_lists_female_variants_for_a_language(capsys):
     code, out, err = cli(capsys, "voices", "--json", "--language", "en-us", "--gender", "female")
     assert code == 0, err
     doc = json.loads(out)
-    assert all(set(v) == {"id", "name", "languages", "gender"} for v in doc)
+    assert all(set(v) == {"id", "name", "languages", "gender", "engine"} and v["engine"] == "espeak-ng" for v in doc)
     assert all(v["gender"] == "female" and "en-us" in v["languages"] for v in doc)
     assert {"gmw/en-us+Andrea", "gmw/en-us+f3"} <= {v["id"] for v in doc}
 

@@ -16,6 +16,7 @@ from coach.cli import config as cli_config
 from coach.cli import voice as cli_voice
 from coach.cli.voice import LanguageOpt, PitchOpt, RateOpt, VoiceOpt
 from coach.audio.levels import DEFAULT_LOUDNESS_LUFS
+from coach.cli.voicefiles import count_progress
 from coach.config import DEFAULT_ROUTINE, resolve_options
 from coach.errors import AudioDeviceError, CoachError, ExitStatus
 from coach.plan.model import CueKind, Plan
@@ -218,7 +219,7 @@ def export_command(
             from coach.export.captions import check_captions
 
             check_captions(captions)
-        session = _session(load_routine(routine), options)
+        session = _session(load_routine(routine), options, progress=count_progress("preparing the voice"))
     from dataclasses import replace
 
     from coach.export.leadin import with_lead_in
@@ -299,7 +300,8 @@ def run_command(
     with choices.blame():
         options = choices.session_options(no_voice, sounds)
         check_options(options)
-        session = _session(choices.load_routine(), options, extra_texts=lambda script: (script.PAIN_QUESTION,))
+        session = _session(choices.load_routine(), options, extra_texts=lambda script: (script.PAIN_QUESTION,),
+                           progress=count_progress("preparing the voice", quiet=quiet))
     start_s = start_position_s(session.plan, from_exercise)
     if not quiet:
         from coach.live.status import StatusLine

@@ -36,8 +36,13 @@ POLL_S = 0.02  # how often we look whether playback has finished
 
 
 def register(app: typer.Typer) -> None:
-    """Add `voices` and `say` to the command line."""
-    app.command("voices")(voices_command)
+    """Add `voices` (with add, remove, download) and `say` to the command line."""
+    from coach.cli import voicefiles
+
+    group = typer.Typer(add_completion=False)
+    group.callback(invoke_without_command=True)(voices_command)
+    voicefiles.register(group)
+    app.add_typer(group, name="voices")
     app.command("say")(say_command)
 
 
@@ -70,13 +75,21 @@ def voice_table(found: list[Voice], width: int | None) -> list[str]:
 
 
 def voices_command(
+    ctx: typer.Context,
     language: Optional[str] = typer.Option(
         None, "--language", help="Only voices for this language code, e.g. en or fr; variants are shown in it."),
     gender: Optional[str] = typer.Option(None, "--gender", help="Only female or male voices."),
     as_json: bool = typer.Option(False, "--json", help="Print the voices as JSON."),
     sample: bool = typer.Option(False, "--sample", help="Say a short sample with each voice listed, in turn."),
 ) -> None:
-    """List the installed voices and variants (variants combine with any voice: en-us+Andrea)."""
+    """List the installed voices: espeak-ng's and its variants (en-us+Andrea), and Piper's.
+
+    Piper voices are added with 'coach voices add FILE.onnx' or 'coach voices download NAME'.
+    """
+    if ctx.invoked_subcommand is not None:
+        return
+    from coach.cli.voicefiles import listed_piper, piper_json, piper_rows
+
     if language is not None:
         language = validate_language(language)
     if gender is not None:
@@ -89,10 +102,11 @@ def voices_command(
         try:
             voices = installed_voices(engine, cache_root())
             found = listed_voices(voices, engine_variants(engine), language, choices.language, gender)
-            if not found and language:
+            piper = listed_piper(language, gender)
+            if not found and not piper and language:
                 who = f"{gender} voice" if gender else "voice"
                 raise OptionError("--language", f"no installed {who} speaks '{language}'")
-            if not found:
+            if not found and not piper:
                 raise OptionError("--gender", f"no installed voice is {gender}")
             if sample:
                 _sample(engine, found, choices, language or choices.language)
@@ -100,13 +114,18 @@ def voices_command(
         finally:
             engine.close()
     if as_json:
-        doc = [{"id": v.id, "name": v.name, "languages": list(v.languages), "gender": v.gender} for v in found]
+        doc = [{"id": v.id, "name": v.name, "languages": list(v.languages), "gender": v.gender,
+                "engine": "espeak-ng"} for v in found] + piper_json(piper)
         json.dump(doc, sys.stdout, indent=2, ensure_ascii=False)
         print()
         return
     tty = sys.stdout.isatty()
     for line in voice_table(found, shutil.get_terminal_size().columns - 1 if tty else None):
         print(line)
+    if piper:
+        print(("\n" if found else "") + "Piper voices:")
+        for line in piper_rows(piper):
+            print(line)
     if tty:
         print("Hear one: coach say 'Hello' --voice ID    keep it: coach config set voice ID", file=sys.stderr)
 
@@ -196,7 +215,13 @@ def say_command(
                 check_output(output)
             except OptionError as exc:
                 raise OptionError("-o", exc.reason.removeprefix(f"{output}: ")) from None
-        engine = default_engine()
+        from coach.cachedir import cache_root
+        from coach.session import choose_voice_engine
+
+        make_engine, options, notices = choose_voice_engine(options, choices.language, cache_root())
+        for notice in notices:
+            print(notice, file=sys.stderr)
+        engine = make_engine()
         try:
             cache = speech_cache(engine, options, choices.language, default_cache_dir())
             clip = cache.clip(spoken)

@@ -1,0 +1,130 @@
+"""`coach voices add | remove | download`, the Piper rows of `coach voices`, and progress lines for voices."""
+
+from __future__ import annotations
+
+import shutil
+import sys
+from pathlib import Path
+from typing import Callable, TextIO
+
+import typer
+
+from coach.speech.voicefiles import PiperVoiceFile, installed_piper_voices, voices_folder
+
+ENGINE_ESPEAK = "espeak-ng"
+ENGINE_PIPER = "piper"
+
+
+def _is_terminal(stream: TextIO) -> bool:
+    isatty = getattr(stream, "isatty", None)
+    return bool(isatty and isatty())
+
+
+def _clean(text: str) -> str:
+    return "".join(ch if ch.isprintable() else " " for ch in text)
+
+
+def count_progress(label: str, stream: TextIO | None = None, quiet: bool = False) -> Callable[[int, int], None] | None:
+    """A progress(done, total) callback that rewrites "LABEL: 34/82" on a terminal, else None."""
+    stream = sys.stderr if stream is None else stream
+    if quiet or not _is_terminal(stream):
+        return None
+
+    def show(done: int, total: int) -> None:
+        stream.write(f"\r{label}: {done}/{total}" + ("\n" if done >= total else ""))
+        stream.flush()
+
+    return show
+
+
+def byte_progress(label: str, stream: TextIO | None = None) -> Callable[[int, int], None] | None:
+    """A progress(done_bytes, total_bytes) callback drawing a 20-cell bar on a terminal, else None."""
+    stream = sys.stderr if stream is None else stream
+    if not _is_terminal(stream):
+        return None
+    shown = [-1]
+
+    def show(done: int, total: int) -> None:
+        pct = min(100, done * 100 // total) if total else 0
+        if pct == shown[0]:
+            return
+        shown[0] = pct
+        columns = shutil.get_terminal_size().columns - 1
+        text = label[: max(8, columns - 7)]
+        cells = max(0, min(20, columns - len(text) - 8))  # the bar gives way first on a narrow terminal
+        bar = "━" * (pct * cells // 100) + "─" * (cells - pct * cells // 100)
+        stream.write(f"\r{text} {bar} {pct:3d} %" if cells else f"\r{text} {pct:3d} %")
+        stream.flush()
+
+    return show
+
+
+def _size(size_bytes: int) -> str:
+    return f"{size_bytes / 1e6:.0f} MB" if size_bytes >= 1e6 else f"{max(1, size_bytes // 1000)} kB"
+
+
+def piper_rows(found: list[PiperVoiceFile]) -> list[str]:
+    """One line per Piper voice: name, language, quality, size, licence."""
+    rows = [(_clean(v.name), v.language, v.quality or "", _size(v.size_bytes), _clean(v.licence or "licence unknown"))
+            for v in found]
+    widths = [max(len(r[i]) for r in rows) for i in range(4)]
+    return [f"{r[0]:{widths[0]}}  {r[1]:{widths[1]}}  {r[2]:{widths[2]}}  {r[3]:>{widths[3]}}  {r[4]}".rstrip()
+            for r in rows]
+
+
+def piper_json(found: list[PiperVoiceFile]) -> list[dict]:
+    """The Piper voices as `coach voices --json` entries."""
+    return [{"id": v.name, "name": v.name, "languages": [v.language], "gender": None, "engine": ENGINE_PIPER,
+             "quality": v.quality, "size_bytes": v.size_bytes, "licence": v.licence, "path": str(v.model)}
+            for v in found]
+
+
+def listed_piper(language: str | None, gender: str | None) -> list[PiperVoiceFile]:
+    """The installed Piper voices for `language` (all for None); none when a gender is asked (they have none)."""
+    from coach.speech.voices import filter_voices
+
+    found = installed_piper_voices()
+    if gender:
+        return []
+    if language:
+        keep = {v.id for v in filter_voices([f.voice() for f in found], language)}
+        found = [f for f in found if f.name in keep]
+    return found
+
+
+def add_command(model: Path = typer.Argument(..., help="The voice's NAME.onnx (its NAME.onnx.json must be beside it).")) -> None:
+    """Check a Piper voice and copy it into your voices folder."""
+    from coach.speech.voicefiles import add_voice
+
+    found = add_voice(model)
+    print(f"added {found.name} ({found.language}, {found.quality or 'quality unknown'}) to {voices_folder()}",
+          file=sys.stderr)
+
+
+def remove_command(name: str = typer.Argument(..., help="The voice's name, or a unique part of it.")) -> None:
+    """Remove a Piper voice from your voices folder."""
+    from coach.speech.voicefiles import remove_voice
+
+    found = remove_voice(name)
+    print(f"removed {found.name}", file=sys.stderr)
+
+
+def download_command(name: str = typer.Argument(..., help="A voice of Piper's catalogue, e.g. en_US-lessac-medium.")) -> None:
+    """Download a voice from Piper's public catalogue, check it, and add it."""
+    from coach.speech.voicedownload import download_voice
+
+    progress = byte_progress(f"downloading {_clean(name)}")
+    try:
+        found = download_voice(name, progress=progress)
+    finally:
+        if progress is not None:
+            sys.stderr.write("\n")
+    licence = f"; its licence: {_clean(found.licence)}" if found.licence else ""
+    print(f"added {found.name} ({found.language}, {found.quality or 'quality unknown'}){licence}", file=sys.stderr)
+
+
+def register(group: typer.Typer) -> None:
+    """Add the voice file commands under `coach voices`."""
+    group.command("add")(add_command)
+    group.command("remove")(remove_command)
+    group.command("download")(download_command)
