@@ -7,11 +7,15 @@ import pytest
 
 @pytest.fixture(autouse=True, scope="session")
 def private_user_dirs(tmp_path_factory):
-    """One shared clip cache and an empty config folder for the whole run."""
+    """One shared clip cache and empty config and data folders for the whole run."""
     root = tmp_path_factory.mktemp("user")
     saved = {k: os.environ.get(k) for k in ("XDG_CACHE_HOME", "XDG_CONFIG_HOME", "XDG_DATA_HOME")}
     for key in saved:
         os.environ[key] = str(root / key.lower())
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        # The workers of one run share the clip cache (it is safe across processes), so each clip is
+        # rendered once per run rather than once per worker; config and data stay each worker's own.
+        os.environ["XDG_CACHE_HOME"] = str(tmp_path_factory.getbasetemp().parent / "shared-cache")
     yield root
     for key, value in saved.items():
         if value is None:

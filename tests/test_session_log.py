@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
@@ -136,6 +137,19 @@ def history(env) -> list[dict]:
     return json.loads(done.stdout)["sessions"]
 
 
+def reps_done(log_path) -> int:
+    """How many sessions in the log have at least one rep done (0 while there is no log yet)."""
+    if not log_path.exists():
+        return 0
+    conn = sqlite3.connect(f"file:{log_path}?mode=ro", uri=True, timeout=1)
+    try:
+        return conn.execute("SELECT COUNT(DISTINCT session_id) FROM session_exercises WHERE done_reps > 0").fetchone()[0]
+    except sqlite3.Error:
+        return 0
+    finally:
+        conn.close()
+
+
 def test_kill_9_part_way_leaves_an_interrupted_session_with_the_reps_it_did(pulse_server, tmp_path):
     routine = tmp_path / "reps.toml"
     routine.write_text(REPS_ROUTINE)
@@ -147,7 +161,12 @@ def test_kill_9_part_way_leaves_an_interrupted_session_with_the_reps_it_did(puls
                              stderr=subprocess.DEVNULL)
     second = subprocess.Popen(command + ["--quiet"], env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                               stderr=subprocess.PIPE, text=True)
-    time.sleep(15.0)  # 10.6 s of introduction and set-up (sentences at the asked rate), then the holds
+    # Part way: once both sessions have logged their first hold (after about 10 s of introduction and
+    # set-up), whatever the machine's load did to their start-up.
+    log_path = tmp_path / "data" / "coach" / "log.sqlite3"
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline and reps_done(log_path) < 2:
+        time.sleep(0.1)
     first.send_signal(signal.SIGKILL)
     second.send_signal(signal.SIGINT)
     first.wait(timeout=10)
