@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
 import stat
 import struct
 import subprocess
@@ -166,7 +165,6 @@ def _chromium(profile: Path, page: Path, *outputs: str, width: int = 900) -> sub
                             env=os.environ | {"DBUS_SESSION_BUS_ADDRESS": "disabled:"})
 
 
-@pytest.mark.skipif(shutil.which("chromium") is None, reason="needs Debian's chromium")
 def test_the_report_is_one_private_file_that_a_browser_shows_and_prints(tmp_path, capsys):
     with Logbook(default_path()) as log:
         for n in range(40):

@@ -231,8 +231,20 @@ def export_command(
         from coach.export.captions import write_captions
 
         write_captions(session.plan, captions)
-    print(f"wrote {output} ({clock(session.plan.duration_s)}, {len(session.plan.chapters)} chapters, "
-          f"{_loudness(mixer)})" + (f" and {captions}" if captions is not None else ""), file=sys.stderr)
+    line = (f"wrote {output} ({clock(session.plan.duration_s)}, {len(session.plan.chapters)} chapters, "
+            f"{_loudness(mixer)})" + (f" and {captions}" if captions is not None else ""))
+    print(_fitted(line, sys.stderr), file=sys.stderr)
+
+
+def _fitted(line: str, stream) -> str:
+    """The line broken between words to fit a terminal's width (a value such as -19.2 never split)."""
+    if not stream.isatty():
+        return line
+    import shutil
+    import textwrap
+
+    return textwrap.fill(line, width=shutil.get_terminal_size().columns, break_on_hyphens=False,
+                         break_long_words=False)
 
 
 def _loudness(mixer) -> str:
