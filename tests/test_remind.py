@@ -97,8 +97,10 @@ def test_a_notification_names_what_is_due_and_nothing_shows_when_all_is_done(ses
     assert len(shown) == 1  # all done: nothing new on the desktop
 
 
-def test_no_session_bus_or_no_one_showing_notifications_is_one_line_and_exit_1(session_bus, capsys, monkeypatch):
+def test_no_session_bus_or_no_one_showing_notifications_is_one_line_and_exit_1(session_bus, capsys, monkeypatch,
+                                                                                tmp_path):
     monkeypatch.delenv("DBUS_SESSION_BUS_ADDRESS", raising=False)
+    monkeypatch.setenv("XDG_RUNTIME_DIR", str(tmp_path / "runtime"))  # and no per-user bus socket either
     code, out, err = coach(capsys, "today", "--notify")
     assert (code, out) == (1, "") and err == "coach: no desktop session bus to show a notification on (DBUS_SESSION_BUS_ADDRESS is not set)\n"
     monkeypatch.setenv("DBUS_SESSION_BUS_ADDRESS", session_bus[0])  # a bus, but no notification service on it

@@ -11,9 +11,9 @@ import os
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from pathlib import Path
 
 from coach.live.control import Command, Controls, NowPlaying, Status
+from coach.sessionbus import session_bus_address
 
 BUS_NAME = "org.mpris.MediaPlayer2.coach"
 OBJECT_PATH = "/org/mpris/MediaPlayer2"
@@ -21,17 +21,6 @@ TRACK_PATH = "/org/coach/track"  # + the track number: an object path per chapte
 NO_TRACK = "/org/mpris/MediaPlayer2/TrackList/NoTrack"
 START_WAIT_S = 1.0  # longest the session waits for the bus before it plays anyway
 US_PER_S = 1_000_000
-
-
-def session_bus_address() -> str | None:
-    """The session bus: DBUS_SESSION_BUS_ADDRESS, else the per-user socket of systemd; None when there is none."""
-    address = os.environ.get("DBUS_SESSION_BUS_ADDRESS", "").strip()
-    if address:
-        return address
-    runtime = os.environ.get("XDG_RUNTIME_DIR")
-    if runtime and Path(runtime, "bus").is_socket():
-        return f"unix:path={Path(runtime, 'bus')}"
-    return None
 
 
 def metadata(now: NowPlaying | None) -> dict:

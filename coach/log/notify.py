@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-import os
 
 from coach.errors import CoachError
+from coach.sessionbus import session_bus_address as find_session_bus
 
 BUS_NAME = "org.freedesktop.Notifications"
 OBJECT_PATH = "/org/freedesktop/Notifications"
@@ -17,9 +17,9 @@ class NoDesktopError(CoachError):
 
 
 def session_bus_address() -> str:
-    """The session bus's address; NoDesktopError when there is none."""
-    address = os.environ.get("DBUS_SESSION_BUS_ADDRESS", "")
-    if not address:
+    """The session bus's address (see coach.sessionbus); NoDesktopError when there is none."""
+    address = find_session_bus()
+    if address is None:
         raise NoDesktopError("no desktop session bus to show a notification on (DBUS_SESSION_BUS_ADDRESS is not set)")
     return address
 
