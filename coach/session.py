@@ -143,13 +143,28 @@ def installed_voices(engine: SpeechEngine, cache_dir: Path | None) -> list[Voice
     return voices
 
 
+def default_language(routine: Routine) -> str:
+    """The language a routine is coached and shown in when no option or setting names one.
+
+    The user's language from the locale (LANGUAGE, LC_ALL, LC_MESSAGES, LANG) when coach has phrases in
+    it and the routine is written or translated in it; otherwise the routine's own language.
+    """
+    from coach.i18n import user_languages
+
+    texts = {routine.language.split("-")[0], *(code.split("-")[0] for code in routine.languages)}
+    for lang in user_languages():
+        if lang in texts and pack_language(lang) is not None:
+            return lang
+    return routine.language
+
+
 def localize(routine: Routine, language: str | None) -> tuple[Routine, Script, str | None]:
-    """The routine in `language` (its own if None), the script that coaches it, and a warning if any.
+    """The routine in `language` (the default_language if None), the script that coaches it, and a warning if any.
 
     A language without a phrase pack is coached with English phrases (and a warning) when the routine
     has text in it; otherwise it is an unknown language. A missing translation is an OptionError too.
     """
-    wanted = check_language(routine.language if language is None else language, routine)
+    wanted = check_language(default_language(routine) if language is None else language, routine)
     code, packs = pack_language(wanted), ", ".join(pack_languages())
     routine = in_language(routine, wanted)
     if code is not None:

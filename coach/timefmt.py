@@ -1,6 +1,7 @@
 """Every way coach writes a length of time on screen or in a file, in one place."""
 
 from __future__ import annotations
+from coach.i18n import _
 
 import math
 
@@ -38,4 +39,4 @@ def hms_stamp(seconds: float, separator: str = ".") -> str:
 
 def about_minutes(seconds: float) -> str:
     """A rough length for listings: "about 7 min"."""
-    return f"about {max(1, round(seconds / 60))} min"
+    return _("about {minutes} min").format(minutes=max(1, round(seconds / 60)))

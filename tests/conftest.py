@@ -1,8 +1,14 @@
-"""Keep the tests away from the user's own config and cache folders."""
+"""Keep the tests away from the user's own config and cache folders, and from the user's language."""
 
 import os
 
 import pytest
+
+# coach speaks and prints the locale's language: the suite runs in English whatever the machine's
+# locale, and the tests about languages set the locale they need themselves.
+for _key in ("LANGUAGE", "LC_ALL", "LC_MESSAGES"):
+    os.environ.pop(_key, None)
+os.environ["LANG"] = "C.UTF-8"
 
 
 @pytest.fixture(autouse=True, scope="session")

@@ -8,7 +8,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "coach"
 # Lower floors first. A module may import its own room and anything on a lower floor; stages on one floor
 # (export, live and log) do not import each other.
 FLOORS = [
-    {"errors", "clock", "timefmt", "cachedir", "signals", "files", "terminal", "sessionbus", "__init__"},
+    {"errors", "clock", "timefmt", "cachedir", "signals", "files", "terminal", "sessionbus", "i18n", "__init__"},
     {"routine"},
     {"plan"},
     {"audio"},

@@ -25,3 +25,5 @@ def test_wheel_includes_routines_phrases_schema_and_sounds(tmp_path):
     for sound in ("rest", "pip", "start", "stop", "end"):
         assert f"coach/sounds/{sound}.wav" in names
     assert "coach/speech/worker.py" in names
+    for po in (ROOT / "coach" / "locale").glob("*/LC_MESSAGES/coach.po"):
+        assert f"coach/locale/{po.parent.parent.name}/LC_MESSAGES/coach.mo" in names

@@ -17,12 +17,16 @@ from rich.cells import cell_len, set_cell_size
 from coach.plan.model import Plan, Step, StepKind
 from coach.terminal import printable
 from coach.timefmt import clock
+from coach.i18n import N_, _
 
 MIN_WIDTH = 20  # below this the line is only the action
 EXTRAS_KEEP = 20  # parts kept this little (the bar, "3/5") are dropped before any name is cut
 MIN_NAME_CELLS = 12  # a name cut shorter than this says too little to be worth its room
 BAR_CELLS = (6, 20)  # the session progress bar's narrowest and widest
 SEPARATOR = " · "
+# What each timed step is called on the line, by the step kind's value
+_ACTIONS = {"hold": N_("hold {seconds} s"), "work": N_("work {seconds} s"), "rest": N_("rest {seconds} s"),
+            "prepare": N_("get ready {seconds} s")}
 ELLIPSIS = "…"
 
 
@@ -37,21 +41,21 @@ def _action(step: Step, position_s: float) -> str:
     """What the person is doing, in their words: listen, get ready, hold 4 s, rest 12 s."""
     left_s = max(0, int(step.end_s - position_s + 0.999))
     if step.kind in (StepKind.INTRO, StepKind.ANNOUNCE, StepKind.CLOSE):
-        return "listen"
+        return _("listen")
     if step.kind is StepKind.PREPARE:
-        return f"get ready {left_s} s"
-    return f"{step.kind.value} {left_s} s"
+        return _("get ready {seconds} s").format(seconds=left_s)
+    return _(_ACTIONS[step.kind.value]).format(seconds=left_s)
 
 
 def _parts(plan: Plan, position_s: float, paused: bool, bar_cells: int) -> list[_Part]:
     step = plan.step_at(position_s)
     parts: list[_Part] = []
     if paused:
-        parts.append(_Part("paused", 100))
+        parts.append(_Part(_("paused"), 100))
     if step is None:
-        parts.append(_Part("starting", 90))
+        parts.append(_Part(_("starting"), 90))
     elif step.index is None:
-        parts.append(_Part("introduction" if step.kind is StepKind.INTRO else "finish", 50))
+        parts.append(_Part(_("introduction") if step.kind is StepKind.INTRO else _("finish"), 50))
     else:
         ex = plan.exercise(step.index)
         parts.append(_Part(f"{ex.position}/{len(plan.exercises)}", 20))
@@ -59,17 +63,18 @@ def _parts(plan: Plan, position_s: float, paused: bool, bar_cells: int) -> list[
         if step.side is not None and len(ex.sides) > 1:
             parts.append(_Part(step.side, 55, shrinkable=True))
         if ex.sets > 1 and step.set is not None:
-            parts.append(_Part(f"set {step.set}/{ex.sets}", 30))
+            parts.append(_Part(_("set {set}/{sets}").format(set=step.set, sets=ex.sets), 30))
         if ex.reps > 1 and step.rep is not None and step.kind.is_dose:
-            parts.append(_Part(f"rep {step.rep}/{ex.reps}", 70))
+            parts.append(_Part(_("rep {rep}/{reps}").format(rep=step.rep, reps=ex.reps), 70))
     if step is not None:
         parts.append(_Part(_action(step, position_s), 80))
         if step.next_index is not None:
-            parts.append(_Part(f"next: {plan.exercise(step.next_index).name}", 35, shrinkable=True))
+            parts.append(_Part(_("next: {exercise}").format(exercise=plan.exercise(step.next_index).name), 35,
+                               shrinkable=True))
     if bar_cells:
         done = round(bar_cells * position_s / plan.duration_s) if plan.duration_s else bar_cells
         parts.append(_Part("━" * done + "─" * (bar_cells - done), 10))
-    parts.append(_Part(f"{clock(plan.duration_s - position_s)} left", 45))
+    parts.append(_Part(_("{time} left").format(time=clock(plan.duration_s - position_s)), 45))
     return parts
 
 

@@ -1,6 +1,7 @@
 """The pain score: 0 (none) to 10 (worst imaginable), asked on screen at the end of a session."""
 
 from __future__ import annotations
+from coach.i18n import _
 
 import os
 import select
@@ -10,14 +11,22 @@ from typing import TextIO
 
 PAIN_MIN, PAIN_MAX = 0, 10
 PAIN_TIMEOUT_S = 30.0
-REPROMPT = f"Please type a whole number from {PAIN_MIN} to {PAIN_MAX}, or just Enter to skip: "
+
+
+def reprompt() -> str:
+    """What is asked when the answer was not a score."""
+    return _("Please type a whole number from {low} to {high}, or just Enter to skip: ").format(
+        low=PAIN_MIN, high=PAIN_MAX)
 
 
 def prompt() -> str:
-    """The question on screen and how to answer it."""
-    from coach.plan.script import PAIN_QUESTION
+    """The question on screen, in the language of the screen (its phrase pack's words), and how to answer it."""
+    from coach.i18n import language
+    from coach.plan.phrases import pack_language
+    from coach.plan.script import for_language
 
-    return f"{PAIN_QUESTION}\nType a number and Enter, or just Enter to skip: "
+    question = for_language(pack_language(language()) or "en").PAIN_QUESTION
+    return question + "\n" + _("Type a number and Enter, or just Enter to skip: ")
 
 
 def __getattr__(name: str):
@@ -25,6 +34,8 @@ def __getattr__(name: str):
     # building it loads and checks a phrase pack, which only the end of a live session needs.
     if name == "PROMPT":
         return prompt()
+    if name == "REPROMPT":
+        return reprompt()
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
@@ -41,7 +52,7 @@ def ask_pain(source: TextIO | int, out: TextIO, timeout_s: float = PAIN_TIMEOUT_
              monotonic: Callable[[], float] = time.monotonic) -> int | None:
     """Ask for a pain score; None on an empty answer, a timeout or end of input. Asks again once if it is bad."""
     lines = _LineReader(source if isinstance(source, int) else source.fileno(), monotonic)
-    for question in (prompt(), REPROMPT):
+    for question in (prompt(), reprompt()):
         out.write(question)
         out.flush()
         line = lines.read(timeout_s)

@@ -12,6 +12,7 @@ from coach.log.adherence import Standing, WeekTally
 from coach.log.book import LoggedSession
 from coach.terminal import printable
 from coach.timefmt import clock
+from coach.i18n import N_, _, format_date, format_number, language, ngettext
 
 CHART_WEEKS = 8
 _MAX_BAR = 42
@@ -24,12 +25,23 @@ def range_text(low: int, high: int) -> str:
     return str(low) if low == high else f"{low}–{high}"
 
 
-def _plural(n: int, word: str) -> str:
-    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+# How the log's outcomes are shown (the log and --json keep the English words)
+OUTCOME_WORDS = {"finished": N_("finished"), "stopped": N_("stopped"), "interrupted": N_("interrupted"),
+                 "partial": N_("partial")}
+
+
+def outcome_text(outcome: str) -> str:
+    """An outcome from the log in the user's language."""
+    return _(OUTCOME_WORDS[outcome]) if outcome in OUTCOME_WORDS else outcome
 
 
 def week_text(start: date, end: date) -> str:
     """A Monday-to-Sunday week, as 'Mon 16 – Sun 22 Nov' (months and years only where needed)."""
+    if language() != "en":
+        from babel.dates import format_interval
+
+        skeleton = "yMMMEd" if start.year != end.year else "MMMEd"
+        return format_interval(start, end, skeleton, locale=language())
     if start.year != end.year:
         return f"Mon {start.day} {start:%b} {start.year} – Sun {end.day} {end:%b} {end.year}"
     if start.month != end.month:
@@ -53,25 +65,25 @@ def history_table(sessions: list[LoggedSession], width: int) -> Table:
     """The sessions, newest first, as a table that fits `width` (two lines a row in narrow terminals)."""
     wide = width >= _WIDE_TABLE
     table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, padding=(0, 1), expand=False)
-    table.add_column("When", overflow="fold")
-    table.add_column("Routine", overflow="fold", min_width=6)
+    table.add_column(_("When"), overflow="fold")
+    table.add_column(_("Routine"), overflow="fold", min_width=6)
     if wide:
-        table.add_column("Length", justify="right")
-        table.add_column("Done", justify="right")
-        table.add_column("Outcome")
+        table.add_column(_("Length"), justify="right")
+        table.add_column(_("Done"), justify="right")
+        table.add_column(_("Outcome"))
     else:
-        table.add_column("Done", overflow="fold")
-    table.add_column("Pain", justify="right")
+        table.add_column(_("Done"), overflow="fold")
+    table.add_column(_("Pain"), justify="right")
     for s in sessions:
         routine = Text(printable(s.routine))  # a Text, so rich reads no markup in it either
         length_s = s.length_s
         pain = "" if s.pain is None else str(s.pain)
         if wide:
             table.add_row(when_text(s.started), routine, "–" if length_s is None else clock(length_s),
-                          f"{done_percent(s)} %", s.outcome, pain)
+                          f"{done_percent(s)} %", outcome_text(s.outcome), pain)
         else:
             table.add_row(f"{s.started:%Y-%m-%d}\n{s.started:%H:%M}", routine,
-                          f"{done_percent(s)} %\n{s.outcome}", pain)
+                          f"{done_percent(s)} %\n{outcome_text(s.outcome)}", pain)
     return table
 
 
@@ -81,8 +93,9 @@ def target_text(frequency: tuple[str, int, int] | None) -> str:
         return ""
     period, low, high = frequency
     if period == "day":
-        return f"target {range_text(low, high)} a day ({range_text(7 * low, 7 * high)} a week)"
-    return f"target {range_text(low, high)} a week"
+        return _("target {range} a day ({week_range} a week)").format(range=range_text(low, high),
+                                                                       week_range=range_text(7 * low, 7 * high))
+    return _("target {range} a week").format(range=range_text(low, high))
 
 
 def weekly_target(frequency: tuple[str, int, int] | None) -> tuple[int, int] | None:
@@ -96,13 +109,17 @@ def weekly_target(frequency: tuple[str, int, int] | None) -> tuple[int, int] | N
 def chart(routine: str, tallies: list[WeekTally], frequency: tuple[str, int, int] | None, width: int) -> list[Text]:
     """Sessions a week against the target, with the average pain, as lines of at most `width` cells."""
     target = weekly_target(frequency)
-    title = f"{printable(routine)}: sessions a week" + (f", {target_text(frequency)}" if target else "")
+    if target:
+        title = _("{routine}: sessions a week, {target}").format(routine=printable(routine),
+                                                                 target=target_text(frequency))
+    else:
+        title = _("{routine}: sessions a week").format(routine=printable(routine))
     lines = [Text(title, style="bold")]
     scale = max([t.started for t in tallies] + [target[1] if target else 0, 1])
     bar_width = max(4, min(_MAX_BAR, 4 * scale, width - 7 - _RIGHT))
     for t in tallies:
         lines.append(_chart_row(t, target, bar_width, scale))
-    lines.append(Text("█ counts  ░ did not count  · short of the target", style="dim"))
+    lines.append(Text(_("█ counts  ░ did not count  · short of the target"), style="dim"))
     return lines
 
 
@@ -111,21 +128,29 @@ def _chart_row(t: WeekTally, target: tuple[int, int] | None, bar_width: int, sca
     counted, started = cells(t.counted), cells(t.started)
     short = max(0, cells(target[0]) - started) if target else 0
     met = target is not None and t.counted >= target[0]
-    row = Text(f"{t.monday:%d %b} ")
+    row = Text(format_date(t.monday, "MMMdd", "%d %b") + " ")
     row.append("█" * counted, style="green" if met else "yellow")
     row.append("░" * (started - counted), style="dim")
     row.append("·" * short, style="dim")
     row.append(" " * (bar_width - counted - (started - counted) - short))
     tail = f" {t.counted:>2}{'✓' if met else ' '}"
-    row.append(tail + f"  pain {t.pain_avg:.1f}" if t.pain_avg is not None else tail.rstrip())
+    pain = _("pain {score}").format(score=format_number(t.pain_avg, 1, fixed=True)) if t.pain_avg is not None else ""
+    row.append(tail + "  " + pain if pain else tail.rstrip())
     return row
 
 
 def standing_line(routine: str, s: Standing) -> str:
     """'back-pain-feet: 1 of 2–3 this week (Mon 16 – Sun 22 Nov); due now; streak: 2 weeks'."""
-    when = "today" if s.period == "day" else f"this week ({week_text(s.start, s.end)})"
-    state = "due now" if s.due else ("done for today" if s.period == "day" else "done for this week")
-    return f"{printable(routine)}: {s.done} of {range_text(s.low, s.high)} {when}; {state}; streak: {_plural(s.streak, s.period)}"
+    streak = (ngettext("streak: {count} day", "streak: {count} days", s.streak) if s.period == "day"
+              else ngettext("streak: {count} week", "streak: {count} weeks", s.streak)).format(count=s.streak)
+    if s.period == "day":
+        state = _("due now") if s.due else _("done for today")
+        text = _("{routine}: {done} of {target} today; {state}; {streak}")
+    else:
+        state = _("due now") if s.due else _("done for this week")
+        text = _("{routine}: {done} of {target} this week ({week}); {state}; {streak}")
+    return text.format(routine=printable(routine), done=s.done, target=range_text(s.low, s.high),
+                       week=week_text(s.start, s.end), state=state, streak=streak)
 
 
 def standing_json(routine: str, s: Standing) -> dict:

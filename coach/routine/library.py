@@ -10,18 +10,19 @@ from pathlib import Path
 from coach.errors import InputError, RoutineError
 from coach.routine.model import Routine
 from coach.routine.parse import parse_routine
+from coach.i18n import N_, _
 
 
 MAX_ROUTINE_BYTES = 1_000_000  # the built-ins are under 20 KB; anything near this is not a routine
 
 
 def _kind(mode: int) -> str:
-    for test, name in ((stat.S_ISDIR, "a folder"), (stat.S_ISFIFO, "a FIFO (named pipe)"),
-                       (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"),
-                       (stat.S_ISSOCK, "a socket")):
+    for test, name in ((stat.S_ISDIR, N_("a folder")), (stat.S_ISFIFO, N_("a FIFO (named pipe)")),
+                       (stat.S_ISCHR, N_("a character device")), (stat.S_ISBLK, N_("a block device")),
+                       (stat.S_ISSOCK, N_("a socket"))):
         if test(mode):
-            return name
-    return "not a regular file"
+            return _(name)
+    return _("not a regular file")
 
 
 def read_routine_bytes(path: Path) -> bytes:
@@ -31,22 +32,23 @@ def read_routine_bytes(path: Path) -> bytes:
         # stat first: opening a FIFO waits for a writer, and a device may never end
         mode = os.stat(path).st_mode
         if not stat.S_ISREG(mode):
-            raise InputError(f"{shown}: is {_kind(mode)}, not a routine file")
+            raise InputError(_("{path}: is {kind}, not a routine file").format(path=shown, kind=_kind(mode)))
         fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOCTTY", 0))
     except FileNotFoundError:
-        raise InputError(f"{shown}: no such file") from None
+        raise InputError(_("{path}: no such file").format(path=shown)) from None
     except OSError as exc:
-        raise InputError(f"{shown}: cannot read: {exc.strerror}") from None
+        raise InputError(_("{path}: cannot read: {reason}").format(path=shown, reason=exc.strerror)) from None
     with os.fdopen(fd, "rb") as handle:
         try:
             info = os.fstat(fd)
             if not stat.S_ISREG(info.st_mode):  # swapped for something else since the stat
-                raise InputError(f"{shown}: is {_kind(info.st_mode)}, not a routine file")
+                raise InputError(_("{path}: is {kind}, not a routine file").format(path=shown, kind=_kind(info.st_mode)))
             raw = handle.read(MAX_ROUTINE_BYTES + 1)
         except OSError as exc:
-            raise InputError(f"{shown}: cannot read: {exc.strerror}") from None
+            raise InputError(_("{path}: cannot read: {reason}").format(path=shown, reason=exc.strerror)) from None
     if len(raw) > MAX_ROUTINE_BYTES:
-        raise InputError(f"{shown}: is over {MAX_ROUTINE_BYTES // 1_000_000} MB, too big for a routine file")
+        raise InputError(_("{path}: is over {size} MB, too big for a routine file").format(
+            path=shown, size=MAX_ROUTINE_BYTES // 1_000_000))
     return raw
 
 
@@ -58,7 +60,7 @@ def load_routine_file(path: Path) -> Routine:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
-        raise RoutineError(shown, "is not UTF-8 text", line) from None
+        raise RoutineError(shown, _("is not UTF-8 text"), line) from None
     return parse_routine(text, shown, path.stem)
 
 
@@ -98,4 +100,5 @@ def load_routine(ref: str) -> Routine:
         if user_file.stem == ref:
             return load_routine_file(user_file)
     names = ", ".join(builtin_names() + [p.stem for p in user_routine_files()])
-    raise InputError(f"ROUTINE: unknown routine '{ref}' (choose one of: {names}; or give a path to a .toml file)")
+    raise InputError(_("ROUTINE: unknown routine '{name}' (choose one of: {names}; or give a path to a .toml file)").format(
+        name=ref, names=names))

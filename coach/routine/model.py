@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 
 from coach.errors import OptionError
+from coach.i18n import _
 
 MAX_SESSION_S = 4 * 3600  # a limit on the whole file's sum, which JSON Schema cannot state
 
@@ -92,8 +93,8 @@ def in_language(routine: Routine, language: str) -> Routine:
     texts = {routine.language: routine.text, **routine.translations}
     code = wanted if wanted in texts else wanted.split("-")[0]
     if code not in texts:
-        raise OptionError("--language", f"{routine.id} has no {language.strip()!r} translation "
-                                        f"(available: {', '.join(sorted(texts))})")
+        raise OptionError("--language", _("{routine} has no {language} translation (available: {languages})").format(
+            routine=routine.id, language=repr(language.strip()), languages=", ".join(sorted(texts))))
     if code == routine.language:
         return routine
     text = texts.pop(code)

@@ -16,6 +16,7 @@ from coach.routine.model import MAX_SESSION_S, Exercise, ExerciseText, Routine, 
 from coach.routine.schema_errors import explain
 from coach.routine.tomllines import KeyLines
 from coach.timefmt import clock
+from coach.i18n import _, ngettext
 
 # The schema is the one source of the routine file's structure: keys, types, limits, defaults.
 SCHEMA = json.loads((resources.files("coach.routine") / "routine.schema.json").read_text(encoding="utf-8"))
@@ -81,7 +82,7 @@ class _Reader:
         """A number of seconds; TOML's nan passes every schema range, so it is refused here."""
         value = self.value(key)
         if value is not None and value != value:
-            raise self.fail(key, "must be a number, not nan")
+            raise self.fail(key, _("must be a number, not nan"))
         return None if value is None else float(value)
 
     def whole(self, key: str) -> int | None:
@@ -98,7 +99,7 @@ def parse_routine(text: str, path: str, routine_id: str, schema_checked: bool = 
     try:
         return _parse(text, path, routine_id, schema_checked)
     except RecursionError:  # tomllib and jsonschema recurse once per level of nesting
-        raise RoutineError(path, "invalid TOML: arrays or tables are nested too deeply") from None
+        raise RoutineError(path, _("invalid TOML: arrays or tables are nested too deeply")) from None
 
 
 def _parse(text: str, path: str, routine_id: str, schema_checked: bool) -> Routine:
@@ -108,8 +109,9 @@ def _parse(text: str, path: str, routine_id: str, schema_checked: bool) -> Routi
         message = str(exc)
         found = re.search(r"\(at line (\d+), column \d+\)", message)
         line = int(found.group(1)) if found else None
-        reason = re.sub(r"\s*\(at line \d+, column \d+\)", "", message) or "invalid TOML"
-        raise RoutineError(path, f"invalid TOML: {reason}", line) from None
+        reason = re.sub(r"\s*\(at line \d+, column \d+\)", "", message)
+        raise RoutineError(path, _("invalid TOML: {reason}").format(reason=reason) if reason else _("invalid TOML"),
+                           line) from None
     lines = KeyLines(text)
     if not schema_checked:
         _check_schema(data, path, lines)
@@ -131,17 +133,17 @@ def _parse(text: str, path: str, routine_id: str, schema_checked: bool) -> Routi
     )
     dose_s = nominal_duration_s(routine)
     if dose_s > MAX_SESSION_S:
-        raise RoutineError(path, f"add up to {clock(dose_s)} of exercise, rest and set-up, over the limit of "
-                                 f"{clock(MAX_SESSION_S)}", lines.find(("exercises", 1), None), "exercises")
+        raise RoutineError(path, _("add up to {length} of exercise, rest and set-up, over the limit of {limit}").format(
+            length=clock(dose_s), limit=clock(MAX_SESSION_S)), lines.find(("exercises", 1), None), "exercises")
     translations: dict[str, RoutineText] = {}
     for name, raw in data.get("translations", {}).items():
         r = _Reader(path, lines, raw, ("translations", name), SCHEMA["$defs"]["translation"]["properties"])
         code = name.lower()
         if code == routine.language:
-            raise r.fail(None, f"is the routine's own language '{code}', whose text goes in the main keys")
+            raise r.fail(None, _("is the routine's own language '{code}', whose text goes in the main keys").format(code=code))
         if code in translations:
             earlier = next(other for other in data["translations"] if other.lower() == code)
-            raise r.fail(None, f"is the same language as translations.{earlier}")
+            raise r.fail(None, _("is the same language as translations.{name}").format(name=earlier))
         translations[code] = _translation(r, routine.text)
     return replace(routine, translations=translations)
 
@@ -151,7 +153,8 @@ def _sides(r: _Reader) -> tuple[str, ...]:
     folded = [side.casefold() for side in sides]
     for i, side in enumerate(folded):
         if side in folded[:i]:
-            raise r.fail("sides", f"lists the same side twice: {sides[folded.index(side)]!r} and {sides[i]!r}")
+            raise r.fail("sides", _("lists the same side twice: {first} and {second}").format(
+                first=repr(sides[folded.index(side)]), second=repr(sides[i])))
     return sides
 
 
@@ -192,12 +195,13 @@ def _same_texts(r: _Reader, key: str, original: str | tuple | None) -> None:
     """A translated text is given exactly when the original has it; a list has as many entries."""
     given = r.data.get(key)
     if given is None and original:
-        raise r.fail(None, f"missing key {key!r}, which the original has")
+        raise r.fail(None, _("missing key {key}, which the original has").format(key=repr(key)))
     if given is not None and not original:
-        raise r.fail(key, f"the original has no {key}")
+        raise r.fail(key, _("the original has no {key}").format(key=key))
     if isinstance(original, tuple) and given is not None and len(given) != len(original):
-        entries = "1 entry" if len(given) == 1 else f"{len(given)} entries"
-        raise r.fail(key, f"has {entries}, the original has {len(original)}")
+        raise r.fail(key, ngettext("has {count} entry, the original has {original}",
+                                   "has {count} entries, the original has {original}", len(given)).format(
+            count=len(given), original=len(original)))
 
 
 def _frequency(r: _Reader) -> tuple[str, int, int] | None:
@@ -206,5 +210,6 @@ def _frequency(r: _Reader) -> tuple[str, int, int] | None:
     (key, value), = r.data.items()  # the schema allows exactly one of per_day and per_week
     low, high = (int(value[0]), int(value[-1])) if isinstance(value, list) else (int(value), int(value))
     if high < low:
-        raise r.fail(key, f"is [{low}, {high}], but a range goes from low to high, as in [{high}, {low}]")
+        raise r.fail(key, _("is [{low}, {high}], but a range goes from low to high, as in [{high}, {low}]").format(
+            low=low, high=high))
     return ("day" if key == "per_day" else "week", low, high)
