@@ -1,6 +1,7 @@
 """Keeping count, purely: which sessions count, how many this day or week, what is due, the streak."""
 
 from __future__ import annotations
+from coach.i18n import _
 
 from collections import Counter
 from collections.abc import Iterable
@@ -8,8 +9,26 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 COUNTS_PERCENT = 80  # a session counts when it finished or did at least this much of its planned exercise time
-COUNTS_RULE = f"A session counts when it finished, or when it did at least {COUNTS_PERCENT} % of its planned exercise time."
-WEEKS_RULE = "Weeks run Monday to Sunday, in local time."
+
+
+def counts_rule() -> str:
+    """Which sessions count, in a sentence."""
+    return _("A session counts when it finished, or when it did at least {percent} % of its planned exercise "
+             "time.").format(percent=COUNTS_PERCENT)
+
+
+def weeks_rule() -> str:
+    """How weeks are counted, in a sentence."""
+    return _("Weeks run Monday to Sunday, in local time.")
+
+
+def __getattr__(name: str) -> str:
+    # COUNTS_RULE and WEEKS_RULE are read in the language of the moment
+    if name == "COUNTS_RULE":
+        return counts_rule()
+    if name == "WEEKS_RULE":
+        return weeks_rule()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ from pathlib import Path
 from coach.errors import CoachError
 from coach.files import private_file, private_folder
 from coach.log.schema import MIGRATIONS, SCHEMA_VERSION
+from coach.i18n import _
 
 OUTCOMES = ("finished", "stopped", "interrupted", "partial")  # partial: a session added by hand, not all done
 SOURCES = ("live", "manual")  # manual: added with `coach log add`, done away from the computer
@@ -25,7 +26,7 @@ class LogbookError(CoachError):
 
     def __init__(self, path: Path, problem: str):
         self.path, self.problem = path, problem
-        super().__init__(f"the practice log at {path} {problem}")
+        super().__init__(_("the practice log at {path} {problem}").format(path=path, problem=problem))
 
 
 def default_path() -> Path:
@@ -40,16 +41,16 @@ def describe_problem(exc: BaseException) -> str:
     if isinstance(exc, LogbookError):
         return exc.problem
     if isinstance(exc, OSError):
-        return f"cannot be created ({exc.strerror or exc})"
+        return _("cannot be created ({reason})").format(reason=exc.strerror or exc)
     text = str(exc) or type(exc).__name__
     lowered = text.lower()
     if "locked" in lowered or "busy" in lowered:
-        return "is locked by another program"
+        return _("is locked by another program")
     if "not a database" in lowered or "malformed" in lowered or "corrupt" in lowered:
-        return f"is damaged ({text})"
+        return _("is damaged ({reason})").format(reason=text)
     if any(word in lowered for word in ("readonly", "read-only", "unable to open", "disk i/o", "full")):
-        return f"cannot be written ({text})"
-    return f"cannot be used ({text})"
+        return _("cannot be written ({reason})").format(reason=text)
+    return _("cannot be used ({reason})").format(reason=text)
 
 
 @dataclass(frozen=True)
@@ -142,8 +143,8 @@ class Logbook:
         with self._guard():
             opened = make_log_private(path)
             if opened:
-                notice(f"coach: the practice log at {path} could be read by other users "
-                       f"({', '.join(opened)}); it is now private to you")
+                notice(_("coach: the practice log at {path} could be read by other users ({files}); "
+                         "it is now private to you").format(path=path, files=", ".join(opened)))
             # check_same_thread off: the live player may log from another thread; self._lock serialises.
             self._conn = sqlite3.connect(path, timeout=timeout_s, isolation_level=None, check_same_thread=False)
             _use_wal(self._conn, timeout_s)
@@ -193,14 +194,14 @@ class Logbook:
 
     def _connection(self) -> sqlite3.Connection:
         if self._conn is None:
-            raise LogbookError(self.path, "is closed after an earlier error")
+            raise LogbookError(self.path, _("is closed after an earlier error"))
         return self._conn
 
     def _version(self) -> int:
         version = self._connection().execute("PRAGMA user_version").fetchone()[0]
         if version > SCHEMA_VERSION:
-            raise LogbookError(self.path, f"was written by a newer coach (schema version {version}; "
-                                          f"this one knows up to {SCHEMA_VERSION})")
+            raise LogbookError(self.path, _("was written by a newer coach (schema version {version}; "
+                                            "this one knows up to {known})").format(version=version, known=SCHEMA_VERSION))
         return version
 
     def _migrate(self) -> None:
@@ -216,7 +217,7 @@ class Logbook:
                     conn.execute(statement)
             conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
             if conn.execute("PRAGMA foreign_key_check").fetchone() is not None:
-                raise LogbookError(self.path, "has exercises of sessions that are not in it")
+                raise LogbookError(self.path, _("has exercises of sessions that are not in it"))
         except BaseException:
             _rollback(conn)
             raise
@@ -263,7 +264,8 @@ class Logbook:
     def finish(self, session_id: int, outcome: str, at: str) -> None:
         """Record how the session ended."""
         if outcome not in OUTCOMES:
-            raise LogbookError(self.path, f"cannot record the outcome '{outcome}' (not one of {', '.join(OUTCOMES)})")
+            raise LogbookError(self.path, _("cannot record the outcome '{outcome}' (not one of {outcomes})").format(
+                outcome=outcome, outcomes=", ".join(OUTCOMES)))
         with self._transaction() as conn:
             conn.execute("UPDATE sessions SET outcome = ?, ended_at = ? WHERE id = ?", (outcome, at, session_id))
 
@@ -279,7 +281,8 @@ class Logbook:
                     planned_s: float, done_s: float, outcome: str, pain: int | None, note: str | None) -> int:
         """Insert a whole session done elsewhere (source 'manual', no exercise rows); return its id."""
         if outcome not in OUTCOMES:
-            raise LogbookError(self.path, f"cannot record the outcome '{outcome}' (not one of {', '.join(OUTCOMES)})")
+            raise LogbookError(self.path, _("cannot record the outcome '{outcome}' (not one of {outcomes})").format(
+                outcome=outcome, outcomes=", ".join(OUTCOMES)))
         with self._transaction() as conn:
             cursor = conn.execute(
                 "INSERT INTO sessions (routine, title, language, voice, rate_wpm, started_at, ended_at, planned_s, "
@@ -323,12 +326,12 @@ class Logbook:
             except (TypeError, ValueError):
                 moment = None
             if moment is None or moment.tzinfo is None:
-                raise LogbookError(self.path, f"is damaged (session {session.id} has {column} {value!r}, "
-                                              f"not a time with its UTC offset)")
+                raise LogbookError(self.path, _("is damaged (session {id} has {column} {value}, not a time with its "
+                                                "UTC offset)").format(id=session.id, column=column, value=repr(value)))
         for column in ("rate_wpm", "planned_s", "done_s"):
             if isinstance(getattr(session, column), (str, bytes)) or getattr(session, column) is None:
-                raise LogbookError(self.path, f"is damaged (session {session.id} has {column} "
-                                              f"{getattr(session, column)!r}, not a number)")
+                raise LogbookError(self.path, _("is damaged (session {id} has {column} {value}, not a number)").format(
+                    id=session.id, column=column, value=repr(getattr(session, column))))
         return session
 
     def latest_id(self) -> int | None:

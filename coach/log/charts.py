@@ -7,6 +7,7 @@ import re
 from collections.abc import Sequence
 
 from coach.log.summary import PainPoint, WeekRow
+from coach.i18n import _, format_date
 
 COUNTED, NOT_COUNTED, TARGET, PAIN, CHANGE = "#2e7d32", "#b0bec5", "#37474f", "#1565c0", "#c62828"
 WIDTH_IN, HEIGHT_IN = 7.0, 2.4
@@ -44,16 +45,17 @@ def weeks_chart(rows: Sequence[WeekRow], target: tuple[int, int] | None, label: 
     ax = fig.add_subplot()
     xs = list(range(len(rows)))
     counted = [r.counted for r in rows]
-    ax.bar(xs, counted, color=COUNTED, label="counts")
-    ax.bar(xs, [r.started - r.counted for r in rows], bottom=counted, color=NOT_COUNTED, label="did not count")
+    ax.bar(xs, counted, color=COUNTED, label=_("counts"))
+    ax.bar(xs, [r.started - r.counted for r in rows], bottom=counted, color=NOT_COUNTED, label=_("did not count"))
     if target is not None:
         low, high = target
-        ax.axhline(low, color=TARGET, linestyle="--", linewidth=1, label=f"target {low}" if low == high else f"target {low}–{high}")
+        ax.axhline(low, color=TARGET, linestyle="--", linewidth=1,
+                   label=_("target {range}").format(range=low if low == high else f"{low}–{high}"))
         if high != low:
             ax.axhspan(low, high, color=TARGET, alpha=0.08, linewidth=0)
     step = max(1, len(rows) // 12)
-    ax.set_xticks(xs[::step], [f"{r.monday:%d %b}" for r in rows][::step])
-    ax.set_ylabel("sessions a week")
+    ax.set_xticks(xs[::step], [format_date(r.monday, "MMMdd", "%d %b") for r in rows][::step])
+    ax.set_ylabel(_("sessions a week"))
     top = max([r.started for r in rows] + [target[1] if target else 0, 1])
     ax.set_ylim(0, top * 1.15 + 0.5)
     ax.yaxis.get_major_locator().set_params(integer=True)
@@ -66,17 +68,17 @@ def pain_chart(points: Sequence[PainPoint], label: str) -> str:
     fig = _figure()
     ax = fig.add_subplot()
     times = [p.at.replace(tzinfo=None) for p in points]  # local wall-clock time, as it was logged
-    ax.plot(times, [p.pain for p in points], color=PAIN, marker="o", markersize=3, linewidth=1.2, label="pain")
+    ax.plot(times, [p.pain for p in points], color=PAIN, marker="o", markersize=3, linewidth=1.2, label=_("pain"))
     changed = [p for p in points if p.change is not None]
     if changed:
         ax.scatter([p.at.replace(tzinfo=None) for p in changed], [p.pain for p in changed], s=70, facecolors="none",
-                   edgecolors=CHANGE, linewidths=1.5, zorder=3, label="changed by 2 or more")
+                   edgecolors=CHANGE, linewidths=1.5, zorder=3, label=_("changed by 2 or more"))
         for p in changed:
             ax.annotate(f"{p.change:+d}", (p.at.replace(tzinfo=None), p.pain), textcoords="offset points", xytext=(0, 7),
                         ha="center", fontsize=8, color=CHANGE)
     ax.set_ylim(-0.5, 11)
     ax.set_yticks(range(0, 11, 2))
-    ax.set_ylabel("pain (0–10)")
+    ax.set_ylabel(_("pain (0–10)"))
     fig.autofmt_xdate(rotation=0, ha="center")
     from matplotlib.dates import AutoDateLocator, ConciseDateFormatter
 

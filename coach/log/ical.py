@@ -8,6 +8,7 @@ from datetime import date, datetime, time, timedelta, timezone, tzinfo
 from pathlib import Path
 
 from coach.errors import OptionError
+from coach.i18n import _
 
 WEEKDAYS = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
 DEFAULT_TIMES = {1: ("08:00",), 2: ("08:00", "19:00"), 3: ("08:00", "13:00", "19:00")}
@@ -31,9 +32,10 @@ def parse_times(text: str) -> list[time]:
                 raise ValueError
             times.append(time.fromisoformat(part.zfill(5)))
         except ValueError:
-            raise OptionError("--at", f"must be times of day as HH:MM separated by commas, not '{part or text}'") from None
+            raise OptionError("--at", _("must be times of day as HH:MM separated by commas, not '{text}'").format(
+                text=part or text)) from None
     if len(set(times)) != len(times):
-        raise OptionError("--at", f"gives the same time twice ('{text}')")
+        raise OptionError("--at", _("gives the same time twice ('{text}')").format(text=text))
     return sorted(times)
 
 
@@ -80,13 +82,14 @@ def named_zone(now: datetime) -> tzinfo | None:
 def plan_events(frequency: tuple[str, int, int], times: list[time], start: date, weeks: int | None,
                 zone: tzinfo | None) -> list[PlanEvent]:
     """per_day: one daily event per time; per_week: one event on spread-out weekdays (one time only)."""
-    period, low, _ = frequency
+    period, low, _high = frequency
     if period == "day":
         weekdays, per_week = WEEKDAYS, 7
         rule_days: dict = {"FREQ": "DAILY"}
     else:
         if len(times) != 1:
-            raise OptionError("--at", f"a routine done {low} times a week takes one time of day, not {len(times)}")
+            raise OptionError("--at", _("a routine done {count} times a week takes one time of day, not {times}").format(
+                count=low, times=len(times)))
         weekdays, per_week = spread_weekdays(low), min(7, low)
         rule_days = {"FREQ": "WEEKLY", "BYDAY": list(weekdays), "WKST": "MO"}
     first_day = start
@@ -123,10 +126,11 @@ def calendar_bytes(routine_id: str, title: str, length_s: float, equipment: tupl
     cal.add("calscale", "GREGORIAN")
     cal.add("x-wr-calname", f"coach: {title}")
     minutes = max(1, round(length_s / 60))
-    lines = [title, f"Length: about {minutes} min"]
+    lines = [title, _("Length: about {minutes} min").format(minutes=minutes)]
     if equipment:
-        lines.append("You need: " + ", ".join(equipment))
-    lines += [f"With coach: coach run {routine_id}", f"Done elsewhere? Log it: coach log add {routine_id}"]
+        lines.append(_("You need: {equipment}").format(equipment=", ".join(equipment)))
+    lines += [_("With coach: coach run {routine}").format(routine=routine_id),
+              _("Done elsewhere? Log it: coach log add {routine}").format(routine=routine_id)]
     description = "\n".join(lines)
     for e in events:
         event = Event()
@@ -140,7 +144,7 @@ def calendar_bytes(routine_id: str, title: str, length_s: float, equipment: tupl
         event.add("transp", "OPAQUE")
         alarm = Alarm()
         alarm.add("action", "DISPLAY")
-        alarm.add("description", f"{title} (about {minutes} min)")
+        alarm.add("description", _("{title} (about {minutes} min)").format(title=title, minutes=minutes))
         alarm.add("trigger", timedelta(0))
         event.add_component(alarm)
         cal.add_component(event)

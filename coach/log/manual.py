@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, time, timedelta, tzinfo
 
 from coach.errors import OptionError
+from coach.i18n import _
 
 EARLIEST_YEAR = 2000
 
@@ -69,14 +70,16 @@ def parse_at(text: str, now: datetime) -> datetime:
         else:
             moment = datetime.fromisoformat(text)
     except ValueError:
-        raise OptionError("--at", f"must be a local time as 'YYYY-MM-DD HH:MM' or 'HH:MM', not '{text}'") from None
+        raise OptionError("--at", _("must be a local time as 'YYYY-MM-DD HH:MM' or 'HH:MM', not '{text}'").format(
+            text=text)) from None
     if moment.tzinfo is None:
         moment = localize(moment, local_zone(now))
     if moment.year < EARLIEST_YEAR:
-        raise OptionError("--at", f"{text} is before {EARLIEST_YEAR}; give the date the session was done")
+        raise OptionError("--at", _("{text} is before {year}; give the date the session was done").format(
+            text=text, year=EARLIEST_YEAR))
     if moment > now:
-        raise OptionError("--at", f"{text} is in the future (it is now {now:%Y-%m-%d %H:%M}); "
-                                  "give the time the session was done")
+        raise OptionError("--at", _("{text} is in the future (it is now {now}); give the time the session was "
+                                    "done").format(text=text, now=f"{now:%Y-%m-%d %H:%M}"))
     return moment
 
 
@@ -86,9 +89,9 @@ def parse_done(text: str) -> float:
     try:
         percent = float(number)
     except ValueError:
-        raise OptionError("--done", f"must be a percentage such as 100% or 60%, not '{text}'") from None
+        raise OptionError("--done", _("must be a percentage such as 100% or 60%, not '{text}'").format(text=text)) from None
     if not 0 < percent <= 100:
-        raise OptionError("--done", f"must be more than 0 % and at most 100 %, not '{text}'")
+        raise OptionError("--done", _("must be more than 0 % and at most 100 %, not '{text}'").format(text=text))
     return percent / 100
 
 
@@ -99,9 +102,9 @@ def manual_entry(planned_s: float, length_s: float, now: datetime, at: str | Non
     Without --at the session is taken to have just ended.
     """
     if done is not None and minutes is not None:
-        raise OptionError("--minutes", "give either --done or --minutes, not both")
+        raise OptionError("--minutes", _("give either --done or --minutes, not both"))
     if minutes is not None and not minutes > 0:
-        raise OptionError("--minutes", f"must be more than 0, not {minutes:g}")
+        raise OptionError("--minutes", _("must be more than 0, not {minutes}").format(minutes=f"{minutes:g}"))
     share = parse_done(done) if done is not None else 1.0
     if minutes is not None:
         share = min(1.0, minutes * 60 / length_s) if length_s > 0 else 1.0

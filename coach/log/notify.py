@@ -6,6 +6,7 @@ import asyncio
 
 from coach.errors import CoachError
 from coach.sessionbus import session_bus_address as find_session_bus
+from coach.i18n import _
 
 BUS_NAME = "org.freedesktop.Notifications"
 OBJECT_PATH = "/org/freedesktop/Notifications"
@@ -20,7 +21,7 @@ def session_bus_address() -> str:
     """The session bus's address (see coach.sessionbus); NoDesktopError when there is none."""
     address = find_session_bus()
     if address is None:
-        raise NoDesktopError("no desktop session bus to show a notification on (DBUS_SESSION_BUS_ADDRESS is not set)")
+        raise NoDesktopError(_("no desktop session bus to show a notification on (DBUS_SESSION_BUS_ADDRESS is not set)"))
     return address
 
 
@@ -30,7 +31,8 @@ def notify(summary: str, body: str, address: str | None = None, timeout_s: float
     try:
         return asyncio.run(asyncio.wait_for(_notify(address, summary, body), timeout_s))
     except asyncio.TimeoutError:
-        raise NoDesktopError(f"the desktop did not answer within {timeout_s:g} s to show a notification") from None
+        raise NoDesktopError(_("the desktop did not answer within {seconds} s to show a notification").format(
+            seconds=f"{timeout_s:g}")) from None
 
 
 async def _notify(address: str, summary: str, body: str) -> int:
@@ -40,7 +42,8 @@ async def _notify(address: str, summary: str, body: str) -> int:
     try:
         bus = await MessageBus(bus_address=address).connect()
     except Exception as exc:  # dbus-fast raises several kinds for a bus that is not there
-        raise NoDesktopError(f"cannot reach the desktop session bus ({exc or type(exc).__name__})") from None
+        raise NoDesktopError(_("cannot reach the desktop session bus ({reason})").format(
+            reason=exc or type(exc).__name__)) from None
     try:
         reply = await bus.call(Message(
             destination=BUS_NAME, path=OBJECT_PATH, interface=BUS_NAME, member="Notify", signature="susssasa{sv}i",
@@ -49,5 +52,5 @@ async def _notify(address: str, summary: str, body: str) -> int:
         bus.disconnect()
     if reply.message_type == MessageType.ERROR:
         detail = reply.body[0] if reply.body else reply.error_name
-        raise NoDesktopError(f"nothing on the desktop session bus shows notifications ({detail})")
+        raise NoDesktopError(_("nothing on the desktop session bus shows notifications ({reason})").format(reason=detail))
     return int(reply.body[0])

@@ -12,6 +12,7 @@ from pathlib import Path
 from coach.clock import SystemClock, WallClock, local_iso
 from coach.log.book import DEFAULT_TIMEOUT_S, Logbook, default_path, describe_problem
 from coach.routine import Routine
+from coach.i18n import _
 
 ExerciseEntry = tuple[int, str, "str | None", int]  # (position, name, side, planned reps x sets)
 
@@ -127,9 +128,12 @@ class SessionLogger:
 
     def _fail(self, exc: Exception) -> None:
         self.close()
-        what = "the rest of this session is" if self.session_id is not None else "this session is"
+        if self.session_id is not None:
+            text = _("coach: warning: the practice log at {path} {problem}; the rest of this session is not logged")
+        else:
+            text = _("coach: warning: the practice log at {path} {problem}; this session is not logged")
         try:
-            self._warn(f"coach: warning: the practice log at {self.path} {describe_problem(exc)}; {what} not logged")
+            self._warn(text.format(path=self.path, problem=describe_problem(exc)))
         except Exception:
             pass
 
@@ -216,8 +220,8 @@ class BackgroundLogger:
         self._say_warnings()
         if self._thread.is_alive():
             self._given_up = True
-            self._warn(f"coach: warning: the practice log at {self.path} is busy (another program holds it); "
-                       "the end of this session may not be logged")
+            self._warn(_("coach: warning: the practice log at {path} is busy (another program holds it); "
+                         "the end of this session may not be logged").format(path=self.path))
 
     def _put(self, action: Callable[[SessionLogger], None]) -> None:
         self._say_warnings()
@@ -240,6 +244,7 @@ class BackgroundLogger:
             try:
                 action(self._logger)
             except Exception as exc:  # logging never stops a session (SessionLogger already catches its own)
-                self._warnings.put(f"coach: warning: the practice log failed ({exc}); this session may not be logged")
+                self._warnings.put(_("coach: warning: the practice log failed ({reason}); this session may not be "
+                                     "logged").format(reason=exc))
         if self._logger is not None:
             self._logger.close()

@@ -9,11 +9,12 @@ from datetime import date, datetime
 from html import escape
 
 from coach.log import charts
-from coach.log.adherence import COUNTS_RULE, WEEKS_RULE
+from coach.log.adherence import counts_rule, weeks_rule
 from coach.log.book import LoggedSession
 from coach.log.summary import PAIN_CHANGE, facts, overall_percent, pain_points, shortfalls, week_rows
-from coach.log.view import done_percent, target_text, weekly_target
+from coach.log.view import done_percent, outcome_text, target_text, weekly_target
 from coach.timefmt import clock
+from coach.i18n import _, format_date, language, ngettext
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
@@ -79,20 +80,25 @@ def render(sessions: Sequence[LoggedSession], routines: Sequence[RoutineInfo], n
     """The whole report as HTML text; sessions are those to show (already filtered), routines those to tell of."""
     today = now.date()
     start = first_day(sessions, since, today)
-    parts = [f"<h1>Practice report</h1>\n<p class=\"meta\">{start:%-d %B %Y} to {today:%-d %B %Y} · "
-             f"{len(sessions)} session{'s' if len(sessions) != 1 else ''} · made on {now:%-d %B %Y, %H:%M} (UTC{now:%z})</p>",
-             f"<p class=\"rule\">{escape(COUNTS_RULE)} {escape(WEEKS_RULE)} Sessions marked “by hand” were "
-             "done away from the computer and added afterwards.</p>"]
+    day = lambda d: format_date(d, "yMMMMd", "%-d %B %Y")  # noqa: E731
+    count = ngettext("{count} session", "{count} sessions", len(sessions)).format(count=len(sessions))
+    made = _("made on {date}, {time} (UTC{offset})").format(date=day(now), time=f"{now:%H:%M}", offset=f"{now:%z}")
+    by_hand = _("Sessions marked “by hand” were done away from the computer and added afterwards.")
+    parts = [f"<h1>{escape(_('Practice report'))}</h1>\n<p class=\"meta\">"
+             f"{escape(_('{start} to {end}').format(start=day(start), end=day(today)))} · {escape(count)} · "
+             f"{escape(made)}</p>",
+             f"<p class=\"rule\">{escape(counts_rule())} {escape(weeks_rule())} {escape(by_hand)}</p>"]
     for info in routines:
         parts.append(_routine_section(info, [s for s in sessions if s.routine == info.name], start, today))
     parts.append(_pain_section(sessions))
     parts.append(_shortfall_section(sessions))
     parts.append(_session_table(sessions))
     body = "\n".join(parts)
-    return ("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+    title = _("Practice report {start} to {end}").format(start=start.isoformat(), end=today.isoformat())
+    return (f"<!DOCTYPE html>\n<html lang=\"{language()}\">\n<head>\n<meta charset=\"utf-8\">\n"
             "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
             "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'; img-src data:\">\n"
-            f"<title>Practice report {start.isoformat()} to {today.isoformat()}</title>\n"
+            f"<title>{escape(title)}</title>\n"
             f"<style>{STYLE}</style>\n</head>\n<body>\n{body}\n</body>\n</html>\n")
 
 
@@ -103,21 +109,29 @@ def _routine_section(info: RoutineInfo, sessions: list[LoggedSession], start: da
     head = [f"<section class=\"routine\" data-routine=\"{clean(info.name)}\">",
             f"<h2>{clean(info.title)} <span class=\"meta\">({clean(info.name)})</span></h2>"]
     if info.equipment:
-        head.append(f"<p class=\"meta\">Equipment: {clean(', '.join(info.equipment))}</p>")
+        equipment = escape(_("Equipment: {equipment}")).format(equipment=clean(", ".join(info.equipment)))
+        head.append(f"<p class=\"meta\">{equipment}</p>")
     if overall is None:
-        head.append(f"<p>No target is set for this routine. {len(sessions)} sessions.</p>")
+        text = ngettext("No target is set for this routine. {count} session.",
+                        "No target is set for this routine. {count} sessions.", len(sessions))
+        head.append(f"<p>{escape(text.format(count=len(sessions)))}</p>")
     else:
-        head.append(f"<p><span class=\"big\" data-overall=\"{overall}\">Adherence {overall} %</span> · "
-                    f"{escape(target.capitalize())}</p>")
-    label = f"{info.title}: sessions a week" + (f", {target}" if target else "")
+        adherence = _("Adherence {percent} %").format(percent=overall)
+        head.append(f"<p><span class=\"big\" data-overall=\"{overall}\">{escape(adherence)}</span> · "
+                    f"{escape(target[:1].upper() + target[1:])}</p>")
+    if target:
+        label = _("{routine}: sessions a week, {target}").format(routine=info.title, target=target)
+    else:
+        label = _("{routine}: sessions a week").format(routine=info.title)
+    legend = _("Green: sessions that count; grey: sessions that did not; dashed line: the target.")
     head.append(f"<figure>{charts.weeks_chart(rows, weekly_target(info.frequency), clean(label))}"
-                f"<figcaption>{clean(label)}. Green: sessions that count; grey: sessions that did not; "
-                "dashed line: the target.</figcaption></figure>")
-    lines = ["<div class=\"scroll\"><table class=\"weeks\"><thead><tr><th>Week of (Monday)</th><th class=\"n\">Sessions</th>"
-             "<th class=\"n\">Counted</th><th class=\"n\">Adherence</th></tr></thead><tbody>"]
+                f"<figcaption>{clean(label)}. {escape(legend)}</figcaption></figure>")
+    lines = [f"<div class=\"scroll\"><table class=\"weeks\"><thead><tr><th>{escape(_('Week of (Monday)'))}</th>"
+             f"<th class=\"n\">{escape(_('Sessions'))}</th><th class=\"n\">{escape(_('Counted'))}</th>"
+             f"<th class=\"n\">{escape(_('Adherence'))}</th></tr></thead><tbody>"]
     for r in reversed(rows):
         percent = "–" if r.percent is None else f"{r.percent} %"
-        lines.append(f"<tr data-week=\"{r.monday.isoformat()}\" data-counted=\"{r.counted}\"><td>{r.monday:%-d %b %Y}</td>"
+        lines.append(f"<tr data-week=\"{r.monday.isoformat()}\" data-counted=\"{r.counted}\"><td>{format_date(r.monday, 'yMMMd', '%-d %b %Y')}</td>"
                      f"<td class=\"n\">{r.started}</td><td class=\"n\">{r.counted}</td><td class=\"n\">{percent}</td></tr>")
     lines.append("</tbody></table></div></section>")
     return "\n".join(head + lines)
@@ -125,52 +139,62 @@ def _routine_section(info: RoutineInfo, sessions: list[LoggedSession], start: da
 
 def _pain_section(sessions: Sequence[LoggedSession]) -> str:
     points = pain_points(sessions)
-    parts = ["<section class=\"pain\"><h2>Pain over time</h2>"]
+    parts = [f"<section class=\"pain\"><h2>{escape(_('Pain over time'))}</h2>"]
     if not points:
-        parts.append("<p>No pain scores were given in these sessions.</p></section>")
+        parts.append(f"<p>{escape(_('No pain scores were given in these sessions.'))}</p></section>")
         return "\n".join(parts)
-    label = f"Pain scores from 0 (none) to 10, each change of {PAIN_CHANGE} points or more marked"
+    label = escape(_("Pain scores from 0 (none) to 10, each change of {points} points or more marked").format(
+        points=PAIN_CHANGE))
     parts.append(f"<figure>{charts.pain_chart(points, label)}<figcaption>{label}.</figcaption></figure>")
     changed = [p for p in points if p.change is not None]
     if changed:
-        parts.append(f"<p>Changes of {PAIN_CHANGE} points or more from the score before:</p><ul class=\"changes\">")
+        parts.append(f"<p>{escape(_('Changes of {points} points or more from the score before:').format(points=PAIN_CHANGE))}"
+                     "</p><ul class=\"changes\">")
         for p in changed:
             kind = "up" if p.change > 0 else "down"
-            parts.append(f"<li>{p.at:%a %-d %b %Y %H:%M}: <span class=\"change-{kind}\">{p.change:+d}</span>, to {p.pain}</li>")
+            when = format_date(p.at, "yMMMEdHm", "%a %-d %b %Y %H:%M")
+            change = f"<span class=\"change-{kind}\">{p.change:+d}</span>"
+            parts.append("<li>" + escape(_("{when}: {change}, to {score}")).format(when=escape(when), change=change,
+                                                                                   score=p.pain) + "</li>")
         parts.append("</ul>")
     else:
-        parts.append(f"<p>No score changed by {PAIN_CHANGE} points or more from the one before.</p>")
+        parts.append(f"<p>{escape(_('No score changed by {points} points or more from the one before.').format(points=PAIN_CHANGE))}</p>")
     parts.append("</section>")
     return "\n".join(parts)
 
 
 def _shortfall_section(sessions: Sequence[LoggedSession]) -> str:
     found = shortfalls(sessions)
-    parts = ["<section class=\"shortfalls\"><h2>Exercises skipped or cut short</h2>"]
+    parts = [f"<section class=\"shortfalls\"><h2>{escape(_('Exercises skipped or cut short'))}</h2>"]
     if not found:
-        parts.append("<p>No exercise was skipped or cut short in the sessions coached live.</p></section>")
+        parts.append(f"<p>{escape(_('No exercise was skipped or cut short in the sessions coached live.'))}</p></section>")
         return "\n".join(parts)
-    parts.append("<div class=\"scroll\"><table><thead><tr><th>Exercise</th><th class=\"n\">Skipped</th>"
-                 "<th class=\"n\">Cut short</th><th class=\"n\">Of sessions</th></tr></thead><tbody>")
+    parts.append(f"<div class=\"scroll\"><table><thead><tr><th>{escape(_('Exercise'))}</th>"
+                 f"<th class=\"n\">{escape(_('Skipped'))}</th><th class=\"n\">{escape(_('Cut short'))}</th>"
+                 f"<th class=\"n\">{escape(_('Of sessions'))}</th></tr></thead><tbody>")
     for f in found:
         parts.append(f"<tr><td>{clean(f.name)}</td><td class=\"n\">{f.skipped}</td><td class=\"n\">{f.cut_short}</td>"
                      f"<td class=\"n\">{f.sessions}</td></tr>")
-    parts.append("</tbody></table></div><p class=\"meta\">Cut short: begun, then left before all its reps were "
-                 "done. Sessions added by hand have no detail per exercise.</p></section>")
+    note = _("Cut short: begun, then left before all its reps were done. Sessions added by hand have no detail "
+             "per exercise.")
+    parts.append(f"</tbody></table></div><p class=\"meta\">{escape(note)}</p></section>")
     return "\n".join(parts)
 
 
 def _session_table(sessions: Sequence[LoggedSession]) -> str:
-    parts = ["<section class=\"all\"><h2>Sessions</h2>"]
+    parts = [f"<section class=\"all\"><h2>{escape(_('Sessions'))}</h2>"]
     if not sessions:
-        parts.append("<p>No sessions in these dates.</p></section>")
+        parts.append(f"<p>{escape(_('No sessions in these dates.'))}</p></section>")
         return "\n".join(parts)
-    parts.append("<div class=\"scroll\"><table class=\"sessions\"><thead><tr><th>When</th><th>Routine</th>"
-                 "<th class=\"n\">Length</th><th class=\"n\">Done</th><th>Outcome</th><th class=\"n\">Pain</th>"
-                 "<th>Note</th></tr></thead><tbody>")
+    numeric = ' class="n"'
+    heads = "".join(f"<th{numeric if n else ''}>{escape(head)}</th>" for head, n in (
+        (_("When"), False), (_("Routine"), False), (_("Length"), True), (_("Done"), True), (_("Outcome"), False),
+        (_("Pain"), True), (_("Note"), False)))
+    parts.append(f"<div class=\"scroll\"><table class=\"sessions\"><thead><tr>{heads}</tr></thead><tbody>")
     for s in sessions:
         length = "–" if s.length_s is None else clock(s.length_s)
-        outcome = s.outcome + (", by hand" if s.source == "manual" else "")
+        outcome = escape(_("{outcome}, by hand").format(outcome=outcome_text(s.outcome)) if s.source == "manual"
+                         else outcome_text(s.outcome))
         parts.append(f"<tr data-id=\"{s.id}\"><td>{s.started:%Y-%m-%d %H:%M}</td><td>{clean(s.routine)}</td>"
                      f"<td class=\"n\">{length}</td><td class=\"n\">{done_percent(s)} %</td><td>{outcome}</td>"
                      f"<td class=\"n\">{'' if s.pain is None else s.pain}</td><td class=\"note\">{clean(s.note or '')}</td></tr>")
