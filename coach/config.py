@@ -18,6 +18,7 @@ from coach.audio.levels import DEFAULT_LOUDNESS_LUFS, check_loudness
 from coach.session import SessionOptions, check_language, check_voice, check_volume
 from coach.speech.engine import DEFAULT_RATE_WPM, validate_rate
 from coach.speech.voices import DEFAULT_LANGUAGE, validate_language, validate_pitch
+from coach.i18n import _
 
 FILE_NAME = "config.toml"
 DEFAULT_ROUTINE = "back-pain-feet"
@@ -65,7 +66,7 @@ def check_value(key: str, value: object) -> object:
         return validate_pitch(value)  # type: ignore[arg-type]
     if key in ("voice_volume", "beep_volume"):
         if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise OptionError(option, f"must be a number of percent from 0 to 100, got {value!r}")
+            raise OptionError(option, _("must be a number of percent from 0 to 100, got {value}").format(value=repr(value)))
         return check_volume(value, option)
     if key == "loudness":
         return check_loudness(value, option)  # type: ignore[arg-type]
@@ -75,17 +76,17 @@ def check_value(key: str, value: object) -> object:
         return check_voice(value)  # checked against what is installed when it is used
     if key == "mpris":
         if not isinstance(value, bool):
-            raise OptionError(option, f"must be true or false, got {value!r}")
+            raise OptionError(option, _("must be true or false, got {value}").format(value=repr(value)))
         return value
     if not isinstance(value, str) or not value.strip():
-        raise OptionError(option, f"must be a non-empty text, got {value!r}")
+        raise OptionError(option, _("must be a non-empty text, got {value}").format(value=repr(value)))
     return value.strip()  # routine: looked up when it is used
 
 
 def parse_value(key: str, text: str) -> object:
     """A value typed after `coach config set KEY`, as the type the setting holds, checked."""
     if key not in OPTIONS:
-        raise OptionError("KEY", f"unknown setting {key!r}; choose one of: {', '.join(KEYS)}")
+        raise OptionError("KEY", _("unknown setting {key}; choose one of: {names}").format(key=repr(key), names=', '.join(KEYS)))
     value: object = text
     if key in ("rate", "pitch") and re.fullmatch(r"\s*[+-]?\d+\s*", text):
         value = int(text)

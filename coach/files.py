@@ -20,6 +20,7 @@ from typing import Generic, TypeVar
 
 from coach.errors import OptionError
 from coach.signals import sigterm_unwinds
+from coach.i18n import _
 
 Item = TypeVar("Item")
 
@@ -74,11 +75,11 @@ def check_writable_folder(path: Path, option: str) -> None:
     """Raise OptionError(option) unless path's folder exists and is writable and path is not a folder."""
     folder = path.parent if str(path.parent) else Path(".")
     if path.is_dir():
-        raise OptionError(option, f"{path} is a folder, not a file name")
+        raise OptionError(option, _("{path} is a folder, not a file name").format(path=path))
     if not folder.is_dir():
-        raise OptionError(option, f"folder {folder} does not exist (for {path})")
+        raise OptionError(option, _("folder {folder} does not exist (for {path})").format(folder=folder, path=path))
     if not os.access(folder, os.W_OK | os.X_OK):
-        raise OptionError(option, f"folder {folder} is not writable (for {path})")
+        raise OptionError(option, _("folder {folder} is not writable (for {path})").format(folder=folder, path=path))
 
 
 PRIVATE_FILE_MODE = 0o600
@@ -236,4 +237,4 @@ def write_private(path: Path, data: bytes, option: str) -> None:
         with atomic_output(path, private=True) as tmp:  # its temporary is made 0600: never readable by others
             tmp.write_bytes(data)
     except OSError as exc:
-        raise OptionError(option, f"cannot write {path}: {exc.strerror or exc}") from None
+        raise OptionError(option, _("cannot write {path}: {reason}").format(path=path, reason=exc.strerror or exc)) from None

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Iterable
 
+from coach.i18n import _
 from coach.cachedir import keep_json
 from coach.errors import OptionError
 from coach.audio.levels import DEFAULT_LOUDNESS_LUFS, check_loudness
@@ -72,14 +73,14 @@ class Session:
 def check_volume(value: float, option: str) -> float:
     """Reject volumes outside 0-100 %."""
     if not 0 <= value <= 100:
-        raise OptionError(option, f"{value:g} is outside 0-100 %")
+        raise OptionError(option, _("{value} is outside 0-100 %").format(value=f"{value:g}"))
     return value
 
 
 def check_voice(query: object, option: str = "--voice") -> str:
     """A voice query (--voice or the voice setting): a non-empty text; what is installed is checked on use."""
     if not isinstance(query, str) or not query.strip():
-        raise OptionError(option, f"must be a non-empty text, got {query!r}")
+        raise OptionError(option, _("must be a non-empty text, got {query}").format(query=repr(query)))
     return query.strip()
 
 
@@ -89,7 +90,8 @@ def check_language(code: object, routine: Routine | None = None, option: str = "
     wanted = validate_language(code, option)  # type: ignore[arg-type]
     translated = {lang.split("-")[0] for lang in routine.languages} if routine is not None else set()
     if pack_language(wanted) is None and wanted.split("-")[0] not in translated:
-        raise OptionError(option, f"coach does not speak {wanted!r}; choose one of: {', '.join(pack_languages())}")
+        raise OptionError(option, _("coach does not speak {language}; choose one of: {languages}").format(
+            language=repr(wanted), languages=", ".join(pack_languages())))
     return wanted
 
 
@@ -106,9 +108,9 @@ def check_options(options: SessionOptions) -> None:
     check_volume(options.beep_volume_pct, "--beep-volume")
     check_loudness(options.loudness_lufs)
     if options.no_voice and options.voice is not None:
-        raise OptionError("--voice", "cannot be combined with --no-voice")
+        raise OptionError("--voice", _("cannot be combined with --no-voice"))
     if options.no_voice and options.pitch is not None:
-        raise OptionError("--pitch", "cannot be combined with --no-voice")
+        raise OptionError("--pitch", _("cannot be combined with --no-voice"))
 
 
 def _voices_fingerprint() -> str | None:
@@ -169,8 +171,8 @@ def localize(routine: Routine, language: str | None) -> tuple[Routine, Script, s
     routine = in_language(routine, wanted)
     if code is not None:
         return routine, for_language(code), None
-    return routine, english(), (f"coach: warning: coach has no phrases in {wanted!r} (only in {packs}), "
-                                "so its own sentences are in English")
+    return routine, english(), (_("coach: warning: coach has no phrases in {language} (only in {packs}), so its own sentences are in "
+                                  "English").format(language=repr(wanted), packs=packs))
 
 
 def build_session(routine: Routine, options: SessionOptions,
@@ -291,8 +293,9 @@ def speech_cache(engine: SpeechEngine, options: SessionOptions, language: str, c
         language = language.split("-")[0]  # fr-ca without a Canadian French voice: the French one
     if voices and not options.voice and best_voice_for(voices, language) is None:
         spoken = [code for code in pack_languages() if best_voice_for(voices, code) is not None]
-        choose = f"choose one of: {', '.join(spoken)}, or a voice with --voice" if spoken else "choose one with --voice"
-        raise OptionError("--language", f"no installed voice speaks {language!r}; {choose}")
+        choose = (_("choose one of: {languages}, or a voice with --voice").format(languages=", ".join(spoken)) if spoken
+                  else _("choose one with --voice"))
+        raise OptionError("--language", _("no installed voice speaks {language}; {choose}").format(language=repr(language), choose=choose))
     # Variants (a folder of files to read) only matter when the user names a voice.
     named = options.voice is not None and options.voice.strip() != ""
     voice = pick_voice(voices, options.voice, language, engine_variants(engine) if named else ())

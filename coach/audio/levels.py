@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from coach.errors import OptionError
+from coach.i18n import _
 
 # -19 LUFS integrated for a mono file is the spoken-word target for phones and podcasts (AES TD1004:
 # -16 LUFS for stereo; a mono file on two earbuds plays 3 dB louder).
@@ -20,7 +21,8 @@ BEEP_OFFSET_LU = -3.0
 def check_loudness(value: float, option: str = "--loudness") -> float:
     """The loudness target in LUFS if it is a number within the sane range, else OptionError naming option."""
     if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value:
-        raise OptionError(option, f"must be a number of LUFS, got {value!r}")
+        raise OptionError(option, _("must be a number of LUFS, got {value}").format(value=repr(value)))
     if not MIN_LOUDNESS_LUFS <= value <= MAX_LOUDNESS_LUFS:
-        raise OptionError(option, f"{value:g} LUFS is outside {MIN_LOUDNESS_LUFS:g}..{MAX_LOUDNESS_LUFS:g}")
+        raise OptionError(option, _("{value} LUFS is outside {low}..{high}").format(
+            value=f"{value:g}", low=f"{MIN_LOUDNESS_LUFS:g}", high=f"{MAX_LOUDNESS_LUFS:g}"))
     return float(value)

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 import coach
 from coach.errors import CoachError, InputError, OptionError
 from coach.plan.model import SAMPLE_RATE, SOUND_NAMES, SOUND_START, SOUND_STOP, CueKind, Plan
+from coach.i18n import _
 
 if TYPE_CHECKING:
     import numpy as np  # `coach routines` reads only the sounds' headers, without numpy
@@ -55,7 +56,7 @@ def _plain_wav(path: Path) -> np.ndarray | None:
 def read_sound(path: Path) -> np.ndarray:
     """One sound file as float32 mono at SAMPLE_RATE; InputError naming the file if it is unusable."""
     if not path.is_file():
-        raise InputError(f"{path}: not a regular file")
+        raise InputError(_("{path}: not a regular file").format(path=path))
     plain = _plain_wav(path)
     if plain is not None:
         return plain
@@ -66,31 +67,31 @@ def read_sound(path: Path) -> np.ndarray:
         data, rate_hz = sf.read(path, dtype="float32", always_2d=True)
     except (sf.SoundFileError, RuntimeError, ValueError, TypeError, OSError) as exc:
         detail = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise InputError(f"{path}: not a readable audio file ({detail})") from None
+        raise InputError(_("{path}: not a readable audio file ({detail})").format(path=path, detail=detail)) from None
     if data.shape[0] == 0 or data.shape[1] == 0:
-        raise InputError(f"{path}: the audio file is empty")
+        raise InputError(_("{path}: the audio file is empty").format(path=path))
     if not np.all(np.isfinite(data)):
-        raise InputError(f"{path}: the audio contains NaN or infinite samples")
+        raise InputError(_("{path}: the audio contains NaN or infinite samples").format(path=path))
     mono = data.mean(axis=1, dtype=np.float32) if data.shape[1] > 1 else data[:, 0]
     if rate_hz != SAMPLE_RATE:
         import soxr  # only a user's sound at another rate needs the resampler
 
         mono = soxr.resample(mono, rate_hz, SAMPLE_RATE, quality="HQ").astype(np.float32, copy=False)
         if mono.size == 0:
-            raise InputError(f"{path}: the audio is too short to use")
+            raise InputError(_("{path}: the audio is too short to use").format(path=path))
     return np.ascontiguousarray(mono, dtype=np.float32)
 
 
 def _user_files(user_dir: Path) -> dict[str, Path]:
     """Sound name -> the user's replacement file for it; other files in the directory are ignored."""
     if not user_dir.exists():
-        raise OptionError("--sounds", f"directory {user_dir} does not exist")
+        raise OptionError("--sounds", _("directory {user_dir} does not exist").format(user_dir=user_dir))
     if not user_dir.is_dir():
-        raise OptionError("--sounds", f"{user_dir} is not a directory")
+        raise OptionError("--sounds", _("{user_dir} is not a directory").format(user_dir=user_dir))
     try:
         entries = sorted(user_dir.iterdir())
     except OSError as exc:
-        raise OptionError("--sounds", f"cannot list {user_dir}: {exc.strerror or exc}") from None
+        raise OptionError("--sounds", _("cannot list {user_dir}: {reason}").format(user_dir=user_dir, reason=exc.strerror or exc)) from None
     found: dict[str, Path] = {}
     for entry in entries:
         if entry.stem not in SOUND_NAMES or entry.suffix.lower() not in AUDIO_SUFFIXES:
@@ -118,9 +119,14 @@ def check_cues_kept(plan: Plan, user_dir: Path | None) -> None:
             shortest[cue.sound] = (cue.duration_s, step.duration_s)
     for name, (length_s, gap_s) in sorted(shortest.items()):
         if name in overrides:
-            step = "hold or work period" if name == SOUND_START else "rest"
-            raise OptionError("--sounds", f"{overrides[name]} lasts {length_s:.2f} s, longer than the shortest "
-                                          f"{step} it must fit in ({gap_s:.2f} s); shorten it to {gap_s:.2f} s or less")
+            if name == SOUND_START:
+                text = _("{path} lasts {length_s} s, longer than the shortest hold or work period it must fit in "
+                         "({gap_s} s); shorten it to {gap_s} s or less")
+            else:
+                text = _("{path} lasts {length_s} s, longer than the shortest rest it must fit in ({gap_s} s); "
+                         "shorten it to {gap_s} s or less")
+            raise OptionError("--sounds", text.format(path=overrides[name], length_s=f"{length_s:.2f}",
+                                                      gap_s=f"{gap_s:.2f}"))
 
 
 def load_sounds(user_dir: Path | None = None) -> dict[str, np.ndarray]:

@@ -8,6 +8,7 @@ from coach.errors import CoachError, OptionError
 from coach.files import atomic_output, check_writable_folder
 from coach.plan.model import CueKind, Plan
 from coach.timefmt import hms_stamp
+from coach.i18n import _
 
 CAPTION_EXTENSIONS = (".srt", ".vtt")
 
@@ -16,8 +17,8 @@ def check_captions(path: Path) -> None:
     """Raise OptionError("--captions") unless path is .srt or .vtt in a writable folder."""
     path = Path(path)
     if path.suffix.lower() not in CAPTION_EXTENSIONS:
-        raise OptionError("--captions", f"{path}: unknown extension {path.suffix or '(none)'}; "
-                                        f"supported: {', '.join(CAPTION_EXTENSIONS)}")
+        raise OptionError("--captions", _("{path}: unknown extension {suffix}; supported: {names}").format(
+            path=path, suffix=path.suffix or _("(none)"), names=", ".join(CAPTION_EXTENSIONS)))
     check_writable_folder(path, "--captions")
 
 
@@ -70,4 +71,4 @@ def write_captions(plan: Plan, path: Path) -> None:
         with atomic_output(path) as tmp:
             tmp.write_text(document, encoding="utf-8", newline="\n")
     except OSError as exc:
-        raise CoachError(f"could not write {path}: {exc}") from exc
+        raise CoachError(_("could not write {path}: {reason}").format(path=path, reason=exc)) from exc

@@ -8,6 +8,7 @@ from pathlib import Path
 from coach.errors import CoachError
 from coach.plan.model import Plan
 from coach.timefmt import hms_stamp
+from coach.i18n import _
 
 ID3_HEADER_BYTES = 10  # an ID3v2 tag starts with a 10-byte header, then its frames, then padding
 ID3_SPARE_BYTES = 1024  # padding left in the MP3 tag so a tag editor can add to it in place
@@ -62,7 +63,7 @@ def add_tags(path: Path, ext: str, plan: Plan, output: Path) -> None:
     try:
         _tag(path, ext, plan)
     except MutagenError as exc:
-        raise CoachError(f"could not tag {output}: {exc}") from exc
+        raise CoachError(_("could not tag {output}: {reason}").format(output=output, reason=exc)) from exc
 
 
 def _tag(path: Path, ext: str, plan: Plan) -> None:

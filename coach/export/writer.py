@@ -18,6 +18,7 @@ from coach.errors import CoachError, OptionError
 from coach.plan.model import SAMPLE_RATE, Plan
 from coach.audio.pcm import to_pcm16
 from coach.export.tags import add_tags
+from coach.i18n import _
 
 SUPPORTED_EXTENSIONS = (".wav", ".flac", ".ogg", ".opus", ".mp3")
 # libsndfile's Opus encoder takes only 8/12/16/24/48 kHz. Speech at 22050 Hz has nothing above 11 kHz,
@@ -78,9 +79,9 @@ def check_output(path: Path) -> None:
     path = Path(path)
     ext = path.suffix.lower()
     if not ext:
-        raise OptionError("OUTPUT", f"{path} has no extension; supported: {_supported()}")
+        raise OptionError("OUTPUT", _("{path} has no extension; supported: {supported}").format(path=path, supported=_supported()))
     if ext not in _FORMATS:
-        raise OptionError("OUTPUT", f"{path}: unknown extension {path.suffix}; supported: {_supported()}")
+        raise OptionError("OUTPUT", _("{path}: unknown extension {suffix}; supported: {supported}").format(path=path, suffix=path.suffix, supported=_supported()))
     check_writable_folder(path, "OUTPUT")
 
 
@@ -196,7 +197,7 @@ def export_audio(plan: Plan, mixer: MixerLike, output: Path, progress: Progress 
                     _write_resampled(writer.put, mixer, plan, rate, progress)
             add_tags(tmp, ext, plan, output)
     except _write_errors() as exc:  # looked up only when something fails
-        raise CoachError(f"could not write {output}: {_reason(exc, output)}") from exc
+        raise CoachError(_("could not write {output}: {reason}").format(output=output, reason=_reason(exc, output))) from exc
     finally:
         close = getattr(progress, "close", None)
         if close:

@@ -28,6 +28,7 @@ from enum import StrEnum
 from coach.errors import InputError
 from coach.live.keys import Keys, NoKeys, TerminalKeys
 from coach.plan.model import Plan
+from coach.i18n import _
 
 
 class Command(StrEnum):
@@ -54,7 +55,7 @@ def parse_command(name: str | Command) -> Command:
     try:
         return Command(str(name).strip().lower())
     except ValueError:
-        raise InputError(f"unknown command {name!r}; choose one of: {', '.join(COMMAND_NAMES)}") from None
+        raise InputError(_("unknown command {name}; choose one of: {names}").format(name=repr(name), names=', '.join(COMMAND_NAMES))) from None
 
 
 class Status(StrEnum):

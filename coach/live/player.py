@@ -43,6 +43,7 @@ from coach.plan.positions import (  # noqa: F401 (start_position_s is part of th
 from coach.live.progress import Progress
 from coach.live.status import StatusLine
 from coach.timefmt import clock
+from coach.i18n import _
 
 POLL_S = 0.05  # how often keys and the clock are looked at (controls answer well within 200 ms)
 LEAD_IN_S = 0.3  # silence ahead of a fresh stream, so a cold start loses none of the first word
@@ -105,14 +106,14 @@ class SimpleaudioOutput:
         try:
             import simpleaudio
         except ImportError as exc:
-            raise AudioDeviceError(f"no audio output device (simpleaudio cannot be loaded: {exc})") from exc
+            raise AudioDeviceError(_("no audio output device (simpleaudio cannot be loaded: {reason})").format(reason=exc)) from exc
         _quiet_alsa()
         try:
             with urgent_thread():
                 return simpleaudio.play_buffer(np.ascontiguousarray(frames, dtype=np.int16), 1, 2, SAMPLE_RATE)
         except Exception as exc:  # simpleaudio raises its own SimpleaudioError, not exported
             reason = " ".join(str(exc).split()) or type(exc).__name__
-            raise AudioDeviceError(f"no audio output device ({reason})") from exc
+            raise AudioDeviceError(_("no audio output device ({reason})").format(reason=reason)) from exc
 
 
 @dataclass(frozen=True)

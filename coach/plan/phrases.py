@@ -11,6 +11,7 @@ from importlib import resources
 from typing import Mapping
 
 from coach.errors import CoachError
+from coach.i18n import _
 
 REFERENCE = "en"  # the pack every other pack must match, key for key
 CATEGORIES = ("zero", "one", "two", "few", "many", "other")  # CLDR plural categories
@@ -66,7 +67,7 @@ def load_pack(language: str) -> Pack:
             path=path,
         )
     except (OSError, tomllib.TOMLDecodeError, KeyError, TypeError, ValueError) as exc:
-        raise CoachError(f"{path}: broken phrase pack ({type(exc).__name__}: {exc})") from None
+        raise CoachError(_("{path}: broken phrase pack ({kind}: {reason})").format(path=path, kind=type(exc).__name__, reason=exc)) from None
     problems = check_pack(pack, None if language == REFERENCE else load_pack(REFERENCE))
     if problems:
         raise CoachError(f"{path}: {problems[0]}")

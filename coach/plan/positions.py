@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from coach.errors import OptionError
 from coach.plan.model import SAMPLE_RATE, Plan, to_samples
+from coach.i18n import _
 
 WINDOW_S = 1800.0  # longest stretch mixed ahead of the listener
 BACK_GRACE_S = 3.0  # `p` within this long of an exercise's start goes to the previous exercise
@@ -21,11 +22,11 @@ def start_position_s(plan: Plan, exercise: str | int | None) -> float:
         number = int(text)
         if 1 <= number <= len(chapters):
             return chapters[number - 1].start_s
-        raise OptionError("--from", f"no exercise number {number}; choose from: {choices}")
+        raise OptionError("--from", _("no exercise number {number}; choose from: {choices}").format(number=number, choices=choices))
     for chapter, name in zip(chapters, names):
         if text.casefold() in (name.casefold(), chapter.title.casefold()):
             return chapter.start_s
-    raise OptionError("--from", f"no exercise named {text!r}; choose from: {choices}")
+    raise OptionError("--from", _("no exercise named {text}; choose from: {choices}").format(text=repr(text), choices=choices))
 
 
 def resume_position_s(plan: Plan, position_s: float) -> float:

@@ -11,6 +11,7 @@ from coach.errors import OptionError
 from coach.plan.phrases import REFERENCE, Pack, load_pack, pack_language, pack_languages
 from coach.routine import Exercise, Routine
 from coach.timefmt import whole_minutes_seconds
+from coach.i18n import _
 
 
 class Script:
@@ -251,7 +252,7 @@ def for_language(language: str) -> Script:
     code = pack_language(language)
     if code is None:
         available = ", ".join(pack_languages())
-        raise OptionError("--language", f"coach has no phrases in {language!r} (available: {available})")
+        raise OptionError("--language", _("coach has no phrases in {language} (available: {available})").format(language=repr(language), available=available))
     return Script(load_pack(code))
 
 

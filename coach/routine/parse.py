@@ -43,7 +43,7 @@ def _check_schema(data: dict, path: str, lines: KeyLines) -> None:
         return
     first = min(problems, key=lambda p: p[0])[0]
     # On the first line with a problem, the error jsonschema rates most relevant (the least nested one).
-    _, line, problem, _ = max((p for p in problems if p[0] == first), key=lambda p: relevance(p[3]))
+    _sort, line, problem, _error = max((p for p in problems if p[0] == first), key=lambda p: relevance(p[3]))
     raise RoutineError(path, problem.message, line, _label(problem.table, problem.key))
 
 

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Callable, Iterable, Sequence
 from coach.errors import OptionError
 from coach.speech.voicefiles import PIPER_INSTALL_HINT, PiperVoiceFile, find_installed, piper_available
 from coach.speech.voices import LANGUAGE_CODE, VARIANT_SEPARATOR, Voice, best_voice_for
+from coach.i18n import _
 
 if TYPE_CHECKING:
     from coach.speech.clipcache import ClipCache
@@ -68,8 +69,7 @@ def choose_engine(query: str | None, language: str, piper_voices: Sequence[Piper
     if q.lower() == PIPER_NAME:
         found = best_piper_for(piper_voices, language) or (piper_voices[0] if piper_voices else None)
         if found is None:
-            raise OptionError("--voice", "no Piper voice is installed; add one with `coach voices add` "
-                                         "or `coach voices download`")
+            raise OptionError("--voice", _("no Piper voice is installed; add one with `coach voices add` or `coach voices download`"))
     elif q:
         exact = [v for v in piper_voices if v.name.lower() == q.lower()]
         if exact:
@@ -82,21 +82,17 @@ def choose_engine(query: str | None, language: str, piper_voices: Sequence[Piper
         found = best_piper_for(piper_voices, language)
         if found is None:
             if piper_voices:
-                return EngineChoice(None, None, (f"coach: no Piper voice speaks {language!r}, "
-                                                 "so espeak-ng speaks this session",))
+                return EngineChoice(None, None, (_("coach: no Piper voice speaks {language}, so espeak-ng speaks this session").format(language=repr(language)),))
             return EngineChoice(None, None)
     if not piper_available():
         if named:
-            raise OptionError("--voice", f"{found.name} is a Piper voice and piper-tts is not installed; "
-                                         f"{PIPER_INSTALL_HINT}")
-        return EngineChoice(None, None, (f"coach: the Piper voice {found.name} needs piper-tts, so espeak-ng "
-                                         f"speaks instead; {PIPER_INSTALL_HINT}",))
+            raise OptionError("--voice", _("{name} is a Piper voice and piper-tts is not installed; {hint}").format(name=found.name, hint=_(PIPER_INSTALL_HINT)))
+        return EngineChoice(None, None, (_("coach: the Piper voice {name} needs piper-tts, so espeak-ng speaks instead; {hint}").format(name=found.name, hint=_(PIPER_INSTALL_HINT)),))
     notices = []
     if not named:
-        notices.append(f"coach: speaking with the Piper voice {found.name}, the best installed for "
-                       f"{language!r} (--voice espeak for espeak-ng)")
+        notices.append(_("coach: speaking with the Piper voice {name}, the best installed for {language} (--voice espeak for espeak-ng)").format(name=found.name, language=repr(language)))
     if pitch is not None:
-        notices.append("coach: Piper voices have no pitch, so --pitch is left out")
+        notices.append(_("coach: Piper voices have no pitch, so --pitch is left out"))
     return EngineChoice(found, None, tuple(notices))
 
 

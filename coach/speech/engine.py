@@ -14,6 +14,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
+from coach.i18n import _
 from coach.errors import EngineError, OptionError
 from coach.speech.espeak import espeak_install
 from coach.speech.text import speakable, utterances  # noqa: F401 (speakable stays importable from here)
@@ -62,7 +63,7 @@ class SpeechEngine(Protocol):
 def validate_rate(rate_wpm: int) -> int:
     """The speaking rate if it is within 80..400 words per minute, else OptionError."""
     if isinstance(rate_wpm, bool) or not isinstance(rate_wpm, int):
-        raise OptionError("--rate", f"must be a whole number of words per minute, got {rate_wpm!r}")
+        raise OptionError("--rate", _("must be a whole number of words per minute, got {rate_wpm}").format(rate_wpm=repr(rate_wpm)))
     if not MIN_RATE_WPM <= rate_wpm <= MAX_RATE_WPM:
         raise OptionError(
             "--rate", f"{rate_wpm} words per minute is out of range {MIN_RATE_WPM}..{MAX_RATE_WPM}"
@@ -183,16 +184,16 @@ class WorkerEngine:
                 close_fds=True,
             )
         except OSError as exc:
-            raise EngineError(f"could not start the speech worker: {exc}") from None
+            raise EngineError(_("could not start the speech worker: {reason}").format(reason=exc)) from None
         self._buffer = b""
         try:
-            reply = self._read_reply(self.start_timeout_s, "starting the speech engine")
+            reply = self._read_reply(self.start_timeout_s, _("starting the speech engine"))
         except EngineError as exc:  # it died or hung before saying it was ready
-            raise EngineError(f"{_one_line(str(exc)).rstrip('.')}; {INSTALL_HINT}") from None
+            raise EngineError(f"{_one_line(str(exc)).rstrip('.')}; {_(INSTALL_HINT)}") from None
         if not reply.get("ok"):
             self._stop_worker()
             raise EngineError(
-                f"the speech engine could not start ({_one_line(str(reply.get('error')))}); {INSTALL_HINT}"
+                _("the speech engine could not start ({reason}); {hint}").format(reason=_one_line(str(reply.get('error'))), hint=_(INSTALL_HINT))
             )
 
     def _stop_worker(self) -> None:
@@ -254,12 +255,12 @@ class WorkerEngine:
                         f"the speech engine exited (code {proc.returncode}) while {doing}{detail}"
                     )
                 self._buffer += chunk
-        line, _, self._buffer = self._buffer.partition(b"\n")
+        line, _newline, self._buffer = self._buffer.partition(b"\n")
         try:
             return json.loads(line)
         except ValueError:
             self._kill_worker()
-            raise EngineError(f"the speech engine gave a garbled answer while {doing}") from None
+            raise EngineError(_("the speech engine gave a garbled answer while {doing}").format(doing=doing)) from None
 
     def _request(self, request: dict, timeout_s: float, doing: str) -> dict:
         if self._proc is None or self._proc.poll() is not None:
@@ -271,7 +272,7 @@ class WorkerEngine:
             self._proc.stdin.flush()
         except OSError:
             self._kill_worker()
-            raise EngineError(f"the speech engine stopped while {doing}") from None
+            raise EngineError(_("the speech engine stopped while {doing}").format(doing=doing)) from None
         return self._read_reply(timeout_s, doing)
 
     # SpeechEngine
@@ -279,9 +280,9 @@ class WorkerEngine:
     def voices(self) -> list[Voice]:
         """The voices the engine has installed."""
         if self._voices is None:
-            reply = self._request({"op": "voices"}, self.start_timeout_s, "listing voices")
+            reply = self._request({"op": "voices"}, self.start_timeout_s, _("listing voices"))
             if not reply.get("ok"):
-                raise EngineError(f"the speech engine could not list voices: {reply.get('error')}")
+                raise EngineError(_("the speech engine could not list voices: {reason}").format(reason=reply.get('error')))
             self._voices = [
                 Voice(
                     id=str(v["id"]),
@@ -336,7 +337,7 @@ class WorkerEngine:
             self._workdir = tempfile.mkdtemp(prefix="coach-speech-")
         self._count += 1
         path = os.path.join(self._workdir, f"clip-{self._count}.wav")
-        doing = f"speaking {_short(text)!r}"
+        doing = _("speaking {text}").format(text=repr(_short(text)))
         request = {"op": "render", "text": spoken, "voice": voice_id, "rate": rate_wpm, "path": path}
         if pitch is not None:
             request["pitch"] = pitch
@@ -346,15 +347,15 @@ class WorkerEngine:
             # A hung or crashed engine gets one fresh worker before we give up.
             reply = self._request(request, self.timeout_s, doing)
         if not reply.get("ok"):
-            raise EngineError(f"the speech engine failed while {doing}: {reply.get('error')}")
+            raise EngineError(_("the speech engine failed while {doing}: {reason}").format(doing=doing, reason=reply.get('error')))
         try:
             if os.path.getsize(path) == 0:
-                raise EngineError(f"the speech engine wrote an empty file while {doing}")
+                raise EngineError(_("the speech engine wrote an empty file while {doing}").format(doing=doing))
             clip = read_clip(path)
         except EngineError:
             raise
         except Exception as exc:
-            raise EngineError(f"the speech engine wrote unreadable audio while {doing}: {exc}") from None
+            raise EngineError(_("the speech engine wrote unreadable audio while {doing}: {reason}").format(doing=doing, reason=exc)) from None
         finally:
             try:
                 os.remove(path)
@@ -375,12 +376,11 @@ def _short(text: str, limit: int = 40) -> str:
 def default_engine(timeout_s: float = DEFAULT_CLIP_TIMEOUT_S) -> WorkerEngine:
     """The pyttsx3 engine (espeak-ng on Linux) in a worker process; EngineError if it is missing."""
     if importlib.util.find_spec("pyttsx3") is None:
-        raise EngineError(f"the speech engine is missing: the pyttsx3 package is not installed; {INSTALL_HINT}")
+        raise EngineError(_("the speech engine is missing: the pyttsx3 package is not installed; {hint}").format(hint=_(INSTALL_HINT)))
     if sys.platform not in ("darwin", "win32"):  # elsewhere pyttsx3 uses the system's own engine
         espeak = espeak_install()
         if espeak is None:
-            raise EngineError(f"the speech engine is missing: espeak-ng is not installed; {INSTALL_HINT}")
+            raise EngineError(_("the speech engine is missing: espeak-ng is not installed; {hint}").format(hint=_(INSTALL_HINT)))
         if espeak.data_dir is not None and not (espeak.data_dir / "phontab").is_file():
-            raise EngineError(f"the speech engine is missing: espeak-ng's data folder {espeak.data_dir} "
-                              f"is missing or incomplete; {INSTALL_HINT}")
+            raise EngineError(_("the speech engine is missing: espeak-ng's data folder {data_dir} is missing or incomplete; {hint}").format(data_dir=espeak.data_dir, hint=_(INSTALL_HINT)))
     return WorkerEngine(timeout_s=timeout_s)

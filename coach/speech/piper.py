@@ -19,6 +19,7 @@ from coach.cachedir import keep_json
 from coach.errors import EngineError
 from coach.speech.voicefiles import PIPER_INSTALL_HINT, PiperVoiceFile, piper_available
 from coach.speech.voices import Variant, Voice
+from coach.i18n import _
 
 if TYPE_CHECKING:
     import numpy as np
@@ -141,7 +142,8 @@ class PiperEngine:
         from coach.speech.engine import DEFAULT_CLIP_TIMEOUT_S, WorkerEngine
 
         if not piper_available():
-            raise EngineError(f"the Piper voice {voice_file.name} needs piper-tts; {PIPER_INSTALL_HINT}")
+            raise EngineError(_("the Piper voice {name} needs piper-tts; {hint}").format(
+                name=voice_file.name, hint=_(PIPER_INSTALL_HINT)))
         self.voice_file = voice_file
         self.name = name or f"{ENGINE}-{model_digest(voice_file.model, cache_dir)[:32]}"
         self._threads = threads
@@ -168,8 +170,9 @@ class PiperEngine:
         try:
             return self._worker.render(text, voice_id, rate_wpm)
         except EngineError as exc:  # the worker's advice is about espeak-ng; this is about the voice file
-            advice = f"check {self.voice_file.model} or remove it with `coach voices remove {self.voice_file.name}`"
-            raise EngineError(str(exc).replace(INSTALL_HINT, advice)) from None
+            advice = _("check {model} or remove it with `coach voices remove {name}`").format(
+                model=self.voice_file.model, name=self.voice_file.name)
+            raise EngineError(str(exc).replace(_(INSTALL_HINT), advice)) from None
 
     def close(self) -> None:
         """Stop the worker."""

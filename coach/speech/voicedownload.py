@@ -19,6 +19,7 @@ from typing import Callable
 
 from coach.errors import CoachError, OptionError
 from coach.speech.voicefiles import CARD_SUFFIX, PiperVoiceFile, add_voice, voices_folder
+from coach.i18n import _
 
 CATALOGUE_URL = "https://huggingface.co/rhasspy/piper-voices/resolve/main/"
 CATALOGUE_ENV = "COACH_PIPER_VOICES_URL"  # another copy of the catalogue (a mirror, or a test server)
@@ -40,12 +41,11 @@ def _open(url: str):
     try:
         return urllib.request.urlopen(url, timeout=TIMEOUT_S)  # noqa: S310 (https or a configured mirror)
     except urllib.error.HTTPError as exc:
-        raise DownloadError(f"{url}: the server answered {exc.code} {exc.reason}") from None
+        raise DownloadError(_("{url}: the server answered {code} {reason}").format(url=url, code=exc.code, reason=exc.reason)) from None
     except (urllib.error.URLError, socket.timeout, OSError) as exc:
         reason = getattr(exc, "reason", exc)
         host = urllib.parse.urlsplit(url).netloc
-        raise DownloadError(f"could not reach {host} to download voices ({reason}); "
-                            "check the network connection and try again") from None
+        raise DownloadError(_("could not reach {host} to download voices ({reason}); check the network connection and try again").format(host=host, reason=reason)) from None
 
 
 def read_catalogue() -> dict:
@@ -55,9 +55,9 @@ def read_catalogue() -> dict:
         try:
             doc = json.load(answer)
         except ValueError:
-            raise DownloadError(f"{url}: is not a voice catalogue (not JSON)") from None
+            raise DownloadError(_("{url}: is not a voice catalogue (not JSON)").format(url=url)) from None
     if not isinstance(doc, dict):
-        raise DownloadError(f"{url}: is not a voice catalogue")
+        raise DownloadError(_("{url}: is not a voice catalogue").format(url=url))
     return doc
 
 
@@ -73,8 +73,8 @@ def find_in_catalogue(catalogue: dict, name: str) -> tuple[str, dict]:
         return partial[0], catalogue[partial[0]]
     if partial:
         shown = ", ".join(sorted(partial)[:6]) + (", ..." if len(partial) > 6 else "")
-        raise OptionError("NAME", f"{name!r} matches several voices in Piper's catalogue: {shown}")
-    raise OptionError("NAME", f"Piper's catalogue has no voice {name!r} (names look like en_US-lessac-medium)")
+        raise OptionError("NAME", _("{name} matches several voices in Piper's catalogue: {shown}").format(name=repr(name), shown=shown))
+    raise OptionError("NAME", _("Piper's catalogue has no voice {name} (names look like en_US-lessac-medium)").format(name=repr(name)))
 
 
 def _fetch(url: str, target: Path, expected: dict, progress: Callable[[int], None]) -> None:
@@ -88,10 +88,11 @@ def _fetch(url: str, target: Path, expected: dict, progress: Callable[[int], Non
             progress(len(block))
     size = target.stat().st_size
     if isinstance(expected.get("size_bytes"), int) and size != expected["size_bytes"]:
-        raise DownloadError(f"{url}: got {size} bytes instead of {expected['size_bytes']}; nothing was installed")
+        raise DownloadError(_("{url}: got {size} bytes instead of {expected}; nothing was installed").format(
+            url=url, size=size, expected=expected["size_bytes"]))
     for field, digest in (("md5_digest", md5), ("sha256_digest", sha)):
         if expected.get(field) and expected[field].lower() != digest.hexdigest():
-            raise DownloadError(f"{url}: the download does not match its checksum; nothing was installed")
+            raise DownloadError(_("{url}: the download does not match its checksum; nothing was installed").format(url=url))
 
 
 def download_voice(name: str, folder: Path | None = None,
@@ -100,7 +101,7 @@ def download_voice(name: str, folder: Path | None = None,
     key, entry = find_in_catalogue(read_catalogue(), name)
     files = entry.get("files") if isinstance(entry, dict) else None
     if not isinstance(files, dict):
-        raise DownloadError(f"Piper's catalogue lists no files for {key}")
+        raise DownloadError(_("Piper's catalogue lists no files for {key}").format(key=key))
     wanted = {}
     for path, expected in files.items():
         base = path.rsplit("/", 1)[-1]
@@ -110,8 +111,8 @@ def download_voice(name: str, folder: Path | None = None,
         if base == "MODEL_CARD":
             wanted[key + CARD_SUFFIX] = (path, expected)
     if key + ".onnx" not in wanted or key + ".onnx.json" not in wanted:
-        raise DownloadError(f"Piper's catalogue lists no model or no config for {key}")
-    total = sum(int(e.get("size_bytes") or 0) for _, e in wanted.values())
+        raise DownloadError(_("Piper's catalogue lists no model or no config for {key}").format(key=key))
+    total = sum(int(e.get("size_bytes") or 0) for _name, e in wanted.values())
     done = [0]
 
     def step(count: int) -> None:

@@ -13,8 +13,11 @@ from pathlib import Path
 
 from coach.errors import InputError, OptionError
 from coach.speech.voices import Voice
+from coach.i18n import N_, _
+from coach.i18n import _
 
-PIPER_INSTALL_HINT = "install Piper with: pip install 'coach[piper]' (from coach's folder: .venv/bin/pip install -e '.[piper]')"
+PIPER_INSTALL_HINT = N_("install Piper with: pip install 'coach[piper]' (from coach's folder: .venv/bin/pip install -e "
+                        "'.[piper]')")  # shown through _()
 MODEL_SUFFIX = ".onnx"
 CONFIG_SUFFIX = ".onnx.json"
 CARD_SUFFIX = ".MODEL_CARD"  # kept beside the model; Piper's catalogue calls it MODEL_CARD in the voice's folder
@@ -116,35 +119,35 @@ def check_config(path: Path) -> dict:
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise _bad(path, "is missing; a Piper voice is NAME.onnx with NAME.onnx.json beside it") from None
+        raise _bad(path, _("is missing; a Piper voice is NAME.onnx with NAME.onnx.json beside it")) from None
     except (OSError, UnicodeDecodeError) as exc:
-        raise _bad(path, f"cannot be read ({exc.__class__.__name__})") from None
+        raise _bad(path, _("cannot be read ({reason})").format(reason=exc.__class__.__name__)) from None
     try:
         config = json.loads(text)
     except ValueError as exc:
-        raise _bad(path, f"is not valid JSON (line {exc.lineno})" if hasattr(exc, "lineno") else "is not valid JSON") from None
+        raise _bad(path, _("is not valid JSON (line {line})").format(line=exc.lineno) if hasattr(exc, "lineno")
+                   else _("is not valid JSON")) from None
     if not isinstance(config, dict):
-        raise _bad(path, "is not a Piper voice config (not a JSON object)")
+        raise _bad(path, _("is not a Piper voice config (not a JSON object)"))
     audio, espeak = config.get("audio"), config.get("espeak")
     if not isinstance(audio, dict) or not isinstance(audio.get("sample_rate"), int):
-        raise _bad(path, "has no audio.sample_rate; it is not a Piper voice config")
+        raise _bad(path, _("has no audio.sample_rate; it is not a Piper voice config"))
     if audio["sample_rate"] not in SAMPLE_RATES_HZ:
-        raise _bad(path, f"sample rate {audio['sample_rate']} Hz is not one of "
-                         f"{', '.join(str(r) for r in SAMPLE_RATES_HZ)}")
+        raise _bad(path, _("sample rate {rate} Hz is not one of {names}").format(rate=audio['sample_rate'], names=', '.join(str(r) for r in SAMPLE_RATES_HZ)))
     if not isinstance(espeak, dict) or not isinstance(espeak.get("voice"), str):
-        raise _bad(path, "has no espeak.voice; it is not a Piper voice config")
+        raise _bad(path, _("has no espeak.voice; it is not a Piper voice config"))
     if not isinstance(config.get("phoneme_id_map"), dict) or not config["phoneme_id_map"]:
-        raise _bad(path, "has no phoneme_id_map; it is not a Piper voice config")
+        raise _bad(path, _("has no phoneme_id_map; it is not a Piper voice config"))
     for key in ("num_symbols", "num_speakers"):
         if not isinstance(config.get(key), int):
-            raise _bad(path, f"has no whole number {key}; it is not a Piper voice config")
+            raise _bad(path, _("has no whole number {key}; it is not a Piper voice config").format(key=key))
     return config
 
 
 def check_model(model: Path, config: dict) -> None:
     """InputError naming the model unless onnxruntime loads it and it takes Piper's inputs."""
     if not piper_available():
-        raise _bad(model, f"cannot be checked without piper-tts; {PIPER_INSTALL_HINT}")
+        raise _bad(model, _("cannot be checked without piper-tts; {hint}").format(hint=_(PIPER_INSTALL_HINT)))
     import onnxruntime
 
     options = onnxruntime.SessionOptions()
@@ -153,20 +156,20 @@ def check_model(model: Path, config: dict) -> None:
     try:
         session = onnxruntime.InferenceSession(str(model), sess_options=options, providers=["CPUExecutionProvider"])
     except Exception:
-        raise _bad(model, "is not a usable ONNX model (truncated, damaged or not ONNX at all)") from None
+        raise _bad(model, _("is not a usable ONNX model (truncated, damaged or not ONNX at all)")) from None
     inputs = {i.name for i in session.get_inputs()}
     wanted = set(PIPER_INPUTS) | ({"sid"} if config["num_speakers"] > 1 else set())
     if not wanted <= inputs or not session.get_outputs():
         missing = ", ".join(sorted(wanted - inputs)) or "an output"
-        raise _bad(model, f"is not a Piper voice model: it lacks {missing}")
+        raise _bad(model, _("is not a Piper voice model: it lacks {missing}").format(missing=missing))
 
 
 def check_voice(model: Path) -> PiperVoiceFile:
     """A voice file pair that is complete and usable, else InputError naming the bad file."""
     if not model.name.endswith(MODEL_SUFFIX) or model.name == MODEL_SUFFIX:
-        raise _bad(model, f"is not a Piper voice: its name must end in {MODEL_SUFFIX}")
+        raise _bad(model, _("is not a Piper voice: its name must end in {suffix}").format(suffix=MODEL_SUFFIX))
     if not model.is_file():
-        raise _bad(model, "does not exist" if not model.exists() else "is not a file")
+        raise _bad(model, _("does not exist") if not model.exists() else _("is not a file"))
     found = PiperVoiceFile.from_model(model, card=model.parent / "MODEL_CARD")
     check_model(model, check_config(found.config))
     return found
@@ -223,7 +226,7 @@ def find_installed(query: str, voices: list[PiperVoiceFile]) -> PiperVoiceFile |
         return exact[0]
     partial = [v for v in voices if q and q in v.name.lower()]
     if len(partial) > 1:
-        raise OptionError("--voice", f"{query!r} matches several Piper voices: {', '.join(v.name for v in partial)}")
+        raise OptionError("--voice", _("{query} matches several Piper voices: {names}").format(query=repr(query), names=', '.join(v.name for v in partial)))
     return partial[0] if partial else None
 
 
@@ -232,7 +235,7 @@ def remove_voice(name: str, folder: Path | None = None) -> PiperVoiceFile:
     folder = folder if folder is not None else voices_folder()
     found = find_installed(name, installed_piper_voices(folder))
     if found is None:
-        raise OptionError("NAME", f"no installed Piper voice matches {name!r}; `coach voices` lists them")
+        raise OptionError("NAME", _("no installed Piper voice matches {name}; `coach voices` lists them").format(name=repr(name)))
     for path in (found.model, found.config, folder / (found.name + CARD_SUFFIX)):
         try:
             path.unlink()

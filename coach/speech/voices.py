@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Iterable, Sequence
 
 from coach.errors import OptionError
+from coach.i18n import N_, _
 
 DEFAULT_LANGUAGE = "en"
 MIN_PITCH = 0
@@ -15,10 +16,8 @@ MAX_PITCH = 100
 GENDERS = ("female", "male")
 VARIANT_SEPARATOR = "+"  # espeak-ng's own syntax: "en-us+Andrea" is en-us spoken with variant Andrea
 
-INSTALL_HINT = (
-    "install espeak-ng (on Debian/Ubuntu: sudo apt install espeak-ng), "
-    "or use --no-voice for a session with sounds only"
-)
+INSTALL_HINT = N_("install espeak-ng (on Debian/Ubuntu: sudo apt install espeak-ng), "
+                  "or use --no-voice for a session with sounds only")  # shown through _()
 
 # A language code as users type it: "en", "en-gb", "pt_BR", "cmn-latn-pinyin".
 LANGUAGE_CODE = re.compile(r"[A-Za-z]{2,3}([-_][A-Za-z0-9]{1,8})*")
@@ -49,23 +48,24 @@ class Variant:
 def validate_pitch(pitch: int) -> int:
     """The pitch if it is a whole number within 0..100, else OptionError."""
     if isinstance(pitch, bool) or not isinstance(pitch, int):
-        raise OptionError("--pitch", f"must be a whole number from {MIN_PITCH} to {MAX_PITCH}, got {pitch!r}")
+        raise OptionError("--pitch", _("must be a whole number from {low} to {high}, got {pitch}").format(
+            low=MIN_PITCH, high=MAX_PITCH, pitch=repr(pitch)))
     if not MIN_PITCH <= pitch <= MAX_PITCH:
-        raise OptionError("--pitch", f"{pitch} is out of range {MIN_PITCH}..{MAX_PITCH}")
+        raise OptionError("--pitch", _("{pitch} is out of range {low}..{high}").format(pitch=pitch, low=MIN_PITCH, high=MAX_PITCH))
     return pitch
 
 
 def validate_language(code: str, option: str = "--language") -> str:
     """A language code such as "en" or "en-gb" (lower case), else OptionError naming option."""
     if not isinstance(code, str) or not LANGUAGE_CODE.fullmatch(code.strip()):
-        raise OptionError(option, f"{code!r} is not a language code such as 'en' or 'en-gb'")
+        raise OptionError(option, _("{code} is not a language code such as 'en' or 'en-gb'").format(code=repr(code)))
     return _norm_language(code)
 
 
 def validate_gender(gender: str) -> str:
     """'female' or 'male' (any case), else OptionError."""
     if gender.strip().lower() not in GENDERS:
-        raise OptionError("--gender", f"{gender!r} is not one of: {', '.join(GENDERS)}")
+        raise OptionError("--gender", _("{gender} is not one of: {names}").format(gender=repr(gender), names=', '.join(GENDERS)))
     return gender.strip().lower()
 
 
@@ -83,7 +83,7 @@ def engine_supports_pitch(engine) -> bool:
 def check_pitch_support(engine, pitch: int | None) -> None:
     """OptionError("--pitch") when a pitch is asked of an engine that cannot change it."""
     if pitch is not None and not engine_supports_pitch(engine):
-        raise OptionError("--pitch", f"is not supported by this speech engine ({engine.name})")
+        raise OptionError("--pitch", _("is not supported by this speech engine ({name})").format(name=engine.name))
 
 
 # --- languages -----------------------------------------------------------------------------------
@@ -177,8 +177,8 @@ def _pick_variant(variants: Sequence[Variant], query: str) -> Variant:
     if len(partial) == 1:
         return partial[0]
     if partial:
-        raise OptionError("--voice", f"variant {query!r} matches several; did you mean: {_listing(partial)}?")
-    raise OptionError("--voice", f"no variant matches {query!r}; {_suggest(query, [], variants)}")
+        raise OptionError("--voice", _("variant {query} matches several; did you mean: {listing}?").format(query=repr(query), listing=_listing(partial)))
+    raise OptionError("--voice", _("no variant matches {query}; {suggest}").format(query=repr(query), suggest=_suggest(query, [], variants)))
 
 
 # --- choosing ------------------------------------------------------------------------------------
@@ -201,8 +201,8 @@ def _suggest(query: str, voices: Sequence[Voice], variants: Sequence[Variant] = 
     close = difflib.get_close_matches(query.lower(), list(labels), n=3, cutoff=0.6)
     names = list(dict.fromkeys(name for c in close for name in labels[c]))[:5]
     if not names:
-        return "run `coach voices` to list the installed voices"
-    return "did you mean: " + ", ".join(names) + "?"
+        return _("run `coach voices` to list the installed voices")
+    return _("did you mean: {names}?").format(names=", ".join(names))
 
 
 def _best_or_fail(voices: Sequence[Voice], language: str) -> Voice:
@@ -210,7 +210,8 @@ def _best_or_fail(voices: Sequence[Voice], language: str) -> Voice:
     if voice is None:
         raise OptionError(
             "--voice",
-            f"no installed voice speaks language {language!r}; choose one with --voice (see `coach voices`)",
+            _("no installed voice speaks language {language}; choose one with --voice (see `coach voices`)").format(
+                language=repr(language)),
         )
     return voice
 
@@ -228,7 +229,7 @@ def pick_voice(
     """
     voices, variants = list(voices), list(variants)
     if not voices:
-        raise OptionError("--voice", f"no voices are installed; {INSTALL_HINT}")
+        raise OptionError("--voice", _("no voices are installed; {hint}").format(hint=_(INSTALL_HINT)))
     if query is None or not query.strip():
         return _best_or_fail(voices, language)
     q = query.strip()
@@ -240,7 +241,7 @@ def pick_voice(
         if len(exact) == 1:
             return exact[0]
     if variants and VARIANT_SEPARATOR in q:
-        base, _, variant = q.partition(VARIANT_SEPARATOR)
+        base, _sep, variant = q.partition(VARIANT_SEPARATOR)
         return with_variant(pick_voice(voices, base or None, language), _pick_variant(variants, variant))
     if LANGUAGE_CODE.fullmatch(q):
         voice = best_voice_for(voices, q)
@@ -255,8 +256,8 @@ def pick_voice(
         found = partial[0]
         return found if isinstance(found, Voice) else with_variant(_best_or_fail(voices, language), found)
     if partial:
-        raise OptionError("--voice", f"{q!r} matches several voices; did you mean: {_listing(partial)}?")
-    raise OptionError("--voice", f"no voice matches {q!r}; {_suggest(q, voices, variants)}")
+        raise OptionError("--voice", _("{query} matches several voices; did you mean: {listing}?").format(query=repr(q), listing=_listing(partial)))
+    raise OptionError("--voice", _("no voice matches {query}; {suggest}").format(query=repr(q), suggest=_suggest(q, voices, variants)))
 
 
 def variant_voices(voices: Sequence[Voice], variants: Sequence[Variant], language: str) -> list[Voice]:
