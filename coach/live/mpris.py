@@ -12,6 +12,7 @@ import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
+from coach.i18n import _
 from coach.live.control import Command, Controls, NowPlaying, Status
 from coach.sessionbus import session_bus_address
 
@@ -222,7 +223,7 @@ class Mpris:
             loop.run_until_complete(self._serve())
         except Exception as exc:  # any failure only means no MPRIS; the session plays on
             reason = " ".join(str(exc).split()) or type(exc).__name__
-            self.problem = self.problem or f"cannot use the session bus ({reason})"
+            self.problem = self.problem or _("cannot use the session bus ({reason})").format(reason=reason)
         finally:
             if self._bus is not None:
                 self._bus.disconnect()
@@ -244,7 +245,7 @@ class Mpris:
                 self.name = name
                 break
         if self.name is None:
-            self.problem = f"the names {BUS_NAME} and its instance name are taken"
+            self.problem = _("the names {name} and its instance name are taken").format(name=BUS_NAME)
             return
         last: list[NowPlaying | None] = [None]
 
@@ -294,16 +295,16 @@ def start_mpris(controls: Controls) -> tuple[Mpris | None, str]:
     """
     address = session_bus_address()
     if address is None:
-        return None, "no session bus"
+        return None, _("no session bus")
     try:
         import dbus_fast  # noqa: F401
     except ImportError:
-        return None, "dbus-fast is not installed"
+        return None, _("dbus-fast is not installed")
     service = Mpris(controls, address)
     if service.start():
-        return service, f"on the session bus as {service.name}"
+        return service, _("on the session bus as {name}").format(name=service.name)
     if service.problem is None:
-        return service, "still connecting to the session bus"
+        return service, _("still connecting to the session bus")
     service.close()
     return None, service.problem
 

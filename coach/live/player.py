@@ -126,8 +126,9 @@ class SessionResult:
 
     def summary(self) -> str:
         """One line for the person: how it ended and how long it took."""
-        how = "session finished" if self.finished else "session stopped"
-        return f"{how} after {clock(self.elapsed_s)}"
+        if self.finished:
+            return _("session finished after {time}").format(time=clock(self.elapsed_s))
+        return _("session stopped after {time}").format(time=clock(self.elapsed_s))
 
 
 # --- the session ------------------------------------------------------------------------------

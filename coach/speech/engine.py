@@ -63,10 +63,11 @@ class SpeechEngine(Protocol):
 def validate_rate(rate_wpm: int) -> int:
     """The speaking rate if it is within 80..400 words per minute, else OptionError."""
     if isinstance(rate_wpm, bool) or not isinstance(rate_wpm, int):
-        raise OptionError("--rate", _("must be a whole number of words per minute, got {rate_wpm}").format(rate_wpm=repr(rate_wpm)))
+        raise OptionError("--rate", _("must be a whole number of words per minute, got {rate}").format(
+            rate=repr(rate_wpm)))
     if not MIN_RATE_WPM <= rate_wpm <= MAX_RATE_WPM:
         raise OptionError(
-            "--rate", f"{rate_wpm} words per minute is out of range {MIN_RATE_WPM}..{MAX_RATE_WPM}"
+            "--rate", _("{rate} words per minute is out of range {low}..{high}").format(rate=rate_wpm, low=MIN_RATE_WPM, high=MAX_RATE_WPM)
         )
     return rate_wpm
 
@@ -244,7 +245,7 @@ class WorkerEngine:
                 if left <= 0 or not selector.select(left):
                     self._kill_worker()
                     raise EngineError(
-                        f"the speech engine hung while {doing} (no answer within {timeout_s:g} s)"
+                        _("the speech engine hung while {doing} (no answer within {seconds} s)").format(doing=doing, seconds=f"{timeout_s:g}")
                     )
                 chunk = os.read(fd, 65536)
                 if not chunk:
@@ -252,7 +253,7 @@ class WorkerEngine:
                     detail = self._worker_stderr_tail()
                     self._stop_worker()
                     raise EngineError(
-                        f"the speech engine exited (code {proc.returncode}) while {doing}{detail}"
+                        _("the speech engine exited (code {code}) while {doing}{detail}").format(code=proc.returncode, doing=doing, detail=detail)
                     )
                 self._buffer += chunk
         line, _newline, self._buffer = self._buffer.partition(b"\n")
