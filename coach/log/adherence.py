@@ -13,8 +13,8 @@ COUNTS_PERCENT = 80  # a session counts when it finished or did at least this mu
 
 def counts_rule() -> str:
     """Which sessions count, in a sentence."""
-    return _("A session counts when it finished, or when it did at least {percent} % of its planned exercise "
-             "time.").format(percent=COUNTS_PERCENT)
+    return _("A session counts when it finished, or when it did at least {percent} of its planned exercise "
+             "time.").format(percent=f"{COUNTS_PERCENT} %")
 
 
 def weeks_rule() -> str:

@@ -89,7 +89,8 @@ def parse_done(text: str) -> float:
     try:
         percent = float(number)
     except ValueError:
-        raise OptionError("--done", _("must be a percentage such as 100% or 60%, not '{text}'").format(text=text)) from None
+        raise OptionError("--done", _("must be a percentage such as {full} or {part}, not '{text}'").format(
+            full="100%", part="60%", text=text)) from None
     if not 0 < percent <= 100:
         raise OptionError("--done", _("must be more than 0 % and at most 100 %, not '{text}'").format(text=text))
     return percent / 100
