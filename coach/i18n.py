@@ -198,3 +198,39 @@ def format_date(moment: date | datetime, skeleton: str, english: str) -> str:
     from babel.dates import format_skeleton
 
     return format_skeleton(skeleton, moment, locale=_babel_locale())
+
+
+# --- the catalogs' extraction -----------------------------------------------------------------------------
+
+
+def extract_with_help_texts(fileobj, keywords, comment_tags, options):
+    """Babel's Python extraction, plus the command-line help texts typer shows (for babel.cfg).
+
+    Those are the `help="..."` strings, module-level `..._HELP` texts and the docstrings of the commands
+    (functions named `*_command` or decorated with `.command(...)`); the CLI translates them when it runs.
+    """
+    import ast
+    import inspect
+
+    from babel.messages.extract import extract_python
+
+    data = fileobj.read()
+    fileobj.seek(0)
+    yield from extract_python(fileobj, keywords, comment_tags, options)
+    tree = ast.parse(data.decode(options.get("encoding", "utf-8")))
+    for node in ast.walk(tree):
+        texts: list[ast.AST] = []
+        if isinstance(node, ast.keyword) and node.arg == "help":
+            texts.append(node.value)
+        elif isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id.endswith("_HELP")
+                                                  for t in node.targets):
+            texts.append(node.value)
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            decorated = any(isinstance(d, ast.Call) and isinstance(d.func, ast.Attribute) and d.func.attr == "command"
+                            for d in node.decorator_list)
+            docstring = ast.get_docstring(node, clean=False)
+            if docstring and (decorated or node.name.endswith("_command")):
+                yield node.lineno, "", inspect.cleandoc(docstring), []
+        for value in texts:
+            if isinstance(value, ast.Constant) and isinstance(value.value, str) and value.value.strip():
+                yield value.lineno, "", value.value, []
