@@ -101,6 +101,11 @@ def compile_catalog(po: Path, mo: Path) -> Path | None:
     return mo
 
 
+def compile_all() -> list[Path]:
+    """Every catalog in the package compiled to its .mo (bootstrap and scripts/catalogs run this)."""
+    return [compile_catalog(po, po.with_suffix(".mo")) for po in sorted(LOCALE_DIR.glob(f"*/LC_MESSAGES/{DOMAIN}.po"))]
+
+
 def _load(lang: str) -> _gettext.NullTranslations:
     if lang == SOURCE_LANGUAGE:
         return _gettext.NullTranslations()
