@@ -18,7 +18,7 @@ from coach.audio.levels import DEFAULT_LOUDNESS_LUFS, check_loudness
 from coach.session import SessionOptions, check_language, check_voice, check_volume
 from coach.speech.engine import DEFAULT_RATE_WPM, validate_rate
 from coach.speech.voices import DEFAULT_LANGUAGE, validate_language, validate_pitch
-from coach.i18n import _
+from coach.i18n import N_, _
 
 FILE_NAME = "config.toml"
 DEFAULT_ROUTINE = "back-pain-feet"
@@ -39,8 +39,9 @@ KEYS = tuple(OPTIONS)
 DEFAULTS = {"voice": None, "rate": DEFAULT_RATE_WPM, "pitch": None, "voice_volume": 100,
             "beep_volume": 100, "loudness": DEFAULT_LOUDNESS_LUFS, "language": DEFAULT_LANGUAGE,
             "routine": DEFAULT_ROUTINE, "mpris": True}
-UNSET_MEANING = {"voice": "the best voice for the routine's language", "pitch": "the voice's own",
-                 "language": "the routine's own (en for voices and say)"}
+UNSET_MEANING = {"voice": N_("the best voice for the routine's language"), "pitch": N_("the voice's own"),
+                 "language": N_("your system's language when the routine is in it, else the routine's own "
+                                "(en for voices and say)")}  # shown through _()
 NEW_FILE_HEADER = "# coach settings: `coach config set KEY VALUE` edits this file, options on the command line win.\n"
 
 _KEY_LINE = re.compile(r"""^\s*\[*\s*(?:"([^"]*)"|'([^']*)'|([A-Za-z0-9_-]+))\s*[.=\]]""")
@@ -141,11 +142,11 @@ def _read_text(path: Path) -> str | None:
     except FileNotFoundError:
         return None
     except OSError as exc:
-        raise ConfigError(str(path), f"cannot read: {exc.strerror}") from None
+        raise ConfigError(str(path), _("cannot read: {reason}").format(reason=exc.strerror)) from None
     try:
         return raw.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise ConfigError(str(path), "is not UTF-8 text", raw[: exc.start].count(b"\n") + 1) from None
+        raise ConfigError(str(path), _("is not UTF-8 text"), raw[: exc.start].count(b"\n") + 1) from None
 
 
 def load_settings(path: Path | None = None) -> Settings:
@@ -159,12 +160,12 @@ def load_settings(path: Path | None = None) -> Settings:
     except tomllib.TOMLDecodeError as exc:
         message = str(exc)
         at = _TOML_AT.search(message)
-        reason = _TOML_AT.sub("", message) + " (not valid TOML)"
+        reason = _("{reason} (not valid TOML)").format(reason=_TOML_AT.sub("", message))
         raise ConfigError(str(path), reason, int(at.group(1)) if at else None) from None
     settings = Settings(path, {}, _key_lines(text))
     for key, value in doc.items():
         if key not in OPTIONS:
-            raise settings.fail(key, f"unknown setting (known: {', '.join(KEYS)})")
+            raise settings.fail(key, _("unknown setting (known: {keys})").format(keys=", ".join(KEYS)))
         try:
             settings.values[key] = check_value(key, value)
         except OptionError as exc:
@@ -208,13 +209,15 @@ def _edit(path: Path, change) -> None:
             try:
                 doc = tomlkit.parse(text if text is not None else NEW_FILE_HEADER)
             except ParseError as exc:
-                raise ConfigError(str(path), f"{exc} (not valid TOML)", getattr(exc, "line", None)) from None
+                raise ConfigError(str(path), _("{reason} (not valid TOML)").format(reason=exc),
+                                  getattr(exc, "line", None)) from None
             change(doc)
             with atomic_output(target) as tmp:
                 tmp.write_text(tomlkit.dumps(doc), encoding="utf-8")
     except OSError as exc:
-        reason = "no space left on device" if exc.errno == errno.ENOSPC else (exc.strerror or str(exc)).lower()
-        raise ConfigError(str(path), f"cannot be saved in {target.parent} ({reason})") from None
+        reason = _("no space left on device") if exc.errno == errno.ENOSPC else (exc.strerror or str(exc)).lower()
+        raise ConfigError(str(path), _("cannot be saved in {folder} ({reason})").format(folder=target.parent,
+                                                                                      reason=reason)) from None
 
 
 def write_setting(key: str, value: object, path: Path | None = None) -> Path:

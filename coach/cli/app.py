@@ -10,7 +10,9 @@ import typer
 
 from coach import __version__
 from coach.cli import config, ical, log, manual, remind, report, routines, sessions, voice
+from coach.cli.words import translate_help, translate_libraries
 from coach.errors import CoachError, ExitStatus
+from coach.i18n import _
 from coach.terminal import printable
 
 # typer keeps its own copy of click; reach its exception classes through a public one
@@ -62,7 +64,10 @@ def main(argv: Optional[list[str]] = None) -> None:
     args = sys.argv[1:] if argv is None else argv
     debug = "--debug" in args
     try:
-        result = app(args=args, prog_name="coach", standalone_mode=False)
+        translate_libraries()
+        command = typer.main.get_command(app)
+        translate_help(command)  # in the language of this run: an in-process caller may change it
+        result = command(args=args, prog_name="coach", standalone_mode=False)
     except typer.Exit as exc:
         sys.exit(exc.exit_code)
     except _UsageError as exc:
@@ -71,10 +76,11 @@ def main(argv: Optional[list[str]] = None) -> None:
             sys.exit(ExitStatus.BAD_INPUT)
         ctx = getattr(exc, "ctx", None)
         command = ctx.command_path if ctx is not None else "coach"
-        print(printable(f"{command}: {exc.format_message()} (see '{command} --help')"), file=sys.stderr)
+        print(printable(_("{command}: {message} (see '{command} --help')").format(
+            command=command, message=exc.format_message())), file=sys.stderr)
         sys.exit(ExitStatus.BAD_INPUT)
     except (KeyboardInterrupt, typer.Abort):
-        print("coach: stopped", file=sys.stderr)
+        print(_("coach: stopped"), file=sys.stderr)
         sys.exit(ExitStatus.INTERRUPTED)
     except CoachError as exc:
         if debug:
@@ -87,7 +93,7 @@ def main(argv: Optional[list[str]] = None) -> None:
     except Exception as exc:  # a bug: still one line unless --debug
         if debug:
             traceback.print_exc()
-        print(f"coach: internal error: {type(exc).__name__}: {printable(exc)} (run with --debug for details)",
-              file=sys.stderr)
+        print(_("coach: internal error: {kind}: {reason} (run with --debug for details)").format(
+            kind=type(exc).__name__, reason=printable(exc)), file=sys.stderr)
         sys.exit(ExitStatus.ERROR)
     sys.exit(result if isinstance(result, int) else ExitStatus.SUCCESS)

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import typer
 
+from coach.i18n import _
 from coach.config import (DEFAULTS, KEYS, OPTIONS, UNSET_MEANING, config_path, format_value, load_settings,
                           parse_value, remove_setting, write_setting)
 from coach.errors import InputError, OptionError, RoutineError
@@ -21,14 +22,15 @@ config_app = typer.Typer(
 
 def _key(key: str) -> str:
     if key not in OPTIONS:
-        raise OptionError("KEY", f"unknown setting {key!r}; choose one of: {', '.join(KEYS)}")
+        raise OptionError("KEY", _("unknown setting {key}; choose one of: {names}").format(
+            key=repr(key), names=", ".join(KEYS)))
     return key
 
 
 def _default_text(key: str) -> str:
     """What applies when neither the file nor the command line gives a value."""
     value = DEFAULTS[key]
-    return UNSET_MEANING.get(key) or (value if isinstance(value, str) else format_value(value))
+    return _(UNSET_MEANING[key]) if key in UNSET_MEANING else (value if isinstance(value, str) else format_value(value))
 
 
 @config_app.command("path")
@@ -56,7 +58,7 @@ def list_command() -> None:
         if key in settings.values:
             print(f"{key:13}= {format_value(settings.values[key])}")
         else:
-            print(f"{key:13}(not set: {_default_text(key)})")
+            print(f"{key:13}" + _("(not set: {default})").format(default=_default_text(key)))
 
 
 def _check_voice(query: str) -> str:
@@ -124,11 +126,12 @@ def set_command(
         raise OptionError(key, exc.reason) from None
     path = write_setting(key, checked)
     print(f"{key} = {format_value(checked)}{note}")
-    print(f"saved in {path}", file=sys.stderr)
+    print(_("saved in {path}").format(path=path), file=sys.stderr)
 
 
 @config_app.command("unset")
 def unset_command(key: str = typer.Argument(..., help="The setting to remove: " + ", ".join(KEYS) + ".")) -> None:
     """Remove a setting from the file, so its built-in default applies again."""
     removed = remove_setting(_key(key))
-    print(f"{key} {'removed' if removed else 'was not set'}; now: {_default_text(key)}")
+    text = _("{key} removed; now: {default}") if removed else _("{key} was not set; now: {default}")
+    print(text.format(key=key, default=_default_text(key)))

@@ -13,6 +13,7 @@ import typer
 
 from coach.cli.shared import all_sessions, local_now, parse_day, routines_with_frequency
 from coach.errors import InputError, OptionError
+from coach.i18n import _, format_date, ngettext
 from coach.log.pain import PAIN_MAX, PAIN_MIN
 from coach.terminal import printable
 
@@ -45,11 +46,11 @@ def history_command(
     # Imported here, so the other commands start without the log's table and chart machinery.
     from rich.console import Console
 
-    from coach.log.adherence import COUNTS_RULE, WEEKS_RULE, weekly_tallies
+    from coach.log.adherence import counts_rule, weekly_tallies, weeks_rule
     from coach.log.view import CHART_WEEKS, chart, history_table
 
     if as_json and csv_file is not None:
-        raise OptionError("--csv", "cannot be used together with --json")
+        raise OptionError("--csv", _("cannot be used together with --json"))
     since_day = parse_day("--since", since) if since is not None else None
     sessions = all_sessions(routine)
     if since_day is not None:
@@ -66,7 +67,7 @@ def history_command(
         return
     console = Console(highlight=False)
     if not sessions:
-        console.print("No sessions logged yet." if routine is None and since is None else "No sessions match.")
+        console.print(_("No sessions logged yet.") if routine is None and since is None else _("No sessions match."))
         return
     console.print(history_table(sessions, console.width))
     now = local_now()
@@ -80,7 +81,7 @@ def history_command(
         console.print()
         for line in chart(name, tallies, frequencies.get(name), console.width):
             console.print(line)
-    console.print(f"\n{WEEKS_RULE} {COUNTS_RULE}", style="dim")
+    console.print(f"\n{weeks_rule()} {counts_rule()}", style="dim")
 
 
 # A spreadsheet runs a cell that starts with one of these as a formula (OWASP, "CSV Injection").
@@ -121,8 +122,10 @@ def _write_csv(target: str, sessions: list[LoggedSession]) -> None:
         with atomic_output(path, private=True) as temp:
             temp.write_text(text, encoding="utf-8", newline="")
     except OSError as exc:
-        raise OptionError("--csv", f"cannot write {path}: {(exc.strerror or str(exc)).lower()}") from None
-    print(f"wrote {printable(path)} ({len(sessions)} session{'s' if len(sessions) != 1 else ''})", file=sys.stderr)
+        raise OptionError("--csv", _("cannot write {path}: {reason}").format(
+            path=path, reason=(exc.strerror or str(exc)).lower())) from None
+    print(ngettext("wrote {path} ({count} session)", "wrote {path} ({count} sessions)", len(sessions)).format(
+        path=printable(path), count=len(sessions)), file=sys.stderr)
 
 
 def today_command(
@@ -136,11 +139,11 @@ def today_command(
     """
     from rich.console import Console
 
-    from coach.log.adherence import COUNTS_RULE, WEEKS_RULE, period_bounds, standing
+    from coach.log.adherence import counts_rule, period_bounds, standing, weeks_rule
     from coach.log.view import standing_json, standing_line, week_text
 
     if as_json and notify:
-        raise OptionError("--notify", "cannot be used together with --json")
+        raise OptionError("--notify", _("cannot be used together with --json"))
     now = local_now()
     routines = routines_with_frequency()
     sessions = all_sessions()
@@ -160,16 +163,18 @@ def today_command(
         print()
         return
     console = Console(highlight=False)
-    console.print(f"Today is {now:%A} {now.day} {now:%B %Y}; this week is {week_text(monday, sunday)}.")
+    console.print(_("Today is {date}; this week is {week}.").format(
+        date=format_date(now, "yMMMMEEEEd", "%A %-d %B %Y"), week=week_text(monday, sunday)), markup=False)
     if not standings:
-        console.print("No routine says how often to do it (add frequency = { per_week = [2, 3] } to one).")
+        console.print(_("No routine says how often to do it (add frequency = { per_week = [2, 3] } to one)."),
+                      markup=False)
     for name, s in standings:
         console.print(standing_line(name, s), style="yellow" if s.due else "green", markup=False)
-    console.print(f"{WEEKS_RULE} {COUNTS_RULE}", style="dim")
+    console.print(f"{weeks_rule()} {counts_rule()}", style="dim")
 
 
 def log_command(
-    pain: Optional[int] = typer.Option(None, "--pain", help=f"The pain score, from {PAIN_MIN} (no pain) to {PAIN_MAX} (the worst imaginable)."),
+    pain: Optional[int] = typer.Option(None, "--pain", help="The pain score, from 0 (no pain) to 10 (the worst imaginable)."),
     note: Optional[str] = typer.Option(None, "--note", help="A note to keep with the session."),
     session: Optional[int] = typer.Option(None, "--session", help="The session's id (see 'coach history'); default: the latest."),
 ) -> None:
@@ -177,20 +182,24 @@ def log_command(
     from coach.log.book import Logbook, default_path
 
     if pain is not None and not PAIN_MIN <= pain <= PAIN_MAX:
-        raise OptionError("--pain", f"must be a whole number from {PAIN_MIN} to {PAIN_MAX}, not {pain}")
+        raise OptionError("--pain", _("must be a whole number from {low} to {high}, not {pain}").format(
+            low=PAIN_MIN, high=PAIN_MAX, pain=pain))
     if pain is None and note is None:
-        raise OptionError("--pain", "give --pain N (0-10), --note TEXT, or both")
+        raise OptionError("--pain", _("give --pain N (0-10), --note TEXT, or both"))
     if not default_path().exists():
-        raise InputError("no sessions are logged yet, so there is nothing to add a pain score to")
+        raise InputError(_("no sessions are logged yet, so there is nothing to add a pain score to"))
     with Logbook(default_path()) as log:
         if session is None:
             session = log.latest_id()
             if session is None:
-                raise InputError("no sessions are logged yet, so there is nothing to add a pain score to")
+                raise InputError(_("no sessions are logged yet, so there is nothing to add a pain score to"))
         elif not 1 <= session <= SQLITE_MAX_INTEGER or not log.has_session(session):
-            raise OptionError("--session", f"there is no session {session} in the log (see 'coach history')")
+            raise OptionError("--session", _("there is no session {id} in the log (see 'coach history')").format(
+                id=session))
         log.set_pain(session, pain, note)
         found = next(s for s in log.sessions() if s.id == session)
-    what = ", ".join(part for part in (None if found.pain is None else f"pain {found.pain}",
-                                       None if found.note is None else f"note: {found.note}") if part)
-    print(printable(f"session {found.id} ({found.routine}, {found.started:%Y-%m-%d %H:%M}): {what}"))
+    what = ", ".join(part for part in (None if found.pain is None else _("pain {score}").format(score=found.pain),
+                                       None if found.note is None else _("note: {note}").format(note=found.note))
+                     if part)
+    print(printable(_("session {id} ({routine}, {started}): {what}").format(
+        id=found.id, routine=found.routine, started=f"{found.started:%Y-%m-%d %H:%M}", what=what)))

@@ -7,14 +7,16 @@ from typing import Optional
 
 import typer
 
+from coach.i18n import _
 from coach.cli.shared import estimated_plan, local_now
 from coach.clock import local_iso
 from coach.errors import InputError, OptionError
+from coach.log.outcomes import outcome_text
 from coach.log.pain import PAIN_MAX, PAIN_MIN
 
 log_app = typer.Typer(help="Add a pain score or a note, add a session done elsewhere, or remove one.")
 
-PAIN_HELP = f"The pain score, from {PAIN_MIN} (no pain) to {PAIN_MAX} (the worst imaginable)."
+PAIN_HELP = "The pain score, from 0 (no pain) to 10 (the worst imaginable)."  # PAIN_MIN, PAIN_MAX
 
 
 @log_app.callback(invoke_without_command=True)
@@ -27,7 +29,8 @@ def log_callback(
     """Set the pain score and a note for the latest session (or the one given); or add or remove a session."""
     if ctx.invoked_subcommand is not None:
         if pain is not None or note is not None or session is not None:
-            raise OptionError("--pain", f"goes after 'coach log {ctx.invoked_subcommand}', not before it")
+            raise OptionError("--pain", _("goes after 'coach log {command}', not before it").format(
+                command=ctx.invoked_subcommand))
         return
     from coach.cli.log import log_command
 
@@ -36,7 +39,8 @@ def log_callback(
 
 def _check_pain(pain: int | None) -> None:
     if pain is not None and not PAIN_MIN <= pain <= PAIN_MAX:
-        raise OptionError("--pain", f"must be a whole number from {PAIN_MIN} to {PAIN_MAX}, not {pain}")
+        raise OptionError("--pain", _("must be a whole number from {low} to {high}, not {pain}").format(
+            low=PAIN_MIN, high=PAIN_MAX, pain=pain))
 
 
 @log_app.command("add")
@@ -61,14 +65,16 @@ def add_command(
     _check_pain(pain)
     now = local_now()
     r = load_routine(routine)
-    planned_s, _ = planned_entries(r)
+    planned_s, _entries = planned_entries(r)
     entry = manual_entry(planned_s, estimated_plan(r).duration_s, now, at, done, minutes)
     name = r.id
     with Logbook(default_path()) as log:
         session_id = log.add_session(name, r.title, r.language, local_iso(entry.started), local_iso(entry.ended),
                                      entry.planned_s, entry.done_s, entry.outcome, pain, note)
     share = min(100, int(100 * entry.done_s / entry.planned_s)) if entry.planned_s else 100
-    print(f"added session {session_id}: {name}, {entry.started:%Y-%m-%d %H:%M}, {share} % done ({entry.outcome})")
+    print(_("added session {id}: {routine}, {started}, {share} % done ({outcome})").format(
+        id=session_id, routine=name, started=f"{entry.started:%Y-%m-%d %H:%M}", share=share,
+        outcome=outcome_text(entry.outcome)))
 
 
 @log_app.command("remove")
@@ -80,17 +86,21 @@ def remove_command(
     from coach.log.book import Logbook, default_path
 
     if not default_path().exists():
-        raise InputError("no sessions are logged yet, so there is nothing to remove")
+        raise InputError(_("no sessions are logged yet, so there is nothing to remove"))
     with Logbook(default_path()) as log:
         found = next((s for s in log.sessions() if s.id == session), None)
         if found is None:
-            raise OptionError("SESSION", f"there is no session {session} in the log (see 'coach history')")
-        what = f"session {found.id} ({found.routine}, {found.started:%Y-%m-%d %H:%M}, {found.outcome})"
+            raise OptionError("SESSION", _("there is no session {id} in the log (see 'coach history')").format(
+                id=session))
+        what = _("session {id} ({routine}, {started}, {outcome})").format(
+            id=found.id, routine=found.routine, started=f"{found.started:%Y-%m-%d %H:%M}",
+            outcome=outcome_text(found.outcome))
         if not yes:
             if not sys.stdin.isatty():
-                raise OptionError("--yes", f"is needed to remove {what} when not asked in a terminal")
-            if not typer.confirm(f"Remove {what} from the log?", default=False):
-                print("nothing removed")
+                raise OptionError("--yes", _("is needed to remove {session} when not asked in a terminal").format(
+                    session=what))
+            if not typer.confirm(_("Remove {session} from the log?").format(session=what), default=False):
+                print(_("nothing removed"))
                 return
         log.remove_session(session)
-    print(f"removed {what}")
+    print(_("removed {session}").format(session=what))

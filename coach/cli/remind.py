@@ -12,6 +12,7 @@ from typing import Optional
 
 import typer
 
+from coach.i18n import _, ngettext
 from coach.cli.shared import estimated_plan
 from coach.errors import CoachError
 
@@ -59,20 +60,21 @@ def _systemctl(*args: str) -> None:
     """Run `systemctl --user ARGS`; NoSystemdError with its first line of complaint when it fails."""
     found = shutil.which("systemctl")
     if found is None:
-        raise NoSystemdError("no systemd here (systemctl is not installed); "
-                             "use 'coach calendar' to be reminded by a calendar instead")
+        raise NoSystemdError(_("no systemd here (systemctl is not installed); use 'coach calendar' to be reminded "
+                               "by a calendar instead"))
     try:
         done = subprocess.run([found, "--user", *args], capture_output=True, text=True, timeout=30)
     except (OSError, subprocess.TimeoutExpired) as exc:
-        raise NoSystemdError(f"systemctl --user {' '.join(args)} did not run ({exc})") from None
+        raise NoSystemdError(_("systemctl --user {args} did not run ({reason})").format(
+            args=" ".join(args), reason=exc)) from None
     if done.returncode != 0:
-        why = (done.stderr.strip().splitlines() or [f"exit status {done.returncode}"])[0]
-        raise NoSystemdError(f"no systemd user manager to install the reminder in ({why}); "
-                             "use 'coach calendar' to be reminded by a calendar instead")
+        why = (done.stderr.strip().splitlines() or [_("exit status {code}").format(code=done.returncode)])[0]
+        raise NoSystemdError(_("no systemd user manager to install the reminder in ({reason}); use 'coach calendar' "
+                               "to be reminded by a calendar instead").format(reason=why))
 
 
 def remind_command(
-    at: Optional[str] = typer.Option(None, "--at", help=f"Times of day as HH:MM, separated by commas (default {DEFAULT_AT})."),
+    at: Optional[str] = typer.Option(None, "--at", help="Times of day as HH:MM, separated by commas (default 08:00,19:00)."),  # DEFAULT_AT
     print_units: bool = typer.Option(False, "--print", help="Show the unit files instead of installing them."),
     off: bool = typer.Option(False, "--off", help="Stop the reminders and remove their unit files."),
 ) -> None:
@@ -87,7 +89,7 @@ def remind_command(
     folder = user_unit_dir()
     if off:
         if at is not None or print_units:
-            raise OptionError("--off", "cannot be used together with --at or --print")
+            raise OptionError("--off", _("cannot be used together with --at or --print"))
         _systemctl("show-environment")
         subprocess.run([shutil.which("systemctl") or "systemctl", "--user", "disable", "--now", f"{UNIT}.timer"],
                        capture_output=True, timeout=30)  # it may not be installed: nothing to stop then
@@ -95,7 +97,10 @@ def remind_command(
         for name in removed:
             (folder / name).unlink()
         _systemctl("daemon-reload")
-        print(f"reminders off ({'removed ' + ', '.join(removed) if removed else 'none were installed'})")
+        if removed:
+            print(_("reminders off (removed {units})").format(units=", ".join(removed)))
+        else:
+            print(_("reminders off (none were installed)"))
         return
     times = parse_times(at if at is not None else DEFAULT_AT)
     files = units(times)
@@ -109,8 +114,8 @@ def remind_command(
         write_private(folder / name, text.encode("utf-8"), "--at")
     _systemctl("daemon-reload")
     _systemctl("enable", "--now", f"{UNIT}.timer")
-    print(f"reminders on at {', '.join(f'{t:%H:%M}' for t in times)}: 'coach today --notify' runs then "
-          f"(units in {folder}; 'coach remind --off' stops them)")
+    print(_("reminders on at {times}: 'coach today --notify' runs then (units in {folder}; 'coach remind --off' "
+            "stops them)").format(times=", ".join(f"{t:%H:%M}" for t in times), folder=folder))
 
 
 def notify_due(due: list[tuple[str, str, str, float]]) -> None:
@@ -121,19 +126,30 @@ def notify_due(due: list[tuple[str, str, str, float]]) -> None:
     address = session_bus_address()  # a missing bus is told even on a day with nothing due
     if not due:
         return
-    summary = "coach: time for " + (due[0][1] if len(due) == 1 else f"{len(due)} routines")
-    body = "\n".join(f"{title}: {left}, {about_minutes(length_s)} (coach run {shlex.quote(name)})"
-                     for name, title, left, length_s in due)
+    if len(due) == 1:
+        summary = _("coach: time for {title}").format(title=due[0][1])
+    else:
+        summary = _("coach: time for {count} routines").format(count=len(due))
+    body = "\n".join(_("{title}: {left}, {length} (coach run {routine})").format(
+        title=title, left=left, length=about_minutes(length_s), routine=shlex.quote(name))
+        for name, title, left, length_s in due)
     notify(summary, body, address)
 
 
 def due_items(routines: list, standings: list) -> list[tuple[str, str, str, float]]:
     """The due routines as notify_due takes them: id, title, what is left this day or week, length."""
+    from coach.routine import in_language
+    from coach.session import default_language
+
     titles = dict(routines)
     found = []
     for name, s in standings:
         if s.due:
             left = s.low - s.done
-            when = "today" if s.period == "day" else "this week"
-            found.append((name, titles[name].title, f"{left} more {when}", estimated_plan(titles[name]).duration_s))
+            if s.period == "day":
+                more = ngettext("{count} more today", "{count} more today", left).format(count=left)
+            else:
+                more = ngettext("{count} more this week", "{count} more this week", left).format(count=left)
+            r = in_language(titles[name], default_language(titles[name]))
+            found.append((name, r.title, more, estimated_plan(r).duration_s))
     return found

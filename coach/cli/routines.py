@@ -9,69 +9,92 @@ import typer
 
 from coach.cli.shared import RoutineArg, estimated_plan
 from coach.errors import CoachError, ExitStatus
-from coach.routine import (builtin_names, load_routine, load_routine_file, nominal_duration_s, user_routine_dir,
-                           user_routine_files)
+from coach.i18n import _, ngettext
+from coach.routine import (builtin_names, in_language, load_routine, load_routine_file, nominal_duration_s,
+                           user_routine_dir, user_routine_files)
 from coach.terminal import printable
 from coach.timefmt import about_minutes
 
 
 def routines_command() -> None:
     """List the built-in routines and your own, with their length."""
+    from coach.session import default_language
+
     rows = []
     for name in builtin_names():
-        rows.append((name, load_routine(name), "built-in"))
+        rows.append((name, load_routine(name), None))
     for path in user_routine_files():
         try:
             rows.append((path.stem, load_routine_file(path), str(path)))
         except CoachError as exc:
-            rows.append((path.stem, None, f"invalid: {exc}"))
+            rows.append((path.stem, None, _("invalid: {reason}").format(reason=exc)))
     for name, routine, where in rows:
         if routine is None:
             print(printable(f"{name:24}  {where}"))
             continue
+        routine = in_language(routine, default_language(routine))  # its title in the user's language
         n = len(routine.exercises)
-        duration = about_minutes(estimated_plan(routine).duration_s)
-        print(printable(f"{name:24}  {routine.title}  ({n} exercise{'s' if n != 1 else ''}, {duration})"
-                        + ("" if where == "built-in" else f"  [{where}]")))
+        about = ngettext("{count} exercise, {length}", "{count} exercises, {length}", n).format(
+            count=n, length=about_minutes(estimated_plan(routine).duration_s))
+        print(printable(f"{name:24}  {routine.title}  ({about})" + ("" if where is None else f"  [{where}]")))
     if not user_routine_files():
-        print(f"\nYour own routines go in {user_routine_dir()} (one .toml file each).")
+        print("\n" + _("Your own routines go in {folder} (one .toml file each).").format(folder=user_routine_dir()))
 
 
 def show_command(routine: RoutineArg) -> None:
     """Show a routine as a person would read it."""
+    from coach.session import default_language
+
     r = load_routine(routine)
+    r = in_language(r, default_language(r))  # the language it is coached in when no option says otherwise
     lines = [r.title]
     if r.summary:
         lines.append(r.summary)
-    lines.append(f"Length: {about_minutes(estimated_plan(r).duration_s)} "
-                 f"(of which {about_minutes(nominal_duration_s(r))} of exercise)")
+    lines.append(_("Length: {length} (of which {exercise} of exercise)").format(
+        length=about_minutes(estimated_plan(r).duration_s), exercise=about_minutes(nominal_duration_s(r))))
     if r.frequency:
         unit, low, high = r.frequency
-        lines.append(f"How often: {low if low == high else f'{low}-{high}'} times a {unit}")
+        count = low if low == high else f"{low}-{high}"
+        if unit == "day":
+            lines.append(ngettext("How often: {count} time a day", "How often: {count} times a day", high).format(
+                count=count))
+        else:
+            lines.append(ngettext("How often: {count} time a week", "How often: {count} times a week", high).format(
+                count=count))
     if r.equipment:
-        lines.append(f"You need: {', '.join(r.equipment)}")
+        lines.append(_("You need: {equipment}").format(equipment=", ".join(r.equipment)))
     if r.caution:
-        lines.append(f"Caution: {r.caution}")
+        lines.append(_("Caution: {caution}").format(caution=r.caution))
     for i, ex in enumerate(r.exercises, start=1):
         lines += ["", f"{i}. {ex.name}", f"   {_dose_text(ex)}"]
         if ex.sides:
-            lines.append(f"   Sides, in order: {'; '.join(ex.sides)}")
+            lines.append("   " + _("Sides, in order: {sides}").format(sides="; ".join(ex.sides)))
         lines.append(f"   {ex.instructions}")
-        lines += [f"   Tip: {tip}" for tip in ex.tips]
+        lines += ["   " + _("Tip: {tip}").format(tip=tip) for tip in ex.tips]
     for line in lines:  # each line whole: a control character in the file is shown, never obeyed
         print(printable(line))
 
 
 def _dose_text(ex) -> str:
-    what = f"hold {ex.hold_s} s" if ex.hold_s is not None else f"{ex.work_s} s of movement"
-    text = f"{what} x {ex.reps}" if ex.reps > 1 else what
-    if ex.reps > 1:
-        text += f", {ex.rest_s:g} s rest between"
+    """One exercise's dose in a line: 'hold 5 s x 10, 3 s rest between; 2 sets, ...'."""
+    parts = []
+    if ex.reps > 1 and ex.hold_s is not None:
+        parts.append(_("hold {seconds} s x {reps}, {rest} s rest between").format(
+            seconds=ex.hold_s, reps=ex.reps, rest=f"{ex.rest_s:g}"))
+    elif ex.reps > 1:
+        parts.append(_("{seconds} s of movement x {reps}, {rest} s rest between").format(
+            seconds=ex.work_s, reps=ex.reps, rest=f"{ex.rest_s:g}"))
+    elif ex.hold_s is not None:
+        parts.append(_("hold {seconds} s").format(seconds=ex.hold_s))
+    else:
+        parts.append(_("{seconds} s of movement").format(seconds=ex.work_s))
     if ex.sets > 1:
-        text += f"; {ex.sets} sets, {ex.set_rest_s:g} s rest between sets"
+        parts.append(_("{sets} sets, {rest} s rest between sets").format(sets=ex.sets, rest=f"{ex.set_rest_s:g}"))
     if ex.sides:
-        text += f"; each of {len(ex.sides)} sides"
-    return text + f"; {ex.setup_s:g} s to get into position"
+        parts.append(ngettext("each of {count} side", "each of {count} sides", len(ex.sides)).format(
+            count=len(ex.sides)))
+    parts.append(_("{seconds} s to get into position").format(seconds=f"{ex.setup_s:g}"))
+    return "; ".join(parts)
 
 
 def validate_command(files: list[Path] = typer.Argument(..., help="Routine files to check.")) -> None:
@@ -84,6 +107,7 @@ def validate_command(files: list[Path] = typer.Argument(..., help="Routine files
             bad += 1
             print(f"coach: {printable(exc)}", file=sys.stderr)
         else:
-            print(printable(f"{path}: ok ({r.title}, {len(r.exercises)} exercises)"))
+            print(printable(ngettext("{path}: ok ({title}, {count} exercise)", "{path}: ok ({title}, {count} exercises)",
+                                     len(r.exercises)).format(path=path, title=r.title, count=len(r.exercises))))
     if bad:
         raise typer.Exit(ExitStatus.BAD_INPUT)

@@ -15,6 +15,7 @@ from coach.cli.shared import (BeepVolumeOpt, DefaultRoutineArg, LanguageOpt, Lou
                               RateOpt, RoutineArg, SoundsOpt, VoiceOpt, VoiceVolumeOpt, count_progress)
 from coach.config import resolve_options
 from coach.errors import AudioDeviceError
+from coach.i18n import _, format_number, ngettext
 from coach.plan.model import CueKind
 from coach.routine import Routine, load_routine
 from coach.session import Session, SessionOptions, build_session, check_options
@@ -64,9 +65,9 @@ def plan_command(
     for cue in p.cues:
         while chapters and chapters[0].start_s <= cue.at_s:
             print(f"\n{cue_stamp(chapters[0].start_s)}  == {printable(chapters.pop(0).title)} ==")
-        what = cue.text if cue.kind == CueKind.SPEECH else f"[{cue.sound} sound]"
+        what = cue.text if cue.kind == CueKind.SPEECH else _("[{sound} sound]").format(sound=cue.sound)
         print(f"{cue_stamp(cue.at_s)}  {printable(what)}")
-    print(f"\n{cue_stamp(p.duration_s)}  (end)")
+    print(f"\n{cue_stamp(p.duration_s)}  " + _("(end)"))
 
 
 def export_command(
@@ -96,7 +97,7 @@ def export_command(
             from coach.export.captions import check_captions
 
             check_captions(captions)
-        session = _session(load_routine(routine), options, progress=count_progress("preparing the voice"))
+        session = _session(load_routine(routine), options, progress=count_progress(_("preparing the voice")))
     from dataclasses import replace
 
     from coach.export.leadin import with_lead_in
@@ -108,8 +109,15 @@ def export_command(
         from coach.export.captions import write_captions
 
         write_captions(session.plan, captions)
-    line = (f"wrote {output} ({clock(session.plan.duration_s)}, {len(session.plan.chapters)} chapters, "
-            f"{_loudness(mixer)})" + (f" and {captions}" if captions is not None else ""))
+    chapters = len(session.plan.chapters)
+    if captions is not None:
+        line = ngettext("wrote {output} ({length}, {count} chapter, {loudness}) and {captions}",
+                        "wrote {output} ({length}, {count} chapters, {loudness}) and {captions}", chapters)
+    else:
+        line = ngettext("wrote {output} ({length}, {count} chapter, {loudness})",
+                        "wrote {output} ({length}, {count} chapters, {loudness})", chapters)
+    line = line.format(output=output, length=clock(session.plan.duration_s), count=chapters,
+                       loudness=_loudness(mixer), captions=captions)
     print(_fitted(line, sys.stderr), file=sys.stderr)
 
 
@@ -127,7 +135,8 @@ def _fitted(line: str, stream) -> str:
 def _loudness(mixer) -> str:
     """'-19.0 LUFS, -2.0 dBTP': the integrated loudness and true peak of the samples written."""
     lufs, peak = mixer.integrated_lufs(), mixer.true_peak_dbtp()
-    say = (lambda value, unit: f"{value:.1f} {unit}" if value != float("-inf") else f"silent ({unit})")
+    say = (lambda value, unit: f"{format_number(value, 1, fixed=True)} {unit}" if value != float("-inf")
+           else _("silent ({unit})").format(unit=unit))
     return f"{say(lufs, 'LUFS')}, {say(peak, 'dBTP')}"
 
 
@@ -190,7 +199,7 @@ def run_command(
         options = choices.session_options(no_voice, sounds)
         check_options(options)
         session = _session(choices.load_routine(), options, extra_texts=lambda script: (script.PAIN_QUESTION,),
-                           progress=count_progress("preparing the voice", quiet=quiet))
+                           progress=count_progress(_("preparing the voice"), quiet=quiet))
     start_s = start_position_s(session.plan, from_exercise)
     if not quiet:
         from coach.live.status import StatusLine
@@ -198,10 +207,10 @@ def run_command(
         fit = StatusLine(sys.stderr).fit
         print(fit(printable(f"{session.plan.title} · {clock(session.plan.duration_s - start_s)}")), file=sys.stderr)
         if sys.stdin.isatty():
-            print(fit("space pause · n next · p back · q quit"), file=sys.stderr)
+            print(fit(_("space pause · n next · p back · q quit")), file=sys.stderr)
     debug = bool(ctx.find_root().params.get("debug"))  # coach's global --debug
     try:
         run_logged(session, start_s, quiet=quiet, log=not no_log, mpris=choices.mpris, debug=debug)
     except AudioDeviceError as exc:
         hint = _export_hint(choices.routine, options)
-        raise AudioDeviceError(f"{exc}; export the session instead: {hint}") from None
+        raise AudioDeviceError(_("{reason}; export the session instead: {command}").format(reason=exc, command=hint)) from None

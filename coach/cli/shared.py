@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Annotated, Optional, TextIO
 
 import typer
 
+from coach.i18n import _
 from coach.clock import SystemClock, WallClock
 from coach.config import DEFAULT_ROUTINE
 from coach.errors import CoachError, OptionError
@@ -27,7 +28,7 @@ if TYPE_CHECKING:
 
 RoutineArg = Annotated[str, typer.Argument(help="A built-in routine name or a path to a .toml file.")]
 DefaultRoutineArg = Annotated[Optional[str], typer.Argument(
-    help=f"A built-in routine name or a path to a .toml file (default: the 'routine' setting, else {DEFAULT_ROUTINE}).")]
+    help="A built-in routine name or a path to a .toml file (default: the 'routine' setting, else back-pain-feet).")]
 VoiceOpt = Annotated[Optional[str], typer.Option(
     "--voice", help="Voice by id, name, language code or variant, e.g. en-us+Andrea or f3 (see 'coach voices').")]
 RateOpt = Annotated[Optional[int], typer.Option("--rate", help="Speaking rate in words per minute (80-400).")]
@@ -35,7 +36,8 @@ PitchOpt = Annotated[Optional[int], typer.Option(
     "--pitch", help="Voice pitch, 0-100 (50 on espeak-ng; not given: the voice's own).")]
 LanguageOpt = Annotated[Optional[str], typer.Option(
     "--language", help="Coach in this language (en, fr, de, es): its phrases, the routine's translation and "
-    "the default voice (not given: the 'language' setting, else the routine's own).")]
+    "the default voice (not given: the 'language' setting, else your system's language when the routine is in "
+    "it, else the routine's own).")]
 VoiceVolumeOpt = Annotated[Optional[float], typer.Option("--voice-volume", help="Speech volume, 0-100 %.")]
 BeepVolumeOpt = Annotated[Optional[float], typer.Option("--beep-volume", help="Beep volume, 0-100 %.")]
 LoudnessOpt = Annotated[Optional[float], typer.Option(
@@ -60,7 +62,7 @@ def parse_day(option: str, text: str) -> date:
     try:
         return date.fromisoformat(text)
     except ValueError:
-        raise OptionError(option, f"must be a date as YYYY-MM-DD, not '{text}'") from None
+        raise OptionError(option, _("must be a date as YYYY-MM-DD, not '{text}'").format(text=text)) from None
 
 
 # --- routines and the log -----------------------------------------------------------------------

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Optional
 
 import typer
 
+from coach.i18n import _, format_number
 from coach.cli import voicefiles
 from coach.cli.shared import LanguageOpt, PitchOpt, RateOpt, VoiceOpt
 from coach.config import Choices, resolve_options
@@ -86,10 +87,13 @@ def voices_command(
             found = listed_voices(voices, engine_variants(engine), language, choices.language, gender)
             piper = listed_piper(language, gender)
             if not found and not piper and language:
-                who = f"{gender} voice" if gender else "voice"
-                raise OptionError("--language", f"no installed {who} speaks '{language}'")
+                if gender:
+                    text = _("no installed {gender} voice speaks '{language}'")
+                else:
+                    text = _("no installed voice speaks '{language}'")
+                raise OptionError("--language", text.format(gender=gender, language=language))
             if not found and not piper:
-                raise OptionError("--gender", f"no installed voice is {gender}")
+                raise OptionError("--gender", _("no installed voice is {gender}").format(gender=gender))
             if sample:
                 _sample(engine, found, choices, language or choices.language)
                 return
@@ -105,11 +109,11 @@ def voices_command(
     for line in voice_table(found, shutil.get_terminal_size().columns - 1 if tty else None):
         print(line)
     if piper:
-        print(("\n" if found else "") + "Piper voices:")
+        print(("\n" if found else "") + _("Piper voices:"))
         for line in piper_rows(piper):
             print(line)
     if tty:
-        print("Hear one: coach say 'Hello' --voice ID    keep it: coach config set voice ID", file=sys.stderr)
+        print(_("Hear one: coach say 'Hello' --voice ID    keep it: coach config set voice ID"), file=sys.stderr)
 
 
 voices_app = typer.Typer(add_completion=False)
@@ -155,7 +159,7 @@ def _mixed(text: str, clip: np.ndarray, volume_pct: float):
 
 def play(clip: np.ndarray, volume_pct: float = 100.0, output=None) -> None:
     """Play a clip through the speakers and wait until it has finished (Ctrl+C stops it)."""
-    _, mixer = _mixed("", clip, volume_pct)
+    _plan, mixer = _mixed("", clip, volume_pct)
     samples = mixer.render(0, mixer.total_frames)
     from coach.live import player as live
     from coach.audio.pcm import to_pcm16
@@ -165,7 +169,8 @@ def play(clip: np.ndarray, volume_pct: float = 100.0, output=None) -> None:
     try:
         playback = (output or live.SimpleaudioOutput()).play(frames)
     except AudioDeviceError as exc:
-        raise AudioDeviceError(f"{exc}; write the speech to a file instead with -o FILE.wav") from None
+        raise AudioDeviceError(_("{reason}; write the speech to a file instead with -o FILE.wav").format(
+            reason=exc)) from None
     try:
         while playback.is_playing():
             time.sleep(POLL_S)
@@ -192,7 +197,7 @@ def say_command(
 
     spoken = speakable(text)
     if not spoken:
-        raise OptionError("TEXT", "there is nothing to say in it")
+        raise OptionError("TEXT", _("there is nothing to say in it"))
     choices = resolve_options(voice=voice, rate=rate, pitch=pitch, language=language)
     with choices.blame():
         options = choices.session_options()
@@ -219,4 +224,6 @@ def say_command(
         return
     plan, mixer = _mixed(spoken, clip, choices.voice_volume_pct)
     export_audio(plan, mixer, output)
-    print(f"wrote {output} ({cache.voice.id}, {len(clip) / SAMPLE_RATE:.1f} s)", file=sys.stderr)
+    print(_("wrote {output} ({voice}, {seconds} s)").format(
+        output=output, voice=cache.voice.id, seconds=format_number(len(clip) / SAMPLE_RATE, 1, fixed=True)),
+        file=sys.stderr)

@@ -9,6 +9,7 @@ from typing import Callable, TextIO
 
 import typer
 
+from coach.i18n import _
 from coach.cli.shared import is_terminal
 from coach.speech.voicefiles import PiperVoiceFile, installed_piper_voices, voices_folder
 
@@ -48,7 +49,7 @@ def _size(size_bytes: int) -> str:
 
 def piper_rows(found: list[PiperVoiceFile]) -> list[str]:
     """One line per Piper voice: name, language, quality, size, licence."""
-    rows = [(_clean(v.name), v.language, v.quality or "", _size(v.size_bytes), _clean(v.licence or "licence unknown"))
+    rows = [(_clean(v.name), v.language, v.quality or "", _size(v.size_bytes), _clean(v.licence or _("licence unknown")))
             for v in found]
     widths = [max(len(r[i]) for r in rows) for i in range(4)]
     return [f"{r[0]:{widths[0]}}  {r[1]:{widths[1]}}  {r[2]:{widths[2]}}  {r[3]:>{widths[3]}}  {r[4]}".rstrip()
@@ -80,8 +81,9 @@ def add_command(model: Path = typer.Argument(..., help="The voice's NAME.onnx (i
     from coach.speech.voicefiles import add_voice
 
     found = add_voice(model)
-    print(f"added {found.name} ({found.language}, {found.quality or 'quality unknown'}) to {voices_folder()}",
-          file=sys.stderr)
+    print(_("added {name} ({language}, {quality}) to {folder}").format(
+        name=found.name, language=found.language, quality=found.quality or _("quality unknown"),
+        folder=voices_folder()), file=sys.stderr)
 
 
 def remove_command(name: str = typer.Argument(..., help="The voice's name, or a unique part of it.")) -> None:
@@ -89,21 +91,26 @@ def remove_command(name: str = typer.Argument(..., help="The voice's name, or a 
     from coach.speech.voicefiles import remove_voice
 
     found = remove_voice(name)
-    print(f"removed {found.name}", file=sys.stderr)
+    print(_("removed {name}").format(name=found.name), file=sys.stderr)
 
 
 def download_command(name: str = typer.Argument(..., help="A voice of Piper's catalogue, e.g. en_US-lessac-medium.")) -> None:
     """Download a voice from Piper's public catalogue, check it, and add it."""
     from coach.speech.voicedownload import download_voice
 
-    progress = byte_progress(f"downloading {_clean(name)}")
+    progress = byte_progress(_("downloading {name}").format(name=_clean(name)))
     try:
         found = download_voice(name, progress=progress)
     finally:
         if progress is not None:
             sys.stderr.write("\n")
-    licence = f"; its licence: {_clean(found.licence)}" if found.licence else ""
-    print(f"added {found.name} ({found.language}, {found.quality or 'quality unknown'}){licence}", file=sys.stderr)
+    quality = found.quality or _("quality unknown")
+    if found.licence:
+        line = _("added {name} ({language}, {quality}); its licence: {licence}")
+    else:
+        line = _("added {name} ({language}, {quality})")
+    print(line.format(name=found.name, language=found.language, quality=quality, licence=_clean(found.licence or "")),
+          file=sys.stderr)
 
 
 def register(group: typer.Typer) -> None:

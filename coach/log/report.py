@@ -12,7 +12,8 @@ from coach.log import charts
 from coach.log.adherence import counts_rule, weeks_rule
 from coach.log.book import LoggedSession
 from coach.log.summary import PAIN_CHANGE, facts, overall_percent, pain_points, shortfalls, week_rows
-from coach.log.view import done_percent, outcome_text, target_text, weekly_target
+from coach.log.outcomes import outcome_text
+from coach.log.view import done_percent, target_text, weekly_target
 from coach.timefmt import clock
 from coach.i18n import _, format_date, language, ngettext
 

@@ -10,9 +10,10 @@ from rich.text import Text
 
 from coach.log.adherence import Standing, WeekTally
 from coach.log.book import LoggedSession
+from coach.log.outcomes import outcome_text
 from coach.terminal import printable
 from coach.timefmt import clock
-from coach.i18n import N_, _, format_date, format_number, language, ngettext
+from coach.i18n import _, format_date, format_number, language, ngettext
 
 CHART_WEEKS = 8
 _MAX_BAR = 42
@@ -23,16 +24,6 @@ _WIDE_TABLE = 72  # narrower terminals get the two-line rows  # " 12✓  pain 10
 def range_text(low: int, high: int) -> str:
     """'2' or '2–3'."""
     return str(low) if low == high else f"{low}–{high}"
-
-
-# How the log's outcomes are shown (the log and --json keep the English words)
-OUTCOME_WORDS = {"finished": N_("finished"), "stopped": N_("stopped"), "interrupted": N_("interrupted"),
-                 "partial": N_("partial")}
-
-
-def outcome_text(outcome: str) -> str:
-    """An outcome from the log in the user's language."""
-    return _(OUTCOME_WORDS[outcome]) if outcome in OUTCOME_WORDS else outcome
 
 
 def week_text(start: date, end: date) -> str:
