@@ -202,12 +202,15 @@ def format_number(value: float, digits: int = 1, fixed: bool = False) -> str:
 
 
 def format_date(moment: date | datetime, skeleton: str, english: str) -> str:
-    """A date in the language's own order and words (a CLDR skeleton such as 'MMMMd'); English keeps `english`."""
+    """A date in the language's own order and words: a CLDR skeleton such as 'MMMMd', or 'full' for the
+    whole date with its weekday; English keeps the strftime format `english`."""
     if language() == SOURCE_LANGUAGE:
         return moment.strftime(english)
-    from babel.dates import format_skeleton
+    from babel import dates
 
-    return format_skeleton(skeleton, moment, locale=_babel_locale())
+    if skeleton in ("full", "long", "medium", "short"):
+        return dates.format_date(moment, format=skeleton, locale=_babel_locale())
+    return dates.format_skeleton(skeleton, moment, locale=_babel_locale())
 
 
 # --- the catalogs' extraction -----------------------------------------------------------------------------

@@ -10,7 +10,7 @@ import typer
 
 from coach import __version__
 from coach.cli import config, ical, log, manual, remind, report, routines, sessions, voice
-from coach.cli.words import translate_help, translate_libraries
+from coach.cli.words import translate_help, translate_libraries, usage_message
 from coach.errors import CoachError, ExitStatus
 from coach.i18n import _
 from coach.terminal import printable
@@ -77,7 +77,7 @@ def main(argv: Optional[list[str]] = None) -> None:
         ctx = getattr(exc, "ctx", None)
         command = ctx.command_path if ctx is not None else "coach"
         print(printable(_("{command}: {message} (see '{command} --help')").format(
-            command=command, message=exc.format_message())), file=sys.stderr)
+            command=command, message=usage_message(exc.format_message()))), file=sys.stderr)
         sys.exit(ExitStatus.BAD_INPUT)
     except (KeyboardInterrupt, typer.Abort):
         print(_("coach: stopped"), file=sys.stderr)

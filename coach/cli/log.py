@@ -164,7 +164,7 @@ def today_command(
         return
     console = Console(highlight=False)
     console.print(_("Today is {date}; this week is {week}.").format(
-        date=format_date(now, "yMMMMEEEEd", "%A %-d %B %Y"), week=week_text(monday, sunday)), markup=False)
+        date=format_date(now, "full", "%A %-d %B %Y"), week=week_text(monday, sunday)), markup=False)
     if not standings:
         console.print(_("No routine says how often to do it (add frequency = { per_week = [2, 3] } to one)."),
                       markup=False)
