@@ -16,7 +16,6 @@ ROOT = Path(__file__).resolve().parents[1]
 OPEN, CLOSE = "⟦", "⟧"
 _LOOKS = str.maketrans("aceinosuyACEINOSUY", "àçéîñøšüÿÀÇÉÎÑØŠÜŸ")
 _FIELD = re.compile(r"(\{[^{}]*\}|\[/?[a-z ]+\]|'\{[^{}]*\}')")  # str.format fields and rich markup stay as they are
-_MARKED = re.compile(f"{OPEN}[^{CLOSE}]*{CLOSE}")
 
 
 def transform(text: str) -> str:
@@ -48,16 +47,32 @@ def translations() -> gettext.GNUTranslations:
     return gettext.GNUTranslations(data)
 
 
-def untransformed(output: str, allowed: set[str] = frozenset()) -> list[str]:
-    """The lines of output with words no message carried: the pseudo-locale's marked parts, the allowed
-    texts (what the user wrote: routine text, names, paths), option and command names and numbers aside."""
+def _unmarked(output: str) -> str:
+    """output with everything between ⟦ and ⟧ blanked (nested: a message inside a message), line breaks kept."""
+    kept, depth = [], 0
+    for ch in output:
+        depth += ch == OPEN
+        kept.append(ch if ch == "\n" or (depth == 0 and ch != CLOSE) else " ")
+        depth -= ch == CLOSE and depth > 0
+    return "".join(kept)
+
+
+def untransformed(output: str, allowed=frozenset()) -> list[str]:
+    """The lines of output with words no message carried.
+
+    Set aside first: the pseudo-locale's marked parts (across line breaks, where a terminal wrapped
+    them), the allowed texts (what the user wrote, routine text, names), option names, command-line
+    metavars, paths and numbers.
+    """
+    marked = _unmarked(output)
     found = []
-    for line in output.splitlines():
-        rest = _MARKED.sub(" ", line)
+    for original, line in zip(output.splitlines(), marked.splitlines()):
+        line = re.sub(r"\S*/\S*|<\w+>", " ", line)  # paths and types first: an allowed word may be part of one
         for text in sorted(allowed, key=len, reverse=True):
             if text:
-                rest = rest.replace(text, " ")
-        rest = re.sub(r"(?<!\w)--?[a-z][\w-]*|\bcoach\b|\b[A-Z][A-Z_]+\b|\S*/\S*|\b\w+\.\w+\b", " ", rest)
-        if re.search(r"[A-Za-z]{2,}", rest):
-            found.append(line)
+                line = line.replace(text, " ")
+        line = re.sub(r"(?<!\w)--?[a-z][\w-]*|\bcoach\b|\b[A-Z][A-Z_]+\b|\S*/\S*|\b\w+\.\w+\b|\{\w+\}|<\w+>|\w+\[\d+\]|'[^']*'",
+                      " ", line)
+        if re.search(r"[A-Za-z]{2,}", line):
+            found.append(original)
     return found

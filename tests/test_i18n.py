@@ -104,3 +104,51 @@ def test_the_pseudo_locale_marks_each_line_and_keeps_placeholders():
     assert transform("Length: {length}\nTip: {tip}") == "⟦Léñgth: {length}⟧\n⟦Tîp: {tip}⟧"
     assert untransformed("⟦Léñgth:⟧ about 7 min\n⟦Tîp:⟧ --voice back-pain-daily /tmp/x.toml 3",
                          {"back-pain-daily"}) == ["⟦Léñgth:⟧ about 7 min"]
+
+
+# Phrases of coach's English output that no French, German or Spanish line should still carry.
+ENGLISH_PHRASES = ("Length:", "How often:", "Tip:", "Caution:", "You need", "Sides, in order", "Today is", "due now",
+                   "done for", "streak", "this week", "No sessions logged yet", "missing required key", "exercises,",
+                   "about ", "Your own routines", "Weeks run", "A session counts", "Usage:", "Show this message",
+                   "Missing argument", "hold ", "rest between", "to get into position")
+
+
+@pytest.mark.parametrize("lang", sorted(LANGUAGES))
+def test_the_commands_speak_the_locales_language_and_coach_in_it(lang, tmp_path):
+    env = {"LANG": LANGUAGES[lang]}
+    bad = tmp_path / "bad.toml"
+    bad.write_text('title = "x"\n[[exercises]]\nname = "a"\n')
+    output = "".join(r.stdout + r.stderr for r in (
+        coach("routines", env_extra=env), coach("show", "back-pain-daily", env_extra=env),
+        coach("today", env_extra=env), coach("history", "--routine", "nothing-logged", env_extra=env),
+        coach("validate", bad, env_extra=env), coach("show", env_extra=env), coach("show", "--help", env_extra=env)))
+    assert [p for p in ENGLISH_PHRASES if p in output] == []
+    plan = json.loads(coach("plan", "back-pain-daily", "--no-voice", "--json", env_extra=env).stdout)
+    assert plan["language"] == lang
+    # --language and the language setting still win over the locale
+    assert json.loads(coach("plan", "back-pain-daily", "--no-voice", "--json", "--language", "en",
+                            env_extra=env).stdout)["language"] == "en"
+
+
+def test_under_c_or_an_unknown_language_coach_is_english_as_before(short_routine):
+    for lang in ("C", "C.UTF-8", "pt_BR.UTF-8"):
+        shown = coach("show", "back-pain-daily", env_extra={"LANG": lang}).stdout
+        assert "Length: about" in shown and "How often: 2-3 times a day" in shown
+        assert json.loads(coach("plan", "back-pain-daily", "--no-voice", "--json",
+                                env_extra={"LANG": lang}).stdout)["language"] == "en"
+    # a routine without the locale's translation is coached in its own language, without complaint
+    french = coach("plan", short_routine, "--no-voice", "--json", env_extra=FRENCH)
+    assert french.returncode == 0 and json.loads(french.stdout)["language"] == "en" and french.stderr == ""
+
+
+def test_output_for_programs_is_the_same_in_every_locale(tmp_path):
+    coach("log", "add", "back-pain-daily", "--at", "2026-01-05 08:00")
+    runs = {}
+    for lang in ("C.UTF-8", *LANGUAGES.values()):
+        env = {"LANG": lang}
+        runs[lang] = (coach("today", "--json", env_extra=env).stdout, coach("history", "--json", env_extra=env).stdout,
+                      coach("history", "--csv", "-", env_extra=env).stdout,
+                      sorted(json.loads(coach("plan", "back-pain-daily", "--no-voice", "--json", env_extra=env).stdout)),
+                      coach("show", env_extra=env).returncode, coach("validate", tmp_path / "none.toml",
+                                                                     env_extra=env).returncode)
+    assert len(set(map(repr, runs.values()))) == 1

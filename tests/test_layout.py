@@ -111,7 +111,8 @@ def _uses(path: Path, known: set[str]) -> tuple[set[str], list[str]]:
 
 
 def _is_private(name: str) -> bool:
-    return name.startswith("_") and not name.startswith("__")
+    # `_` is gettext's translation function (coach.i18n), public by the convention every catalog tool reads
+    return name.startswith("_") and not name.startswith("__") and name != "_"
 
 
 def _import_graph() -> tuple[dict[str, set[str]], dict[str, list[str]]]:

@@ -85,8 +85,8 @@ def render(sessions: Sequence[LoggedSession], routines: Sequence[RoutineInfo], n
     count = ngettext("{count} session", "{count} sessions", len(sessions)).format(count=len(sessions))
     made = _("made on {date}, {time} (UTC{offset})").format(date=day(now), time=f"{now:%H:%M}", offset=f"{now:%z}")
     by_hand = _("Sessions marked “by hand” were done away from the computer and added afterwards.")
-    parts = [f"<h1>{escape(_('Practice report'))}</h1>\n<p class=\"meta\">"
-             f"{escape(_('{start} to {end}').format(start=day(start), end=day(today)))} · {escape(count)} · "
+    heading, span = _("Practice report"), _("{start} to {end}").format(start=day(start), end=day(today))
+    parts = [f"<h1>{escape(heading)}</h1>\n<p class=\"meta\">{escape(span)} · {escape(count)} · "
              f"{escape(made)}</p>",
              f"<p class=\"rule\">{escape(counts_rule())} {escape(weeks_rule())} {escape(by_hand)}</p>"]
     for info in routines:
@@ -101,6 +101,16 @@ def render(sessions: Sequence[LoggedSession], routines: Sequence[RoutineInfo], n
             "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'; img-src data:\">\n"
             f"<title>{escape(title)}</title>\n"
             f"<style>{STYLE}</style>\n</head>\n<body>\n{body}\n</body>\n</html>\n")
+
+
+def _paragraph(text: str) -> str:
+    return f"<p>{escape(text)}</p>"
+
+
+def _heads(*columns: tuple[str, bool]) -> str:
+    """Table header cells: (title, numeric) each; numeric columns are right-aligned."""
+    numeric = ' class="n"'
+    return "".join(f"<th{numeric if n else ''}>{escape(title)}</th>" for title, n in columns)
 
 
 def _routine_section(info: RoutineInfo, sessions: list[LoggedSession], start: date, today: date) -> str:
@@ -127,9 +137,8 @@ def _routine_section(info: RoutineInfo, sessions: list[LoggedSession], start: da
     legend = _("Green: sessions that count; grey: sessions that did not; dashed line: the target.")
     head.append(f"<figure>{charts.weeks_chart(rows, weekly_target(info.frequency), clean(label))}"
                 f"<figcaption>{clean(label)}. {escape(legend)}</figcaption></figure>")
-    lines = [f"<div class=\"scroll\"><table class=\"weeks\"><thead><tr><th>{escape(_('Week of (Monday)'))}</th>"
-             f"<th class=\"n\">{escape(_('Sessions'))}</th><th class=\"n\">{escape(_('Counted'))}</th>"
-             f"<th class=\"n\">{escape(_('Adherence'))}</th></tr></thead><tbody>"]
+    heads = _heads((_("Week of (Monday)"), False), (_("Sessions"), True), (_("Counted"), True), (_("Adherence"), True))
+    lines = [f"<div class=\"scroll\"><table class=\"weeks\"><thead><tr>{heads}</tr></thead><tbody>"]
     for r in reversed(rows):
         percent = "–" if r.percent is None else f"{r.percent} %"
         lines.append(f"<tr data-week=\"{r.monday.isoformat()}\" data-counted=\"{r.counted}\"><td>{format_date(r.monday, 'yMMMd', '%-d %b %Y')}</td>"
@@ -140,17 +149,17 @@ def _routine_section(info: RoutineInfo, sessions: list[LoggedSession], start: da
 
 def _pain_section(sessions: Sequence[LoggedSession]) -> str:
     points = pain_points(sessions)
-    parts = [f"<section class=\"pain\"><h2>{escape(_('Pain over time'))}</h2>"]
+    parts = ["<section class=\"pain\"><h2>" + escape(_("Pain over time")) + "</h2>"]
     if not points:
-        parts.append(f"<p>{escape(_('No pain scores were given in these sessions.'))}</p></section>")
+        parts.append(_paragraph(_("No pain scores were given in these sessions.")) + "</section>")
         return "\n".join(parts)
     label = escape(_("Pain scores from 0 (none) to 10, each change of {points} points or more marked").format(
         points=PAIN_CHANGE))
     parts.append(f"<figure>{charts.pain_chart(points, label)}<figcaption>{label}.</figcaption></figure>")
     changed = [p for p in points if p.change is not None]
     if changed:
-        parts.append(f"<p>{escape(_('Changes of {points} points or more from the score before:').format(points=PAIN_CHANGE))}"
-                     "</p><ul class=\"changes\">")
+        parts.append(_paragraph(_("Changes of {points} points or more from the score before:").format(points=PAIN_CHANGE))
+                     + "<ul class=\"changes\">")
         for p in changed:
             kind = "up" if p.change > 0 else "down"
             when = format_date(p.at, "yMMMEdHm", "%a %-d %b %Y %H:%M")
@@ -159,20 +168,20 @@ def _pain_section(sessions: Sequence[LoggedSession]) -> str:
                                                                                    score=p.pain) + "</li>")
         parts.append("</ul>")
     else:
-        parts.append(f"<p>{escape(_('No score changed by {points} points or more from the one before.').format(points=PAIN_CHANGE))}</p>")
+        parts.append(_paragraph(_("No score changed by {points} points or more from the one before.").format(
+            points=PAIN_CHANGE)))
     parts.append("</section>")
     return "\n".join(parts)
 
 
 def _shortfall_section(sessions: Sequence[LoggedSession]) -> str:
     found = shortfalls(sessions)
-    parts = [f"<section class=\"shortfalls\"><h2>{escape(_('Exercises skipped or cut short'))}</h2>"]
+    parts = ["<section class=\"shortfalls\"><h2>" + escape(_("Exercises skipped or cut short")) + "</h2>"]
     if not found:
-        parts.append(f"<p>{escape(_('No exercise was skipped or cut short in the sessions coached live.'))}</p></section>")
+        parts.append(_paragraph(_("No exercise was skipped or cut short in the sessions coached live.")) + "</section>")
         return "\n".join(parts)
-    parts.append(f"<div class=\"scroll\"><table><thead><tr><th>{escape(_('Exercise'))}</th>"
-                 f"<th class=\"n\">{escape(_('Skipped'))}</th><th class=\"n\">{escape(_('Cut short'))}</th>"
-                 f"<th class=\"n\">{escape(_('Of sessions'))}</th></tr></thead><tbody>")
+    heads = _heads((_("Exercise"), False), (_("Skipped"), True), (_("Cut short"), True), (_("Of sessions"), True))
+    parts.append(f"<div class=\"scroll\"><table><thead><tr>{heads}</tr></thead><tbody>")
     for f in found:
         parts.append(f"<tr><td>{clean(f.name)}</td><td class=\"n\">{f.skipped}</td><td class=\"n\">{f.cut_short}</td>"
                      f"<td class=\"n\">{f.sessions}</td></tr>")
@@ -183,14 +192,12 @@ def _shortfall_section(sessions: Sequence[LoggedSession]) -> str:
 
 
 def _session_table(sessions: Sequence[LoggedSession]) -> str:
-    parts = [f"<section class=\"all\"><h2>{escape(_('Sessions'))}</h2>"]
+    parts = ["<section class=\"all\"><h2>" + escape(_("Sessions")) + "</h2>"]
     if not sessions:
-        parts.append(f"<p>{escape(_('No sessions in these dates.'))}</p></section>")
+        parts.append(_paragraph(_("No sessions in these dates.")) + "</section>")
         return "\n".join(parts)
-    numeric = ' class="n"'
-    heads = "".join(f"<th{numeric if n else ''}>{escape(head)}</th>" for head, n in (
-        (_("When"), False), (_("Routine"), False), (_("Length"), True), (_("Done"), True), (_("Outcome"), False),
-        (_("Pain"), True), (_("Note"), False)))
+    heads = _heads((_("When"), False), (_("Routine"), False), (_("Length"), True), (_("Done"), True),
+                   (_("Outcome"), False), (_("Pain"), True), (_("Note"), False))
     parts.append(f"<div class=\"scroll\"><table class=\"sessions\"><thead><tr>{heads}</tr></thead><tbody>")
     for s in sessions:
         length = "–" if s.length_s is None else clock(s.length_s)

@@ -190,7 +190,8 @@ class WorkerEngine:
         try:
             reply = self._read_reply(self.start_timeout_s, _("starting the speech engine"))
         except EngineError as exc:  # it died or hung before saying it was ready
-            raise EngineError(f"{_one_line(str(exc)).rstrip('.')}; {_(INSTALL_HINT)}") from None
+            hint = _(INSTALL_HINT)
+            raise EngineError(f"{_one_line(str(exc)).rstrip('.')}; {hint}") from None
         if not reply.get("ok"):
             self._stop_worker()
             raise EngineError(
