@@ -50,26 +50,35 @@ def _ngettext(singular: str, plural: str, n: int) -> str:
 def translate_libraries() -> None:
     """typer's and click's words from coach's catalogs, in the language of the moment."""
     import typer.core
-    import typer.rich_utils
 
     # typer carries its own copy of click (typer._click); the modules it has loaded are those in use
     modules = [m for name, m in list(sys.modules.items()) if name.startswith("typer._click.") and m is not None]
-    for module in (*modules, typer.core, typer.rich_utils):
+    for module in (*modules, typer.core):
         if hasattr(module, "_"):
             module._ = _  # type: ignore[attr-defined]
         if hasattr(module, "ngettext"):
             module.ngettext = _ngettext  # type: ignore[attr-defined]
+    _patch_help_words()
+
+
+def _translate_rich_words() -> None:
+    # typer.rich_utils (rich's console, 70 ms to import) is loaded only to show help or an error panel
+    import typer.rich_utils
+
+    typer.rich_utils._ = _  # type: ignore[attr-defined]
     for name, message in _PANEL_TITLES.items():  # typer reads these once, when it is imported
         setattr(typer.rich_utils, name, _(message))
-    _patch_help_words()
 
 
 def _patch_help_words() -> None:
     """typer's help option and usage line, which it writes in English, in the language of the moment."""
+    import typer.core
     from typer._click import decorators, formatting
 
     if getattr(decorators.help_option, "_coach", False):
         return
+    for cls in (typer.core.TyperCommand, typer.core.TyperGroup):
+        cls.format_help = _with_rich_words(cls.format_help)  # type: ignore[method-assign]
     english_help_option, english_write_usage = decorators.help_option, formatting.HelpFormatter.write_usage
 
     def help_option(*param_decls, **kwargs):
@@ -89,6 +98,13 @@ def _patch_help_words() -> None:
     help_option._coach = True  # type: ignore[attr-defined]
     decorators.help_option = help_option
     formatting.HelpFormatter.write_usage = write_usage  # type: ignore[method-assign]
+
+
+def _with_rich_words(format_help):
+    def translated(self, ctx, formatter):
+        _translate_rich_words()
+        return format_help(self, ctx, formatter)
+    return translated
 
 
 def usage_message(text: str) -> str:
