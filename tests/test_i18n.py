@@ -152,3 +152,36 @@ def test_output_for_programs_is_the_same_in_every_locale(tmp_path):
                       coach("show", env_extra=env).returncode, coach("validate", tmp_path / "none.toml",
                                                                      env_extra=env).returncode)
     assert len(set(map(repr, runs.values()))) == 1
+
+
+def test_the_language_setting_wins_over_the_locale_in_show_and_plan(tmp_path):
+    env = {"LANG": "fr_FR.UTF-8", "XDG_CONFIG_HOME": str(tmp_path)}
+    assert coach("config", "set", "language", "de", env_extra=env).returncode == 0
+    shown = coach("show", "back-pain-daily", env_extra=env).stdout
+    assert shown.startswith("Jeden Tag") and "Durée :" in shown  # the routine in German, coach's words in French
+    plan = coach("plan", "back-pain-daily", "--no-voice", "--json", env_extra=env).stdout
+    assert json.loads(plan)["language"] == "de"
+
+
+@pytest.mark.parametrize("lang", sorted(LANGUAGES))
+def test_the_width_rules_hold_in_every_language(lang):
+    from rich.cells import cell_len
+
+    from coach.audio.sounds import builtin_sound_durations_s
+    from coach.live.status import status_text
+    from coach.plan.planner import plan
+    from coach.plan.settings import Settings, estimate_clip_duration
+    from coach.routine import in_language, load_routine
+
+    assert coach("log", "add", "back-pain-feet").returncode == 0
+    for columns in (40, 80):
+        env = {"LANG": LANGUAGES[lang], "COLUMNS": str(columns)}
+        for args in (("history",), ("today",)):
+            lines = coach(*args, env_extra=env).stdout.splitlines()
+            assert lines and max(map(cell_len, lines)) <= columns, (args, columns)
+    with i18n.use_language(lang):
+        routine = in_language(load_routine("back-pain-feet"), lang)
+        p = plan(routine, Settings(sound_s=builtin_sound_durations_s()), estimate_clip_duration(160))
+        for at_s in (0.0, 30.0, 200.0, p.duration_s / 2):
+            for width in (40, 80):
+                assert cell_len(status_text(p, at_s, paused=True, width=width)) <= width

@@ -18,8 +18,6 @@ from coach.timefmt import about_minutes
 
 def routines_command() -> None:
     """List the built-in routines and your own, with their length."""
-    from coach.session import default_language
-
     rows = []
     for name in builtin_names():
         rows.append((name, load_routine(name), None))
@@ -32,7 +30,7 @@ def routines_command() -> None:
         if routine is None:
             print(printable(f"{name:24}  {where}"))
             continue
-        routine = in_language(routine, default_language(routine))  # its title in the user's language
+        routine = in_language(routine, shown_language(routine))  # its title in the user's language
         n = len(routine.exercises)
         about = ngettext("{count} exercise, {length}", "{count} exercises, {length}", n).format(
             count=n, length=about_minutes(estimated_plan(routine).duration_s))
@@ -41,12 +39,25 @@ def routines_command() -> None:
         print("\n" + _("Your own routines go in {folder} (one .toml file each).").format(folder=user_routine_dir()))
 
 
-def show_command(routine: RoutineArg) -> None:
-    """Show a routine as a person would read it."""
+def shown_language(routine) -> str:
+    """The language a routine is shown in: the language setting's when the routine has it, else the one the
+    locale makes its default (a settings file that cannot be read is left to the commands that use it)."""
+    from coach.config import load_settings
     from coach.session import default_language
 
+    try:
+        wanted = load_settings().values.get("language")
+    except CoachError:
+        wanted = None
+    if isinstance(wanted, str) and wanted.split("-")[0] in {code.split("-")[0] for code in routine.languages}:
+        return wanted
+    return default_language(routine)
+
+
+def show_command(routine: RoutineArg) -> None:
+    """Show a routine as a person would read it."""
     r = load_routine(routine)
-    r = in_language(r, default_language(r))  # the language it is coached in when no option says otherwise
+    r = in_language(r, shown_language(r))  # the language it is coached in when no option says otherwise
     lines = [r.title]
     if r.summary:
         lines.append(r.summary)
