@@ -28,11 +28,6 @@ def N_(message: str) -> str:
     return message
 
 
-def N_plural(singular: str, plural: str) -> tuple[str, str]:
-    """Marks a message with its plural for the catalogs (read by extract_with_help_texts); ngettext shows it."""
-    return singular, plural
-
-
 def _locale_names(environ) -> list[str]:
     """The locale names the user asks for, most wanted first, as GNU gettext reads the environment."""
     locale = next((environ[k] for k in ("LC_ALL", "LC_MESSAGES", "LANG") if environ.get(k)), "")
@@ -202,8 +197,7 @@ def format_number(value: float, digits: int = 1, fixed: bool = False) -> str:
 
 
 def format_date(moment: date | datetime, skeleton: str, english: str) -> str:
-    """A date in the language's own order and words: a CLDR skeleton such as 'MMMMd', or 'full' for the
-    whole date with its weekday; English keeps the strftime format `english`."""
+    """A date in the language's words and order (CLDR skeleton 'MMMMd', or 'full'); English keeps `english`."""
     if language() == SOURCE_LANGUAGE:
         return moment.strftime(english)
     from babel import dates
@@ -221,7 +215,6 @@ def extract_with_help_texts(fileobj, keywords, comment_tags, options):
 
     Those are the `help="..."` strings, module-level `..._HELP` texts and the docstrings of the commands
     (functions named `*_command` or decorated with `.command(...)`); the CLI translates them when it runs.
-    N_plural(singular, plural) marks a message with a plural that only a library asks for.
     """
     import ast
     import inspect
@@ -239,8 +232,6 @@ def extract_with_help_texts(fileobj, keywords, comment_tags, options):
         elif isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id.endswith("_HELP")
                                                   for t in node.targets):
             texts.append(node.value)
-        elif isinstance(node, ast.Call) and getattr(node.func, "id", None) == "N_plural":
-            yield node.lineno, "ngettext", tuple(a.value for a in node.args) + (None,), []
         elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
             decorated = any(isinstance(d, ast.Call) and isinstance(d.func, ast.Attribute) and d.func.attr == "command"
                             for d in node.decorator_list)

@@ -40,8 +40,8 @@ def routines_command() -> None:
 
 
 def shown_language(routine) -> str:
-    """The language a routine is shown in: the language setting's when the routine has it, else the one the
-    locale makes its default (a settings file that cannot be read is left to the commands that use it)."""
+    """The language a routine is shown in: the language setting's when the routine has it, else its default."""
+    # a settings file that cannot be read is left for the commands that use it to report
     from coach.config import load_settings
     from coach.session import default_language
 

@@ -5,18 +5,15 @@ from __future__ import annotations
 import re
 import sys
 
-from coach.i18n import N_, N_plural, _, ngettext
+from coach.i18n import N_, _, ngettext
 
 # What typer (and its own copy of click) print themselves in coach's help and usage errors. Some ask
 # gettext's default domain, which translate_libraries() sends to coach's catalogs; the others are
-# written in English in typer's code and are matched by usage_message().
+# written in English in typer's code: usage_message() matches those, _patch_help_words() the help's.
 LIBRARY_MESSAGES = (
     N_("Arguments"), N_("Options"), N_("Commands"), N_("Error"), N_("[required]"), N_("required"),
     N_("[default: {}]"), N_("default: {default}"), N_("(dynamic)"), N_("Aborted!"), N_("Aborted."),
     N_("Missing command."), N_("No such command {name!r}."), N_("Try [blue]'{command_path} {help_option}'[/] for help."),
-)
-LIBRARY_PLURALS = (
-    N_plural("Did you mean {possibility}?", "(Did you mean one of: {possibilities}?)"),
 )
 _USAGE_ERRORS = (  # typer's English, matched whole, as the message that says it
     (re.compile(r"Missing argument (?P<name>.*)\.$"), N_("Missing argument {name}.")),
@@ -42,11 +39,6 @@ _PANEL_TITLES = {"ARGUMENTS_PANEL_TITLE": "Arguments", "OPTIONS_PANEL_TITLE": "O
                  "ABORTED_TEXT": "Aborted.", "RICH_HELP": "Try [blue]'{command_path} {help_option}'[/] for help."}
 
 
-def _ngettext(singular: str, plural: str, n: int) -> str:
-    # click passes "Did you mean" with two unrelated forms; both are in the catalogs as one plural entry
-    return ngettext(singular, plural, n)
-
-
 def translate_libraries() -> None:
     """typer's and click's words from coach's catalogs, in the language of the moment."""
     import typer.core
@@ -57,7 +49,7 @@ def translate_libraries() -> None:
         if hasattr(module, "_"):
             module._ = _  # type: ignore[attr-defined]
         if hasattr(module, "ngettext"):
-            module.ngettext = _ngettext  # type: ignore[attr-defined]
+            module.ngettext = ngettext  # type: ignore[attr-defined]
     _patch_help_words()
 
 
