@@ -6,6 +6,7 @@ from datetime import date, datetime
 
 from rich import box
 from rich.table import Table
+from rich.cells import cell_len
 from rich.text import Text
 
 from coach.log.adherence import Standing, WeekTally
@@ -107,19 +108,21 @@ def chart(routine: str, tallies: list[WeekTally], frequency: tuple[str, int, int
         title = _("{routine}: sessions a week").format(routine=printable(routine))
     lines = [Text(title, style="bold")]
     scale = max([t.started for t in tallies] + [target[1] if target else 0, 1])
-    bar_width = max(4, min(_MAX_BAR, 4 * scale, width - 7 - _RIGHT))
-    for t in tallies:
-        lines.append(_chart_row(t, target, bar_width, scale))
+    days = [format_date(t.monday, "MMMdd", "%d %b") for t in tallies]
+    day_cells = max(map(cell_len, days), default=6)  # "05 Dec"; "19. Okt." in German: the bars start in one column
+    bar_width = max(4, min(_MAX_BAR, 4 * scale, width - day_cells - 1 - _RIGHT))
+    for t, day in zip(tallies, days):
+        lines.append(_chart_row(t, day + " " * (day_cells - cell_len(day)), target, bar_width, scale))
     lines.append(Text(_("█ counts  ░ did not count  · short of the target"), style="dim"))
     return lines
 
 
-def _chart_row(t: WeekTally, target: tuple[int, int] | None, bar_width: int, scale: int) -> Text:
+def _chart_row(t: WeekTally, day: str, target: tuple[int, int] | None, bar_width: int, scale: int) -> Text:
     cells = lambda n: round(n * bar_width / scale)  # noqa: E731
     counted, started = cells(t.counted), cells(t.started)
     short = max(0, cells(target[0]) - started) if target else 0
     met = target is not None and t.counted >= target[0]
-    row = Text(format_date(t.monday, "MMMdd", "%d %b") + " ")
+    row = Text(day + " ")
     row.append("█" * counted, style="green" if met else "yellow")
     row.append("░" * (started - counted), style="dim")
     row.append("·" * short, style="dim")
