@@ -13,7 +13,7 @@ from dateutil.rrule import rrulestr
 from icalendar import Calendar
 
 from clocks import FixedClock
-from coach.cli import log as cli_log
+from coach.cli import shared as cli_shared
 from inproc import cli as coach
 
 PARIS = ZoneInfo("Europe/Paris")
@@ -22,7 +22,7 @@ NOW = datetime(2027, 3, 20, 12, 0, tzinfo=PARIS)  # a Saturday, eight days befor
 
 @pytest.fixture(autouse=True)
 def fixed_clock(monkeypatch):
-    monkeypatch.setattr(cli_log, "make_clock", lambda: FixedClock(NOW))
+    monkeypatch.setattr(cli_shared, "make_clock", lambda: FixedClock(NOW))
 
 
 def unfolded(text: str) -> list[str]:
@@ -83,7 +83,7 @@ def test_a_per_day_routine_gets_one_daily_event_per_time(tmp_path, capsys):
 
 
 def test_without_a_named_zone_the_times_float_with_the_phone(tmp_path, capsys, monkeypatch):
-    monkeypatch.setattr(cli_log, "make_clock", lambda: FixedClock(datetime(2027, 3, 20, 12, tzinfo=timezone(timedelta(hours=5, minutes=45)))))
+    monkeypatch.setattr(cli_shared, "make_clock", lambda: FixedClock(datetime(2027, 3, 20, 12, tzinfo=timezone(timedelta(hours=5, minutes=45)))))
     monkeypatch.setenv("TZ", "UTC")
     out = tmp_path / "plan.ics"
     assert coach(capsys, "calendar", "back-pain-stretches", "-o", out)[0] == 0

@@ -11,7 +11,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from clocks import FixedClock
-from coach.cli import log as cli_log
+from coach.cli import shared as cli_shared
 from coach.log.book import default_path
 from coach.log.pain import PROMPT, REPROMPT, ask_pain
 from coach.plan.script import PAIN_QUESTION
@@ -30,7 +30,7 @@ def private_log(tmp_path, monkeypatch):
     """An empty data folder and a clock fixed at NOW for every test here."""
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
     monkeypatch.setenv("COLUMNS", "80")
-    monkeypatch.setattr(cli_log, "make_clock", lambda: FixedClock(NOW))
+    monkeypatch.setattr(cli_shared, "make_clock", lambda: FixedClock(NOW))
 
 
 def log_session(started: datetime, routine: str = "back-pain-feet", outcome: str = "finished",

@@ -245,11 +245,11 @@ def test_a_flac_export_on_a_full_disk_says_so(tmp_path, monkeypatch, free_bytes,
 
 
 def test_the_live_status_line_shows_a_name_escaped(tmp_path):
-    from coach.cli.app import _estimated_plan
+    from coach.cli.shared import estimated_plan
     from coach.live.status import status_text
     from coach.routine import load_routine_file
 
-    plan = _estimated_plan(load_routine_file(routine(tmp_path, name="Press\\u001b]0;owned\\u0007")))
+    plan = estimated_plan(load_routine_file(routine(tmp_path, name="Press\\u001b]0;owned\\u0007")))
     hold_s = next(c.at_s for c in plan.cues if c.text == "Hold.") + 0.5
     line = status_text(plan, hold_s, width=80)
     assert "Press\\x1b]0;owned\\x07" in line and "\x1b" not in line

@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from clocks import FixedClock
-from coach.cli import log as cli_log
+from coach.cli import shared as cli_shared
 from inproc import cli as coach
 
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -22,7 +22,7 @@ NOW = datetime(2026, 12, 3, 20, 0, tzinfo=BERLIN)  # a Thursday
 def private_log(tmp_path, monkeypatch):
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
     monkeypatch.setenv("COLUMNS", "80")
-    monkeypatch.setattr(cli_log, "make_clock", lambda: FixedClock(NOW))
+    monkeypatch.setattr(cli_shared, "make_clock", lambda: FixedClock(NOW))
 
 
 def today(capsys) -> dict:

@@ -11,7 +11,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from clocks import FixedClock
-from coach.cli import log as cli_log
+from coach.cli import shared as cli_shared
 from coach.log.book import Logbook, default_path
 from coach.log.recorder import SessionLogger
 from coach.cli.app import main
@@ -29,7 +29,7 @@ def mode(path) -> int:
 def usual_umask(tmp_path, monkeypatch):
     """A data folder of its own, the clock at NOW, and the usual umask 022 under which files are world-readable."""
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
-    monkeypatch.setattr(cli_log, "make_clock", lambda: FixedClock(NOW))
+    monkeypatch.setattr(cli_shared, "make_clock", lambda: FixedClock(NOW))
     old = os.umask(0o022)
     yield
     os.umask(old)

@@ -15,7 +15,7 @@ from dbus_fast.aio import MessageBus
 from dbus_fast.service import ServiceInterface, method
 
 from clocks import FixedClock
-from coach.cli import log as cli_log
+from coach.cli import shared as cli_shared
 from coach.log.book import Logbook, default_path
 from inproc import cli as coach
 
@@ -26,7 +26,7 @@ NOW = datetime(2026, 12, 3, 19, 0, tzinfo=ZoneInfo("Europe/Berlin"))  # a Thursd
 def private_dirs(tmp_path, monkeypatch):
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
-    monkeypatch.setattr(cli_log, "make_clock", lambda: FixedClock(NOW))
+    monkeypatch.setattr(cli_shared, "make_clock", lambda: FixedClock(NOW))
 
 
 class Notifications(ServiceInterface):
@@ -183,7 +183,7 @@ def test_without_systemd_remind_says_so_in_one_line(tmp_path, capsys, monkeypatc
 
 
 def test_a_python_in_an_odd_folder_is_quoted_for_systemd():
-    from coach.cli.remind import _quote
+    from coach.cli.remind import exec_word
 
-    assert _quote("/usr/bin/python3") == "/usr/bin/python3"
-    assert _quote('/home/me/my env/100%$"x"/python') == '"/home/me/my env/100%%$$\\"x\\"/python"'
+    assert exec_word("/usr/bin/python3") == "/usr/bin/python3"
+    assert exec_word('/home/me/my env/100%$"x"/python') == '"/home/me/my env/100%%$$\\"x\\"/python"'

@@ -20,7 +20,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from clocks import FixedClock
-from coach.cli import log as cli_log
+from coach.cli import shared as cli_shared
 from coach.log import charts
 from coach.log.adherence import SessionFacts, counts, week_start
 from coach.log.book import Logbook, default_path
@@ -34,7 +34,7 @@ NOW = datetime(2026, 12, 3, 20, 0, tzinfo=ZONE)  # a Thursday
 @pytest.fixture(autouse=True)
 def private_log(tmp_path, monkeypatch):
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
-    monkeypatch.setattr(cli_log, "make_clock", lambda: FixedClock(NOW))
+    monkeypatch.setattr(cli_shared, "make_clock", lambda: FixedClock(NOW))
 
 
 class _Rows(HTMLParser):

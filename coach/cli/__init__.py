@@ -1,1 +1,1 @@
-"""The command line: the typer app (app.main) and one module per command group (config, log, voice, runner)."""
+"""The command line: a module per command group, shared.py for what several share, app.py putting them together."""

@@ -19,11 +19,6 @@ config_app = typer.Typer(
 )
 
 
-def register(app: typer.Typer) -> None:
-    """Add `config path|get|set|unset|list` to the command line."""
-    app.add_typer(config_app, name="config")
-
-
 def _key(key: str) -> str:
     if key not in OPTIONS:
         raise OptionError("KEY", f"unknown setting {key!r}; choose one of: {', '.join(KEYS)}")

@@ -8,6 +8,7 @@ from typing import Optional
 
 import typer
 
+from coach.cli.shared import estimated_plan, local_now, parse_day
 from coach.errors import OptionError
 
 
@@ -24,9 +25,6 @@ def calendar_command(
     weekdays spread over the week. Times are in the local time zone and stay at the same time of day
     across clock changes.
     """
-    from coach.cli import log as cli_log
-    from coach.cli.app import _estimated_plan
-    from coach.cli.log import _parse_day
     from coach.files import check_writable_folder
     from coach.log.ical import WEEKDAYS, calendar_bytes, default_times, named_zone, parse_times, plan_events
     from coach.files import write_private
@@ -37,15 +35,15 @@ def calendar_command(
     if weeks is not None and not 1 <= weeks <= 520:
         raise OptionError("--weeks", f"must be a whole number from 1 to 520, not {weeks}")
     check_writable_folder(output, "-o")
-    now = cli_log.make_clock().now()
-    first_day = _parse_day("--from", start) if start is not None else now.date()
+    now = local_now()
+    first_day = parse_day("--from", start) if start is not None else now.date()
     r = load_routine(routine)
     if r.frequency is None:
         raise OptionError("ROUTINE", f"{r.id} does not say how often to do it "
                                      "(add frequency = { per_week = [2, 3] } or { per_day = 2 } to its file)")
     times = parse_times(at if at is not None else default_times(r.frequency))
     events = plan_events(r.frequency, times, first_day, weeks, named_zone(now))
-    data = calendar_bytes(r.id, r.title, _estimated_plan(r).duration_s, r.equipment, events, now)
+    data = calendar_bytes(r.id, r.title, estimated_plan(r).duration_s, r.equipment, events, now)
     write_private(output, data, "-o")
     names = dict(zip(WEEKDAYS, ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")))
     days = "every day" if r.frequency[0] == "day" else ", ".join(names[d] for d in events[0].weekdays)

@@ -6,27 +6,19 @@ import csv
 import io
 import json
 import sys
-from collections.abc import Callable
-from datetime import date
 from pathlib import Path
-from typing import Optional
-
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Optional
 
 import typer
 
-from coach.clock import SystemClock, WallClock
-from coach.errors import CoachError, InputError, OptionError
+from coach.cli.shared import all_sessions, local_now, parse_day, routines_with_frequency
+from coach.errors import InputError, OptionError
 from coach.log.pain import PAIN_MAX, PAIN_MIN
 from coach.terminal import printable
-from coach.routine import Routine, builtin_names, load_routine, load_routine_file, user_routine_files
 
 if TYPE_CHECKING:
     from coach.log.adherence import SessionFacts
     from coach.log.book import LoggedSession
-
-# Tests replace this to set the date; the commands never read the system clock themselves.
-make_clock: Callable[[], WallClock] = SystemClock
 
 SQLITE_MAX_INTEGER = 2**63 - 1  # a larger id cannot even be looked up
 CSV_FIELDS = ("id", "started_at", "ended_at", "routine", "title", "outcome", "planned_s", "done_s", "pain", "note",
@@ -37,30 +29,6 @@ def _facts(session: LoggedSession) -> SessionFacts:
     from coach.log.adherence import SessionFacts
 
     return SessionFacts(session.started, session.outcome, session.planned_s, session.done_s, session.pain)
-
-
-def _routines_with_frequency() -> list[tuple[str, Routine]]:
-    """Built-in routines, then the user's own, that say how often to do them (invalid files are left out)."""
-    found: list[tuple[str, Routine]] = [(name, load_routine(name)) for name in builtin_names()]
-    known = {name for name, _ in found}
-    for path in user_routine_files():
-        if path.stem in known:
-            continue  # a built-in of the same name wins, as in load_routine
-        try:
-            found.append((path.stem, load_routine_file(path)))
-        except CoachError:
-            pass
-    return [(name, r) for name, r in found if r.frequency is not None]
-
-
-def _all_sessions(routine: str | None = None) -> list[LoggedSession]:
-    from coach.log.book import open_for_reading
-
-    log = open_for_reading()
-    if log is None:
-        return []
-    with log:
-        return log.sessions(routine)
 
 
 def history_command(
@@ -82,8 +50,8 @@ def history_command(
 
     if as_json and csv_file is not None:
         raise OptionError("--csv", "cannot be used together with --json")
-    since_day = _parse_day("--since", since) if since is not None else None
-    sessions = _all_sessions(routine)
+    since_day = parse_day("--since", since) if since is not None else None
+    sessions = all_sessions(routine)
     if since_day is not None:
         sessions = [s for s in sessions if s.started.date() >= since_day]
     if as_json:
@@ -101,8 +69,8 @@ def history_command(
         console.print("No sessions logged yet." if routine is None and since is None else "No sessions match.")
         return
     console.print(history_table(sessions, console.width))
-    now = make_clock().now()
-    frequencies = {name: r.frequency for name, r in _routines_with_frequency()}
+    now = local_now()
+    frequencies = {name: r.frequency for name, r in routines_with_frequency()}
     shown = [routine] if routine else sorted({s.routine for s in sessions})
     for name in shown:
         mine = [_facts(s) for s in sessions if s.routine == name]
@@ -113,13 +81,6 @@ def history_command(
         for line in chart(name, tallies, frequencies.get(name), console.width):
             console.print(line)
     console.print(f"\n{WEEKS_RULE} {COUNTS_RULE}", style="dim")
-
-
-def _parse_day(option: str, text: str) -> date:
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise OptionError(option, f"must be a date as YYYY-MM-DD, not '{text}'") from None
 
 
 # A spreadsheet runs a cell that starts with one of these as a formula (OWASP, "CSV Injection").
@@ -180,9 +141,9 @@ def today_command(
 
     if as_json and notify:
         raise OptionError("--notify", "cannot be used together with --json")
-    now = make_clock().now()
-    routines = _routines_with_frequency()
-    sessions = _all_sessions()
+    now = local_now()
+    routines = routines_with_frequency()
+    sessions = all_sessions()
     monday, sunday = period_bounds(now.date(), "week")
     standings = []
     for name, r in routines:

@@ -7,6 +7,7 @@ from typing import Optional
 
 import typer
 
+from coach.cli.shared import estimated_plan, local_now
 from coach.clock import local_iso
 from coach.errors import InputError, OptionError
 from coach.log.pain import PAIN_MAX, PAIN_MIN
@@ -52,18 +53,16 @@ def add_command(
     It counts for 'coach today' and the streaks by the same rule as a live session: when it is
     finished, or at least 80 % of it was done.
     """
-    from coach.cli import log as cli_log
-    from coach.cli.app import _estimated_plan
     from coach.log.book import Logbook, default_path
     from coach.log.manual import manual_entry
     from coach.log.recorder import planned_entries
     from coach.routine import load_routine
 
     _check_pain(pain)
-    now = cli_log.make_clock().now()
+    now = local_now()
     r = load_routine(routine)
     planned_s, _ = planned_entries(r)
-    entry = manual_entry(planned_s, _estimated_plan(r).duration_s, now, at, done, minutes)
+    entry = manual_entry(planned_s, estimated_plan(r).duration_s, now, at, done, minutes)
     name = r.id
     with Logbook(default_path()) as log:
         session_id = log.add_session(name, r.title, r.language, local_iso(entry.started), local_iso(entry.ended),

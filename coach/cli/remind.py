@@ -12,6 +12,7 @@ from typing import Optional
 
 import typer
 
+from coach.cli.shared import estimated_plan
 from coach.errors import CoachError
 
 UNIT = "coach-remind"
@@ -29,10 +30,10 @@ def user_unit_dir() -> Path:
 
 def _exec_line() -> str:
     """The command the service runs: this Python and this coach, quoted for systemd."""
-    return " ".join(_quote(part) for part in (sys.executable, "-m", "coach", "today", "--notify"))
+    return " ".join(exec_word(part) for part in (sys.executable, "-m", "coach", "today", "--notify"))
 
 
-def _quote(word: str) -> str:
+def exec_word(word: str) -> str:
     """One word of an ExecStart line: quoted, with systemd's own specifiers (%) and variables ($) kept literal."""
     if word and all(c.isalnum() or c in "/._-+=:@" for c in word):
         return word
@@ -128,13 +129,11 @@ def notify_due(due: list[tuple[str, str, str, float]]) -> None:
 
 def due_items(routines: list, standings: list) -> list[tuple[str, str, str, float]]:
     """The due routines as notify_due takes them: id, title, what is left this day or week, length."""
-    from coach.cli.app import _estimated_plan
-
     titles = dict(routines)
     found = []
     for name, s in standings:
         if s.due:
             left = s.low - s.done
             when = "today" if s.period == "day" else "this week"
-            found.append((name, titles[name].title, f"{left} more {when}", _estimated_plan(titles[name]).duration_s))
+            found.append((name, titles[name].title, f"{left} more {when}", estimated_plan(titles[name]).duration_s))
     return found

@@ -8,6 +8,7 @@ from typing import Optional
 
 import typer
 
+from coach.cli.shared import all_sessions, local_now, parse_day, routines_with_frequency
 from coach.errors import OptionError
 
 
@@ -21,7 +22,6 @@ def report_command(
     One HTML file with everything inside it: it opens offline in any browser, prints on A4 or
     Letter, and reads on a phone.
     """
-    from coach.cli.log import _all_sessions, _parse_day, _routines_with_frequency, make_clock
     from coach.files import check_writable_folder
     from coach.files import write_private
     from coach.log.report import RoutineInfo, render
@@ -29,13 +29,13 @@ def report_command(
     if output.suffix.lower() not in (".html", ".htm"):
         raise OptionError("-o", f"the report is an HTML file: give a name ending in .html, not '{output.name}'")
     check_writable_folder(output, "-o")
-    since_day = _parse_day("--since", since) if since is not None else None
-    now = make_clock().now()
+    since_day = parse_day("--since", since) if since is not None else None
+    now = local_now()
     if since_day is not None and since_day > now.date():
         raise OptionError("--since", f"{since_day} is in the future")
-    logged = _all_sessions(routine)
+    logged = all_sessions(routine)
     sessions = [s for s in logged if since_day is None or s.started.date() >= since_day]
-    known = dict(_routines_with_frequency())
+    known = dict(routines_with_frequency())
     # Every routine ever logged, so that weeks without a session still show against their target.
     names = [routine] if routine else sorted({s.routine for s in logged})
     infos = []

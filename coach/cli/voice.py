@@ -7,10 +7,12 @@ import shutil
 import sys
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Optional
+from typing import TYPE_CHECKING, Optional
 
 import typer
 
+from coach.cli import voicefiles
+from coach.cli.shared import LanguageOpt, PitchOpt, RateOpt, VoiceOpt
 from coach.config import Choices, resolve_options
 from coach.errors import AudioDeviceError, OptionError
 from coach.plan.model import SAMPLE_RATE, Cue, CueKind, Plan
@@ -22,28 +24,8 @@ from coach.speech.voices import (Voice, check_pitch_support, engine_variants, fi
 if TYPE_CHECKING:
     import numpy as np  # loaded by the commands that play audio, not by `coach voices`
 
-VoiceOpt = Annotated[Optional[str], typer.Option(
-    "--voice", help="Voice by id, name, language code or variant, e.g. en-us+Andrea or f3 (see 'coach voices').")]
-RateOpt = Annotated[Optional[int], typer.Option("--rate", help="Speaking rate in words per minute (80-400).")]
-PitchOpt = Annotated[Optional[int], typer.Option(
-    "--pitch", help="Voice pitch, 0-100 (50 on espeak-ng; not given: the voice's own).")]
-LanguageOpt = Annotated[Optional[str], typer.Option(
-    "--language", help="Coach in this language (en, fr, de, es): its phrases, the routine's translation and "
-    "the default voice (not given: the 'language' setting, else the routine's own).")]
-
 SAMPLE_GAP_S = 0.4  # between a voice saying its name and the sample sentence
 POLL_S = 0.02  # how often we look whether playback has finished
-
-
-def register(app: typer.Typer) -> None:
-    """Add `voices` (with add, remove, download) and `say` to the command line."""
-    from coach.cli import voicefiles
-
-    group = typer.Typer(add_completion=False)
-    group.callback(invoke_without_command=True)(voices_command)
-    voicefiles.register(group)
-    app.add_typer(group, name="voices")
-    app.command("say")(say_command)
 
 
 # --- voices --------------------------------------------------------------------------------------
@@ -128,6 +110,11 @@ def voices_command(
             print(line)
     if tty:
         print("Hear one: coach say 'Hello' --voice ID    keep it: coach config set voice ID", file=sys.stderr)
+
+
+voices_app = typer.Typer(add_completion=False)
+voices_app.callback(invoke_without_command=True)(voices_command)
+voicefiles.register(voices_app)
 
 
 def _sample(engine, found: list[Voice], choices: Choices, language: str) -> None:

@@ -1,4 +1,4 @@
-"""`coach voices add | remove | download`, the Piper rows of `coach voices`, and progress lines for voices."""
+"""`coach voices add | remove | download`, the Piper rows of `coach voices`, and the download's progress bar."""
 
 from __future__ import annotations
 
@@ -9,38 +9,21 @@ from typing import Callable, TextIO
 
 import typer
 
+from coach.cli.shared import is_terminal
 from coach.speech.voicefiles import PiperVoiceFile, installed_piper_voices, voices_folder
 
 ENGINE_ESPEAK = "espeak-ng"
 ENGINE_PIPER = "piper"
 
 
-def _is_terminal(stream: TextIO) -> bool:
-    isatty = getattr(stream, "isatty", None)
-    return bool(isatty and isatty())
-
-
 def _clean(text: str) -> str:
     return "".join(ch if ch.isprintable() else " " for ch in text)
-
-
-def count_progress(label: str, stream: TextIO | None = None, quiet: bool = False) -> Callable[[int, int], None] | None:
-    """A progress(done, total) callback that rewrites "LABEL: 34/82" on a terminal, else None."""
-    stream = sys.stderr if stream is None else stream
-    if quiet or not _is_terminal(stream):
-        return None
-
-    def show(done: int, total: int) -> None:
-        stream.write(f"\r{label}: {done}/{total}" + ("\n" if done >= total else ""))
-        stream.flush()
-
-    return show
 
 
 def byte_progress(label: str, stream: TextIO | None = None) -> Callable[[int, int], None] | None:
     """A progress(done_bytes, total_bytes) callback drawing a 20-cell bar on a terminal, else None."""
     stream = sys.stderr if stream is None else stream
-    if not _is_terminal(stream):
+    if not is_terminal(stream):
         return None
     shown = [-1]
 
