@@ -101,11 +101,13 @@ def make_private(path: Path) -> bool:
 
 
 def private_folder(folder: Path) -> bool:
-    """Make the folder (and missing parents) with mode 0700; True if it already existed and was open to others."""
+    """Make the folder and each missing parent with mode 0700; True if it already existed and was open to others."""
     folder = Path(folder)
     if not folder.is_dir():
-        folder.mkdir(mode=PRIVATE_FOLDER_MODE, parents=True, exist_ok=True)
-        os.chmod(folder, PRIVATE_FOLDER_MODE)  # whatever the umask
+        missing = [folder] + [p for p in folder.parents if not p.is_dir()]
+        for path in reversed(missing):  # one at a time: mkdir(parents=True) gives the parents the umask's mode
+            path.mkdir(mode=PRIVATE_FOLDER_MODE, exist_ok=True)
+            os.chmod(path, PRIVATE_FOLDER_MODE)  # whatever the umask
         return False
     return make_private(folder)
 
