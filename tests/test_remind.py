@@ -99,6 +99,28 @@ def test_a_notification_names_what_is_due_and_nothing_shows_when_all_is_done(ses
     assert len(shown) == 1  # all done: nothing new on the desktop
 
 
+HOSTILE_TITLE = 'Fish & chips <a href="https://example.com/x">here</a> <img src="/etc/passwd"/> <b>now</b>'
+
+
+def test_a_notification_shows_a_routine_s_title_as_written_never_as_markup(session_bus, capsys, monkeypatch, tmp_path):
+    address, start_service = session_bus
+    shown = start_service().shown
+    monkeypatch.setenv("DBUS_SESSION_BUS_ADDRESS", address)
+    mine = tmp_path / "config" / "coach" / "routines"
+    mine.mkdir(parents=True)
+    (mine / "fish.toml").write_text(f"title = '{HOSTILE_TITLE}'\nfrequency = {{ per_day = 1 }}\n"
+                                    "[[exercises]]\nname = 'Walk'\ninstructions = 'Walk.'\nwork_s = 60\n")
+    for name in ("back-pain-daily", "back-pain-feet", "back-pain-stretches"):
+        for day, hour in ((1, 8), (2, 8), (3, 8), (3, 9), (3, 10)):
+            log_done(name, day, hour)  # only fish is due
+    assert coach(capsys, "today", "--notify") == (0, "", "")
+    ((_, summary, body, _),) = shown
+    escaped = HOSTILE_TITLE.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    assert summary == f"coach: time for {escaped}"
+    assert body.startswith(f"{escaped}: 1 more today, about ") and body.endswith("(coach run fish)")
+    assert "<" not in summary + body and ">" not in summary + body
+
+
 def test_no_session_bus_or_no_one_showing_notifications_is_one_line_and_exit_1(session_bus, capsys, monkeypatch,
                                                                                 tmp_path):
     monkeypatch.delenv("DBUS_SESSION_BUS_ADDRESS", raising=False)
