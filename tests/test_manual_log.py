@@ -105,3 +105,14 @@ def test_remove_asks_on_a_terminal(capsys, monkeypatch):
 class _Tty(io.StringIO):
     def isatty(self) -> bool:
         return True
+
+
+def test_a_routine_file_s_name_is_printed_escaped_never_obeyed(capsys, tmp_path):
+    hostile = tmp_path / "ev\x1b]0;owned\x07il.toml"  # would retitle the terminal's window
+    hostile.write_text("title = 'Walk'\n[[exercises]]\nname = 'Walk'\ninstructions = 'Walk.'\nwork_s = 60\n")
+    code, out, err = coach(capsys, "log", "add", hostile)
+    assert (code, err) == (0, "")
+    assert "\x1b" not in out and "\x07" not in out and "ev\\x1b]0;owned\\x07il, " in out
+    session = out.split(":")[0].split()[-1]
+    code, out, err = coach(capsys, "log", "remove", session, "--yes")
+    assert (code, err) == (0, "") and out.startswith(f"removed session {session} (ev\\x1b]0;owned\\x07il, ")

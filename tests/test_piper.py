@@ -333,3 +333,17 @@ def test_without_piper_tts_adding_a_voice_says_how_to_install_it(user_dirs, sour
     code, _, err = cli(capsys, "voices", "add", source)
     assert code == 2 and err.count("\n") == 1 and f"{source}: cannot be checked without piper-tts; install Piper" in err
     assert not (user_dirs / "data" / "coach" / "voices").exists()
+
+
+def test_a_voice_s_name_language_and_quality_are_printed_escaped_never_obeyed(user_dirs, tmp_path, capsys):
+    name = "en_US-ev\x1b]0;owned\x07il-x_low"
+    model = make_voice(tmp_path / "odd", name=name, language="en_US\x1b[2J")
+    config = model.with_name(model.name + ".json")
+    config.write_text(config.read_text().replace('"x_low"', '"x_low\\u001b[31m"'))
+    code, _, err = cli(capsys, "voices", "add", model)
+    assert code == 0 and "\x1b" not in err and "\x07" not in err
+    assert err.startswith("added en_US-ev\\x1b]0;owned\\x07il-x_low (en-us\\x1b[2j, x_low\\x1b[31m) to ")
+    code, out, _ = cli(capsys, "voices")
+    assert code == 0 and "\x1b" not in out and "en_US-ev\\x1b]0;owned\\x07il-x_low  en-us\\x1b[2j  x_low\\x1b[31m" in out
+    code, _, err = cli(capsys, "voices", "remove", "owned")
+    assert (code, err) == (0, "removed en_US-ev\\x1b]0;owned\\x07il-x_low\n")
