@@ -81,8 +81,18 @@ def _fetch(url: str, target: Path, expected: dict, progress: Callable[[int], Non
     """Download url into target, checking its size and MD5 (and SHA-256 when the catalogue has one)."""
     md5, sha = hashlib.md5(), hashlib.sha256()
     with _open(url) as answer, open(target, "wb") as out:
-        while block := answer.read(BLOCK_BYTES):
-            out.write(block)
+        while True:
+            try:
+                block = answer.read(BLOCK_BYTES)
+            except OSError as exc:  # the connection broke off or stalled
+                raise DownloadError(f"{url}: the download broke off ({exc}); nothing was installed") from None
+            if not block:
+                break
+            try:
+                out.write(block)
+            except OSError as exc:  # a full disk above all; the caller removes what was written
+                raise CoachError(f"{target.parent.parent}: cannot save {url} there: "
+                                 f"{(exc.strerror or str(exc)).lower()}; nothing was installed") from None
             md5.update(block)
             sha.update(block)
             progress(len(block))
