@@ -367,8 +367,12 @@ def main(argv: Optional[list[str]] = None) -> None:
     """Run the CLI: one error path, one line per failure, no tracebacks unless --debug."""
     args = sys.argv[1:] if argv is None else argv
     debug = "--debug" in args
+    from coach.terminal import flush_stdout, hide_library_warnings, write_failure
+
+    hide_library_warnings(show=debug)
     try:
         result = app(args=args, prog_name="coach", standalone_mode=False)
+        flush_stdout()  # `> /dev/full`: the failure is raised here, not at exit
     except typer.Exit as exc:
         sys.exit(exc.exit_code)
     except _UsageError as exc:
@@ -393,6 +397,9 @@ def main(argv: Optional[list[str]] = None) -> None:
     except Exception as exc:  # a bug: still one line unless --debug
         if debug:
             traceback.print_exc()
+        if (failed := write_failure(exc)) is not None:  # a full disk is no bug
+            print(f"coach: {failed}", file=sys.stderr)
+            sys.exit(ExitStatus.ERROR)
         print(f"coach: internal error: {type(exc).__name__}: {printable(exc)} (run with --debug for details)",
               file=sys.stderr)
         sys.exit(ExitStatus.ERROR)
