@@ -154,7 +154,9 @@ def private_folder(folder: Path) -> bool:
     """Make the folder and each missing parent with mode 0700; True if it already existed and was open to others."""
     folder = Path(folder)
     if not folder.is_dir():
-        missing = [folder] + [p for p in folder.parents if not p.is_dir()]
+        missing = [folder]
+        while not missing[-1].parent.exists() and missing[-1].parent != missing[-1]:
+            missing.append(missing[-1].parent)
         for path in reversed(missing):  # one at a time: mkdir(parents=True) gives the parents the umask's mode
             path.mkdir(mode=PRIVATE_FOLDER_MODE, exist_ok=True)
             os.chmod(path, PRIVATE_FOLDER_MODE)  # whatever the umask

@@ -49,8 +49,8 @@ def add_command(
 ) -> None:
     """Log a session done away from the computer (with the exported audio, in a gym, ...).
 
-    It counts for 'coach today' and the streaks by the same rule as a live session: when it is
-    finished, or at least 80 % of it was done.
+    It counts for 'coach today' and the streaks by the same rule as a live session: when at least
+    80 % of its exercise time was done.
     """
     from coach.cli import log as cli_log
     from coach.cli.app import _estimated_plan
