@@ -317,6 +317,14 @@ def test_voices_download_checks_the_checksums_and_adds_the_voice(user_dirs, cata
     assert not list((user_dirs / "data" / "coach" / "voices").glob(".download-*"))
 
 
+def test_a_catalogue_nested_too_deeply_is_one_line(user_dirs, catalogue, capsys, monkeypatch):
+    url, index = catalogue
+    index.write_text("{\"a\": " * 100_000 + "1" + "}" * 100_000)
+    monkeypatch.setenv("COACH_PIPER_VOICES_URL", url)
+    code, out, err = cli(capsys, "voices", "download", "tiny-x_low")
+    assert (code, out) == (1, "") and err == f"coach: {url}voices.json: is not a voice catalogue (not JSON, or nested too deeply)\n"
+
+
 def test_a_download_that_does_not_match_its_checksum_installs_nothing(user_dirs, catalogue, capsys, monkeypatch):
     url, index = catalogue
     doc = json.loads(index.read_text())

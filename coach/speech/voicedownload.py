@@ -26,6 +26,9 @@ TIMEOUT_S = 30.0
 BLOCK_BYTES = 1 << 16
 
 
+MAX_CATALOGUE_BYTES = 20_000_000  # far above Piper's own voices.json; a bound on what is held in memory
+
+
 class DownloadError(CoachError):
     """The catalogue or a voice file could not be fetched, or it did not match its checksum."""
 
@@ -53,9 +56,14 @@ def read_catalogue() -> dict:
     url = catalogue_url() + "voices.json"
     with _open(url) as answer:
         try:
-            doc = json.load(answer)
-        except ValueError:
-            raise DownloadError(f"{url}: is not a voice catalogue (not JSON)") from None
+            raw = answer.read(MAX_CATALOGUE_BYTES + 1)
+            if len(raw) > MAX_CATALOGUE_BYTES:
+                raise DownloadError(f"{url}: is over {MAX_CATALOGUE_BYTES // 10**6} MB, too big for a voice catalogue")
+            doc = json.loads(raw)
+        except (ValueError, RecursionError):
+            raise DownloadError(f"{url}: is not a voice catalogue (not JSON, or nested too deeply)") from None
+        except OSError as exc:
+            raise DownloadError(f"{url}: the download broke off ({exc})") from None
     if not isinstance(doc, dict):
         raise DownloadError(f"{url}: is not a voice catalogue")
     return doc
