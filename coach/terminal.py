@@ -46,6 +46,11 @@ def write_failure(exc: BaseException) -> str | None:
     return f"{where}: {_WRITE_FAILURES[exc.errno]}"
 
 
+def unexpected_failure(exc: BaseException) -> str:
+    """The line for an exception no command turned into an error: a failed write, else an internal error (a bug)."""
+    return write_failure(exc) or f"internal error: {type(exc).__name__}: {printable(exc)} (run with --debug for details)"
+
+
 def flush_stdout() -> None:
     """Flush stdout now, so that a failed write is raised while coach can still say so in one line."""
     sys.stdout.flush()

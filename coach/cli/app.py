@@ -24,7 +24,7 @@ from coach.plan.settings import Settings, estimate_clip_duration
 from coach.plan.planner import plan
 from coach.routine import (Routine, builtin_names, load_routine, load_routine_file, nominal_duration_s,
                            user_routine_dir, user_routine_files)
-from coach.terminal import printable
+from coach.terminal import flush_stdout, hide_library_warnings, printable, unexpected_failure
 from coach.session import Session, SessionOptions, build_session, check_options
 from coach.speech.engine import DEFAULT_RATE_WPM
 from coach.timefmt import about_minutes, clock, cue_stamp
@@ -367,8 +367,6 @@ def main(argv: Optional[list[str]] = None) -> None:
     """Run the CLI: one error path, one line per failure, no tracebacks unless --debug."""
     args = sys.argv[1:] if argv is None else argv
     debug = "--debug" in args
-    from coach.terminal import flush_stdout, hide_library_warnings, write_failure
-
     hide_library_warnings(show=debug)
     try:
         result = app(args=args, prog_name="coach", standalone_mode=False)
@@ -397,10 +395,6 @@ def main(argv: Optional[list[str]] = None) -> None:
     except Exception as exc:  # a bug: still one line unless --debug
         if debug:
             traceback.print_exc()
-        if (failed := write_failure(exc)) is not None:  # a full disk is no bug
-            print(f"coach: {failed}", file=sys.stderr)
-            sys.exit(ExitStatus.ERROR)
-        print(f"coach: internal error: {type(exc).__name__}: {printable(exc)} (run with --debug for details)",
-              file=sys.stderr)
+        print(f"coach: {unexpected_failure(exc)}", file=sys.stderr)  # a full disk is no bug, but one line too
         sys.exit(ExitStatus.ERROR)
     sys.exit(result if isinstance(result, int) else ExitStatus.SUCCESS)
