@@ -1,4 +1,4 @@
-"""Text from user files made safe to print: control characters are shown as escapes, never obeyed."""
+"""What reaches a person's terminal: file text with its control characters escaped, no library warnings, one line for a failed write."""
 
 from __future__ import annotations
 
