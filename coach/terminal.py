@@ -1,4 +1,4 @@
-"""What reaches a person's terminal: file text with its control characters escaped, no library warnings, one line for a failed write."""
+"""What reaches the terminal: file text with control characters escaped, no library warnings, failed writes in one line."""
 
 from __future__ import annotations
 

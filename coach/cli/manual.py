@@ -71,7 +71,8 @@ def add_command(
     share = min(100, int(100 * entry.done_s / entry.planned_s)) if entry.planned_s else 100
     from coach.terminal import printable
 
-    print(printable(f"added session {session_id}: {name}, {entry.started:%Y-%m-%d %H:%M}, {share} % done ({entry.outcome})"))
+    print(printable(f"added session {session_id}: {name}, {entry.started:%Y-%m-%d %H:%M}, {share} % done "
+                    f"({entry.outcome})"))
 
 
 @log_app.command("remove")

@@ -84,7 +84,8 @@ def parse_at(text: str, now: datetime) -> datetime:
 
 
 def _in_the_future(text: str, now: datetime) -> OptionError:
-    return OptionError("--at", f"{text} is in the future (it is now {now:%Y-%m-%d %H:%M}); give the time the session was done")
+    return OptionError("--at", f"{text} is in the future (it is now {now:%Y-%m-%d %H:%M}); "
+                               "give the time the session was done")
 
 
 def parse_done(text: str) -> float:
