@@ -214,7 +214,7 @@ def test_without_systemd_remind_says_so_in_one_line(tmp_path, capsys, monkeypatc
     assert not (tmp_path / "config" / "systemd").exists()
 
 
-def test_a_python_in_an_odd_folder_runs_under_systemd(tmp_path, capsys, monkeypatch):
+def test_a_python_in_an_odd_folder_makes_units_systemd_accepts(tmp_path, capsys, monkeypatch):
     odd = tmp_path / "my env" / "100% $HOME ${X} %h;x" / "python"
     odd.parent.mkdir(parents=True)
     odd.symlink_to(sys.executable)
