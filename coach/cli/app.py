@@ -11,7 +11,7 @@ import typer
 from coach import __version__
 from coach.cli import config, ical, log, manual, remind, report, routines, sessions, voice
 from coach.errors import CoachError, ExitStatus
-from coach.terminal import printable
+from coach.terminal import flush_stdout, hide_library_warnings, printable, unexpected_failure
 
 # typer keeps its own copy of click; reach its exception classes through a public one
 _UsageError = next(c for c in typer.BadParameter.__mro__ if c.__name__ == "UsageError")
@@ -61,8 +61,10 @@ def main(argv: Optional[list[str]] = None) -> None:
     """Run the CLI: one error path, one line per failure, no tracebacks unless --debug."""
     args = sys.argv[1:] if argv is None else argv
     debug = "--debug" in args
+    hide_library_warnings(show=debug)
     try:
         result = app(args=args, prog_name="coach", standalone_mode=False)
+        flush_stdout()  # `> /dev/full`: the failure is raised here, not at exit
     except typer.Exit as exc:
         sys.exit(exc.exit_code)
     except _UsageError as exc:
@@ -87,7 +89,6 @@ def main(argv: Optional[list[str]] = None) -> None:
     except Exception as exc:  # a bug: still one line unless --debug
         if debug:
             traceback.print_exc()
-        print(f"coach: internal error: {type(exc).__name__}: {printable(exc)} (run with --debug for details)",
-              file=sys.stderr)
+        print(f"coach: {unexpected_failure(exc)}", file=sys.stderr)  # a full disk is no bug, but one line too
         sys.exit(ExitStatus.ERROR)
     sys.exit(result if isinstance(result, int) else ExitStatus.SUCCESS)

@@ -46,6 +46,6 @@ def calendar_command(
     data = calendar_bytes(r.id, r.title, estimated_plan(r).duration_s, r.equipment, events, now)
     write_private(output, data, "-o")
     names = dict(zip(WEEKDAYS, ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")))
-    days = "every day" if r.frequency[0] == "day" else ", ".join(names[d] for d in events[0].weekdays)
+    days = "every day" if len(events[0].weekdays) == 7 else ", ".join(names[d] for d in events[0].weekdays)
     print(f"wrote {output} ({days} at {', '.join(f'{t:%H:%M}' for t in times)}"
           + (f", {weeks} weeks)" if weeks else ")"), file=sys.stderr)

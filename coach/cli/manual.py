@@ -50,8 +50,8 @@ def add_command(
 ) -> None:
     """Log a session done away from the computer (with the exported audio, in a gym, ...).
 
-    It counts for 'coach today' and the streaks by the same rule as a live session: when it is
-    finished, or at least 80 % of it was done.
+    It counts for 'coach today' and the streaks by the same rule as a live session: when at least
+    80 % of its exercise time was done.
     """
     from coach.log.book import Logbook, default_path
     from coach.log.manual import manual_entry
@@ -68,7 +68,10 @@ def add_command(
         session_id = log.add_session(name, r.title, r.language, local_iso(entry.started), local_iso(entry.ended),
                                      entry.planned_s, entry.done_s, entry.outcome, pain, note)
     share = min(100, int(100 * entry.done_s / entry.planned_s)) if entry.planned_s else 100
-    print(f"added session {session_id}: {name}, {entry.started:%Y-%m-%d %H:%M}, {share} % done ({entry.outcome})")
+    from coach.terminal import printable
+
+    print(printable(f"added session {session_id}: {name}, {entry.started:%Y-%m-%d %H:%M}, {share} % done "
+                    f"({entry.outcome})"))
 
 
 @log_app.command("remove")
@@ -85,7 +88,9 @@ def remove_command(
         found = next((s for s in log.sessions() if s.id == session), None)
         if found is None:
             raise OptionError("SESSION", f"there is no session {session} in the log (see 'coach history')")
-        what = f"session {found.id} ({found.routine}, {found.started:%Y-%m-%d %H:%M}, {found.outcome})"
+        from coach.terminal import printable
+
+        what = printable(f"session {found.id} ({found.routine}, {found.started:%Y-%m-%d %H:%M}, {found.outcome})")
         if not yes:
             if not sys.stdin.isatty():
                 raise OptionError("--yes", f"is needed to remove {what} when not asked in a terminal")

@@ -17,7 +17,9 @@ ENGINE_PIPER = "piper"
 
 
 def _clean(text: str) -> str:
-    return "".join(ch if ch.isprintable() else " " for ch in text)
+    from coach.terminal import printable
+
+    return printable(text)
 
 
 def byte_progress(label: str, stream: TextIO | None = None) -> Callable[[int, int], None] | None:
@@ -48,7 +50,8 @@ def _size(size_bytes: int) -> str:
 
 def piper_rows(found: list[PiperVoiceFile]) -> list[str]:
     """One line per Piper voice: name, language, quality, size, licence."""
-    rows = [(_clean(v.name), v.language, v.quality or "", _size(v.size_bytes), _clean(v.licence or "licence unknown"))
+    rows = [(_clean(v.name), _clean(v.language), _clean(v.quality or ""), _size(v.size_bytes),
+             _clean(v.licence or "licence unknown"))
             for v in found]
     widths = [max(len(r[i]) for r in rows) for i in range(4)]
     return [f"{r[0]:{widths[0]}}  {r[1]:{widths[1]}}  {r[2]:{widths[2]}}  {r[3]:>{widths[3]}}  {r[4]}".rstrip()
@@ -80,7 +83,7 @@ def add_command(model: Path = typer.Argument(..., help="The voice's NAME.onnx (i
     from coach.speech.voicefiles import add_voice
 
     found = add_voice(model)
-    print(f"added {found.name} ({found.language}, {found.quality or 'quality unknown'}) to {voices_folder()}",
+    print(_clean(f"added {found.name} ({found.language}, {found.quality or 'quality unknown'}) to {voices_folder()}"),
           file=sys.stderr)
 
 
@@ -89,7 +92,7 @@ def remove_command(name: str = typer.Argument(..., help="The voice's name, or a 
     from coach.speech.voicefiles import remove_voice
 
     found = remove_voice(name)
-    print(f"removed {found.name}", file=sys.stderr)
+    print(_clean(f"removed {found.name}"), file=sys.stderr)
 
 
 def download_command(name: str = typer.Argument(..., help="A voice of Piper's catalogue, e.g. en_US-lessac-medium.")) -> None:
@@ -102,8 +105,8 @@ def download_command(name: str = typer.Argument(..., help="A voice of Piper's ca
     finally:
         if progress is not None:
             sys.stderr.write("\n")
-    licence = f"; its licence: {_clean(found.licence)}" if found.licence else ""
-    print(f"added {found.name} ({found.language}, {found.quality or 'quality unknown'}){licence}", file=sys.stderr)
+    licence = f"; its licence: {found.licence}" if found.licence else ""
+    print(_clean(f"added {found.name} ({found.language}, {found.quality or 'quality unknown'}){licence}"), file=sys.stderr)
 
 
 def register(group: typer.Typer) -> None:

@@ -70,14 +70,22 @@ def parse_at(text: str, now: datetime) -> datetime:
             moment = datetime.fromisoformat(text)
     except ValueError:
         raise OptionError("--at", f"must be a local time as 'YYYY-MM-DD HH:MM' or 'HH:MM', not '{text}'") from None
-    if moment.tzinfo is None:
-        moment = localize(moment, local_zone(now))
+    # Both bounds are checked before the time is placed in a zone: at the calendar's ends (0001-01-01,
+    # 9999-12-31) an offset would carry it out of the range datetime can hold.
     if moment.year < EARLIEST_YEAR:
         raise OptionError("--at", f"{text} is before {EARLIEST_YEAR}; give the date the session was done")
+    if moment.tzinfo is None:
+        if moment.date() > now.date() + timedelta(days=1):  # in the future in every zone
+            raise _in_the_future(text, now)
+        moment = localize(moment, local_zone(now))
     if moment > now:
-        raise OptionError("--at", f"{text} is in the future (it is now {now:%Y-%m-%d %H:%M}); "
-                                  "give the time the session was done")
+        raise _in_the_future(text, now)
     return moment
+
+
+def _in_the_future(text: str, now: datetime) -> OptionError:
+    return OptionError("--at", f"{text} is in the future (it is now {now:%Y-%m-%d %H:%M}); "
+                               "give the time the session was done")
 
 
 def parse_done(text: str) -> float:

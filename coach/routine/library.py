@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import stat
 from importlib import resources
 from pathlib import Path
 
@@ -15,39 +13,11 @@ from coach.routine.parse import parse_routine
 MAX_ROUTINE_BYTES = 1_000_000  # the built-ins are under 20 KB; anything near this is not a routine
 
 
-def _kind(mode: int) -> str:
-    for test, name in ((stat.S_ISDIR, "a folder"), (stat.S_ISFIFO, "a FIFO (named pipe)"),
-                       (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"),
-                       (stat.S_ISSOCK, "a socket")):
-        if test(mode):
-            return name
-    return "not a regular file"
-
-
 def read_routine_bytes(path: Path) -> bytes:
     """The bytes of a routine file: a regular file of at most 1 MB, else InputError (nothing blocks or fills memory)."""
-    shown = str(path)
-    try:
-        # stat first: opening a FIFO waits for a writer, and a device may never end
-        mode = os.stat(path).st_mode
-        if not stat.S_ISREG(mode):
-            raise InputError(f"{shown}: is {_kind(mode)}, not a routine file")
-        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOCTTY", 0))
-    except FileNotFoundError:
-        raise InputError(f"{shown}: no such file") from None
-    except OSError as exc:
-        raise InputError(f"{shown}: cannot read: {exc.strerror}") from None
-    with os.fdopen(fd, "rb") as handle:
-        try:
-            info = os.fstat(fd)
-            if not stat.S_ISREG(info.st_mode):  # swapped for something else since the stat
-                raise InputError(f"{shown}: is {_kind(info.st_mode)}, not a routine file")
-            raw = handle.read(MAX_ROUTINE_BYTES + 1)
-        except OSError as exc:
-            raise InputError(f"{shown}: cannot read: {exc.strerror}") from None
-    if len(raw) > MAX_ROUTINE_BYTES:
-        raise InputError(f"{shown}: is over {MAX_ROUTINE_BYTES // 1_000_000} MB, too big for a routine file")
-    return raw
+    from coach.files import read_regular_file  # only when a file is read: `coach list` starts without it
+
+    return read_regular_file(path, MAX_ROUTINE_BYTES, "a routine file")
 
 
 def load_routine_file(path: Path) -> Routine:
