@@ -162,6 +162,8 @@ def load_settings(path: Path | None = None) -> Settings:
         at = _TOML_AT.search(message)
         reason = _("{reason} (not valid TOML)").format(reason=_TOML_AT.sub("", message))
         raise ConfigError(str(path), reason, int(at.group(1)) if at else None) from None
+    except RecursionError:  # tomllib recurses once per level of nesting
+        raise ConfigError(str(path), _("arrays or tables are nested too deeply (not valid TOML)")) from None
     settings = Settings(path, {}, _key_lines(text))
     for key, value in doc.items():
         if key not in OPTIONS:

@@ -16,11 +16,11 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Generic, TypeVar
+from typing import BinaryIO, Generic, TypeVar
 
-from coach.errors import OptionError
+from coach.errors import InputError, OptionError
 from coach.signals import sigterm_unwinds
-from coach.i18n import _
+from coach.i18n import N_, _
 
 Item = TypeVar("Item")
 
@@ -82,6 +82,58 @@ def check_writable_folder(path: Path, option: str) -> None:
         raise OptionError(option, _("folder {folder} is not writable (for {path})").format(folder=folder, path=path))
 
 
+def _kind(mode: int) -> str:
+    for test, name in ((stat.S_ISDIR, N_("a folder")), (stat.S_ISFIFO, N_("a FIFO (named pipe)")),
+                       (stat.S_ISCHR, N_("a character device")), (stat.S_ISBLK, N_("a block device")),
+                       (stat.S_ISSOCK, N_("a socket"))):
+        if test(mode):
+            return _(name)
+    return _("not a regular file")
+
+
+def open_regular_file(path: Path, what: str) -> BinaryIO:
+    """path opened for reading if it is a regular file, else InputError naming it ("PATH: is a FIFO, not WHAT").
+
+    Nothing blocks: a FIFO would wait for a writer on open, and a device may never end. `what` is marked
+    with N_() where it is written and translated here.
+    """
+    shown, what = str(path), _(what)
+    try:
+        mode = os.stat(path).st_mode  # stat first, so a FIFO is never opened
+        if not stat.S_ISREG(mode):
+            raise InputError(_("{path}: is {kind}, not {what}").format(path=shown, kind=_kind(mode), what=what))
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOCTTY", 0) | getattr(os, "O_CLOEXEC", 0))
+    except FileNotFoundError:
+        raise InputError(_("{path}: no such file").format(path=shown)) from None
+    except OSError as exc:
+        raise InputError(_("{path}: cannot read: {reason}").format(path=shown, reason=exc.strerror)) from None
+    info = os.fstat(fd)
+    if not stat.S_ISREG(info.st_mode):  # swapped for something else since the stat
+        os.close(fd)
+        raise InputError(_("{path}: is {kind}, not {what}").format(path=shown, kind=_kind(info.st_mode), what=what))
+    return os.fdopen(fd, "rb")
+
+
+def read_regular_file(path: Path, max_bytes: int, what: str) -> bytes:
+    """The bytes of a regular file of at most max_bytes, else InputError naming it (nothing blocks or fills memory)."""
+    with open_regular_file(path, what) as handle:
+        try:
+            raw = handle.read(max_bytes + 1)
+        except OSError as exc:
+            raise InputError(_("{path}: cannot read: {reason}").format(path=path, reason=exc.strerror)) from None
+    if len(raw) > max_bytes:
+        raise InputError(_("{path}: is over {size}, too big for {what}").format(path=path, size=_size_text(max_bytes),
+                                                                               what=_(what)))
+    return raw
+
+
+def _size_text(size_bytes: int) -> str:
+    for unit, scale in (("GB", 10**9), ("MB", 10**6), ("kB", 10**3)):
+        if size_bytes >= scale:
+            return f"{size_bytes / scale:g} {unit}"
+    return f"{size_bytes} bytes"
+
+
 PRIVATE_FILE_MODE = 0o600
 PRIVATE_FOLDER_MODE = 0o700
 _OTHERS = 0o077  # the group's and everyone else's permission bits
@@ -102,11 +154,15 @@ def make_private(path: Path) -> bool:
 
 
 def private_folder(folder: Path) -> bool:
-    """Make the folder (and missing parents) with mode 0700; True if it already existed and was open to others."""
+    """Make the folder and each missing parent with mode 0700; True if it already existed and was open to others."""
     folder = Path(folder)
     if not folder.is_dir():
-        folder.mkdir(mode=PRIVATE_FOLDER_MODE, parents=True, exist_ok=True)
-        os.chmod(folder, PRIVATE_FOLDER_MODE)  # whatever the umask
+        missing = [folder]
+        while not missing[-1].parent.exists() and missing[-1].parent != missing[-1]:
+            missing.append(missing[-1].parent)
+        for path in reversed(missing):  # one at a time: mkdir(parents=True) gives the parents the umask's mode
+            path.mkdir(mode=PRIVATE_FOLDER_MODE, exist_ok=True)
+            os.chmod(path, PRIVATE_FOLDER_MODE)  # whatever the umask
         return False
     return make_private(folder)
 

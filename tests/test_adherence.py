@@ -22,8 +22,11 @@ def done(started: str, outcome: str = "finished", planned_s: float = 100, done_s
     return SessionFacts(at(started), outcome, planned_s, done_s, pain)
 
 
-def test_a_session_counts_when_finished_or_at_least_80_percent_done():
-    assert counts(done("2026-11-16T08:00+01:00", "finished", 100, 0))
+def test_a_session_counts_when_at_least_80_percent_done_however_it_ended():
+    assert not counts(done("2026-11-16T08:00+01:00", "finished", 100, 0))  # skipped through to its end
+    assert not counts(done("2026-11-16T08:00+01:00", "finished", 100, 79.9))
+    assert counts(done("2026-11-16T08:00+01:00", "finished", 100, 80))
+    assert counts(done("2026-11-16T08:00+01:00", "finished", 0, 0))  # nothing planned: reaching the end is all
     assert counts(done("2026-11-16T08:00+01:00", "stopped", 100, 80))
     assert counts(done("2026-11-16T08:00+01:00", "interrupted", 15, 12))  # exactly 80 %, no rounding error
     assert not counts(done("2026-11-16T08:00+01:00", "stopped", 100, 79.9))
@@ -100,7 +103,7 @@ def reference(sessions: list[SessionFacts], frequency: tuple[str, int, int], now
     def counted_in(day: date) -> int:
         return sum(1 for s in sessions
                    if key(s.started_at.date()) == key(day)
-                   and (s.outcome == "finished" or (s.planned_s > 0 and 5 * s.done_s >= 4 * s.planned_s)))
+                   and (5 * s.done_s >= 4 * s.planned_s if s.planned_s > 0 else s.outcome == "finished"))
 
     today = now.date()
     done_now = counted_in(today)

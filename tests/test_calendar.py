@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import re
+import shlex
 import stat
 from datetime import date, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
@@ -107,3 +109,56 @@ def test_a_routine_without_a_frequency_and_a_wrong_extension_are_errors(tmp_path
     assert code == 2 and err.startswith("coach: ROUTINE: short does not say how often")
     code, _, err = coach(capsys, "calendar", "back-pain-feet", "-o", tmp_path / "p.txt")
     assert code == 2 and err.startswith("coach: -o: ")
+
+
+def _routine(folder, name: str, title: str, frequency: str):
+    path = folder / f"{name}.toml"
+    path.write_text(f"title = {json.dumps(title)}\nfrequency = {frequency}\n"
+                    "[[exercises]]\nname = 'Walk'\ninstructions = 'Walk.'\nwork_s = 60\n", encoding="utf-8")
+    return path
+
+
+def test_every_text_value_is_escaped_and_the_commands_are_shell_quoted(tmp_path, capsys):
+    routine = _routine(tmp_path, "fish, chips; $(touch owned)", "Fish; chips, peas \\ more", "{ per_day = 1 }")
+    out = tmp_path / "plan.ics"
+    assert coach(capsys, "calendar", routine, "-o", out)[0] == 0
+    text = out.read_bytes().decode("utf-8")
+    lines = unfolded(text)
+    escaped = "Fish\\; chips\\, peas \\\\ more"  # RFC 5545 3.3.11: \; \, and \\ in every TEXT value
+    assert f"X-WR-CALNAME:coach: {escaped}" in lines and f"SUMMARY:{escaped}" in lines
+    assert f"DESCRIPTION:{escaped} (about 2 min)" in lines  # the alarm's
+    (event,) = Calendar.from_ical(text).walk("VEVENT")
+    description = str(event["DESCRIPTION"]).splitlines()
+    assert description[0] == "Fish; chips, peas \\ more"
+    run = next(line for line in description if line.startswith("With coach: "))
+    add = next(line for line in description if line.startswith("Done elsewhere? Log it: "))
+    assert shlex.split(run.removeprefix("With coach: ")) == ["coach", "run", "fish, chips; $(touch owned)"]
+    assert shlex.split(add.removeprefix("Done elsewhere? Log it: ")) == ["coach", "log", "add", "fish, chips; $(touch owned)"]
+
+
+def test_more_than_seven_times_a_week_is_written_as_several_times_every_day(tmp_path, capsys):
+    routine = _routine(tmp_path, "often", "Often", "{ per_week = 10 }")
+    out = tmp_path / "plan.ics"
+    code, _, err = coach(capsys, "calendar", routine, "--weeks", "2", "-o", out)
+    assert (code, err) == (0, f"wrote {out} (every day at 08:00, 19:00, 2 weeks)\n")
+    text = out.read_bytes().decode("utf-8")
+    events = Calendar.from_ical(text).walk("VEVENT")
+    assert [(e["RRULE"]["FREQ"], e["RRULE"].get("BYDAY")) for e in events] == [(["DAILY"], None)] * 2
+    starts = second_reader(text, NOW + timedelta(weeks=3))
+    assert len(starts) == 28 and len(set(starts)) == 28  # twice a day for 14 days: at least 10 a week, none twice
+
+
+@pytest.mark.parametrize("start, routine", [("0001-01-01", "back-pain-feet"), ("0001-01-01", "back-pain-daily"),
+                                            ("9999-12-31", "back-pain-daily"), ("9999-12-27", "back-pain-feet")])
+def test_the_first_and_last_days_of_the_calendar_make_a_calendar(tmp_path, capsys, start, routine):
+    out = tmp_path / "plan.ics"
+    code, _, err = coach(capsys, "calendar", routine, "--from", start, "--weeks", "3", "-o", out)
+    assert (code, err.startswith("wrote ")) == (0, True)
+    (first, *_) = Calendar.from_ical(out.read_bytes()).walk("VEVENT")
+    assert first.decoded("DTSTART").date() == date.fromisoformat(start)  # 9999-12-27 is a Monday
+
+
+def test_a_first_event_past_the_calendar_s_last_day_is_one_line_naming_from(tmp_path, capsys):
+    code, out, err = coach(capsys, "calendar", "back-pain-feet", "--from", "9999-12-31", "-o", tmp_path / "p.ics")
+    assert (code, out) == (2, "") and err.startswith("coach: --from: 9999-12-31 is too near the end of the calendar")
+    assert err.count("\n") == 1 and not (tmp_path / "p.ics").exists()

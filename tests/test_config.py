@@ -141,3 +141,10 @@ def test_bad_file_error_names_the_file_when_loaded_directly(config_home):
     config_home.write_bytes(b"voice = '\xff'\n")
     with pytest.raises(ConfigError, match=r":1: is not UTF-8 text$"):
         load_settings()
+
+
+def test_a_settings_file_nested_too_deeply_is_one_line_naming_it(config_home, capsys):
+    config_home.parent.mkdir(parents=True)
+    config_home.write_text("rate = " + "[" * 50_000 + "]" * 50_000 + "\n")
+    code, out, err = cli(capsys, "plan", "back-pain-feet")
+    assert (code, out) == (2, "") and err == f"coach: {config_home}: arrays or tables are nested too deeply (not valid TOML)\n"

@@ -155,14 +155,14 @@ def test_a_damaged_log_is_one_error_line_for_the_reading_commands(capsys):
 
 def test_today_json_for_all_three_built_in_routines(capsys):
     seed()
-    log_session(NOW - timedelta(days=1, hours=1), "back-pain-daily")
-    log_session(NOW - timedelta(days=1, hours=3), "back-pain-daily")  # yesterday met 2 a day
+    log_session(NOW - timedelta(days=1, hours=1), "back-pain-daily", reps_done=4)
+    log_session(NOW - timedelta(days=1, hours=3), "back-pain-daily", reps_done=4)  # yesterday met 2 a day
     code, out, _ = coach(capsys, "today", "--json")
     assert code == 0
     assert json.loads(out) == {
         "date": "2026-11-19", "week": {"start": "2026-11-16", "end": "2026-11-22"},
-        "routines": [
-            {"routine": "back-pain-daily", "period": "day", "target": [2, 3], "done": 1, "due": True, "streak": 1},
+        "routines": [  # today's back-pain-daily finished with half its exercise time done: it does not count
+            {"routine": "back-pain-daily", "period": "day", "target": [2, 3], "done": 0, "due": True, "streak": 1},
             {"routine": "back-pain-feet", "period": "week", "target": [2, 3], "done": 1, "due": True, "streak": 0},
             {"routine": "back-pain-stretches", "period": "day", "target": [1, 1], "done": 0, "due": True,
              "streak": 0},
@@ -174,7 +174,7 @@ def test_today_says_what_counts_and_that_weeks_run_monday_to_sunday(capsys):
     code, out, _ = coach(capsys, "today")
     out = " ".join(out.split())  # lines longer than the terminal are wrapped
     assert code == 0
-    assert "back-pain-daily: 1 of 2–3 today; due now; streak: 0 days" in out
+    assert "back-pain-daily: 0 of 2–3 today; due now; streak: 0 days" in out  # finished, but half done
     assert "back-pain-feet: 1 of 2–3 this week (Mon 16 – Sun 22 Nov); due now; streak: 0 weeks" in out
     assert "Monday to Sunday" in out and "at least 80 % of its planned exercise time" in out
     code, out, _ = coach(capsys, "today", "--help")

@@ -105,3 +105,25 @@ def test_remove_asks_on_a_terminal(capsys, monkeypatch):
 class _Tty(io.StringIO):
     def isatty(self) -> bool:
         return True
+
+
+def test_a_routine_file_s_name_is_printed_escaped_never_obeyed(capsys, tmp_path):
+    hostile = tmp_path / "ev\x1b]0;owned\x07il.toml"  # would retitle the terminal's window
+    hostile.write_text("title = 'Walk'\n[[exercises]]\nname = 'Walk'\ninstructions = 'Walk.'\nwork_s = 60\n")
+    code, out, err = coach(capsys, "log", "add", hostile)
+    assert (code, err) == (0, "")
+    assert "\x1b" not in out and "\x07" not in out and "ev\\x1b]0;owned\\x07il, " in out
+    session = out.split(":")[0].split()[-1]
+    code, out, err = coach(capsys, "log", "remove", session, "--yes")
+    assert (code, err) == (0, "") and out.startswith(f"removed session {session} (ev\\x1b]0;owned\\x07il, ")
+
+
+@pytest.mark.parametrize("at, words", [("0001-01-01 00:00", "is before 2000"), ("0001-01-01T00:00-12:00", "is before 2000"),
+                                       ("9999-12-31 23:59", "is in the future"),
+                                       ("9999-12-31T23:59+14:00", "is in the future")])
+@pytest.mark.parametrize("clock", ["Berlin", "the system's"])
+def test_times_at_the_ends_of_the_calendar_are_one_line_naming_at(capsys, monkeypatch, at, words, clock):
+    if clock == "the system's":  # as the real clock tells it: an offset without a zone's name
+        monkeypatch.setattr(cli_shared, "make_clock", lambda: FixedClock(NOW.astimezone()))
+    code, out, err = coach(capsys, "log", "add", "back-pain-feet", "--at", at)
+    assert (code, out) == (2, "") and err.startswith(f"coach: --at: {at} {words}") and err.count("\n") == 1

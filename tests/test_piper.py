@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import http.server
 import json
+import os
 import shutil
+import stat
 import threading
 from functools import partial
 from pathlib import Path
@@ -194,6 +197,27 @@ def _break(model: Path, how: str) -> None:
         config.write_text(json.dumps(tiny_config(sample_rate=8000)))
     elif how == "inputs":
         model.write_bytes(tiny_model_bytes(input_names=("text", "text_lengths", "scales")))
+    elif how == "FIFO config":
+        config.unlink()
+        os.mkfifo(config)
+    elif how == "FIFO card":
+        (model.parent / "MODEL_CARD").unlink()
+        os.mkfifo(model.parent / "MODEL_CARD")
+    elif how == "FIFO model":
+        model.unlink()
+        os.mkfifo(model)
+    elif how == "config is /dev/zero":
+        config.unlink()
+        config.symlink_to("/dev/zero")
+    elif how == "card is /dev/zero":
+        (model.parent / "MODEL_CARD").unlink()
+        (model.parent / "MODEL_CARD").symlink_to("/dev/zero")
+    elif how == "deep config":
+        config.write_text("[" * 100_000 + "]" * 100_000)
+    elif how == "huge config":
+        config.write_text(json.dumps(tiny_config()) + " " * 1_000_000)
+    elif how == "huge model":
+        os.truncate(model, 1_000_000_001)  # sparse: nothing is written
 
 
 @pytest.mark.parametrize("how, bad_file, reason", [
@@ -203,15 +227,57 @@ def _break(model: Path, how: str) -> None:
     ("malformed config", ".onnx.json", "is not valid JSON"),
     ("sample rate", ".onnx.json", "sample rate 8000 Hz is not one of"),
     ("inputs", ".onnx", "is not a Piper voice model: it lacks input, input_lengths"),
+    ("FIFO config", ".onnx.json", "is a FIFO (named pipe), not a Piper voice config"),
+    ("FIFO card", "MODEL_CARD", "is a FIFO (named pipe), not a model card"),
+    ("FIFO model", ".onnx", "is a FIFO (named pipe), not a Piper voice model"),
+    ("config is /dev/zero", ".onnx.json", "is a character device, not a Piper voice config"),
+    ("card is /dev/zero", "MODEL_CARD", "is a character device, not a model card"),
+    ("deep config", ".onnx.json", "is nested too deeply to be a Piper voice config"),
+    ("huge config", ".onnx.json", "is over 1 MB, too big for a Piper voice config"),
+    ("huge model", ".onnx", "is over 1 GB, too big for a Piper voice model"),
 ])
 def test_a_bad_voice_file_is_one_line_naming_it_and_nothing_is_copied(user_dirs, source, capsys, how, bad_file,
                                                                      reason):
     _break(source, how)
-    code, _, err = cli(capsys, "voices", "add", source)
+    code, err = _add_unless_it_hangs(capsys, source)
     assert code == 2 and err.count("\n") == 1
-    assert err.startswith(f"coach: {source.with_name(NAME + bad_file)}: {reason}")
+    bad = source.parent / bad_file if bad_file == "MODEL_CARD" else source.with_name(NAME + bad_file)
+    assert err.startswith(f"coach: {bad}: {reason}")
     folder = user_dirs / "data" / "coach" / "voices"
     assert not folder.exists() or list(folder.iterdir()) == []
+
+
+def _add_unless_it_hangs(capsys, source: Path) -> tuple[int, str]:
+    """`coach voices add source`; a failure, not a hung test, when it waits on a FIFO."""
+    done = {}
+    worker = threading.Thread(target=lambda: done.update(result=cli(capsys, "voices", "add", source)), daemon=True)
+    worker.start()
+    worker.join(10)  # it takes milliseconds; a FIFO would hold it forever
+    if worker.is_alive():
+        for fifo in (p for p in source.parent.iterdir() if stat.S_ISFIFO(p.lstat().st_mode)):
+            os.close(os.open(fifo, os.O_WRONLY | os.O_NONBLOCK))  # the end of the file it waits for
+        worker.join(30)
+        pytest.fail("voices add waited on a FIFO")
+    code, _, err = done["result"]
+    return code, err
+
+
+def test_a_full_disk_is_one_line_and_leaves_nothing_half_copied(user_dirs, source, capsys, monkeypatch):
+    copied = []
+
+    def fills_the_disk(src, dst, length=0):  # the third file (the model) meets a full disk halfway
+        copied.append(src.name)
+        dst.write(src.read(1000))
+        if len(copied) == 3:
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        dst.write(src.read())
+
+    monkeypatch.setattr(voicefiles.shutil, "copyfileobj", fills_the_disk)
+    code, out, err = cli(capsys, "voices", "add", source)
+    folder = user_dirs / "data" / "coach" / "voices"
+    assert (code, out) == (1, "") and err.count("\n") == 1
+    assert err == f"coach: {folder / (NAME + '.onnx')}: cannot copy {source} there: no space left on device\n"
+    assert list(folder.iterdir()) == []
 
 
 # --- downloading ---------------------------------------------------------------------------------
@@ -249,6 +315,14 @@ def test_voices_download_checks_the_checksums_and_adds_the_voice(user_dirs, cata
     assert code == 0 and f"added {NAME} (en-us, x_low); its licence: CC0 (test)" in err
     assert [v.name for v in installed_piper_voices()] == [NAME]
     assert not list((user_dirs / "data" / "coach" / "voices").glob(".download-*"))
+
+
+def test_a_catalogue_nested_too_deeply_is_one_line(user_dirs, catalogue, capsys, monkeypatch):
+    url, index = catalogue
+    index.write_text("{\"a\": " * 100_000 + "1" + "}" * 100_000)
+    monkeypatch.setenv("COACH_PIPER_VOICES_URL", url)
+    code, out, err = cli(capsys, "voices", "download", "tiny-x_low")
+    assert (code, out) == (1, "") and err == f"coach: {url}voices.json: is not a voice catalogue (not JSON, or nested too deeply)\n"
 
 
 def test_a_download_that_does_not_match_its_checksum_installs_nothing(user_dirs, catalogue, capsys, monkeypatch):
@@ -333,3 +407,17 @@ def test_without_piper_tts_adding_a_voice_says_how_to_install_it(user_dirs, sour
     code, _, err = cli(capsys, "voices", "add", source)
     assert code == 2 and err.count("\n") == 1 and f"{source}: cannot be checked without piper-tts; install Piper" in err
     assert not (user_dirs / "data" / "coach" / "voices").exists()
+
+
+def test_a_voice_s_name_language_and_quality_are_printed_escaped_never_obeyed(user_dirs, tmp_path, capsys):
+    name = "en_US-ev\x1b]0;owned\x07il-x_low"
+    model = make_voice(tmp_path / "odd", name=name, language="en_US\x1b[2J")
+    config = model.with_name(model.name + ".json")
+    config.write_text(config.read_text().replace('"x_low"', '"x_low\\u001b[31m"'))
+    code, _, err = cli(capsys, "voices", "add", model)
+    assert code == 0 and "\x1b" not in err and "\x07" not in err
+    assert err.startswith("added en_US-ev\\x1b]0;owned\\x07il-x_low (en-us\\x1b[2j, x_low\\x1b[31m) to ")
+    code, out, _ = cli(capsys, "voices")
+    assert code == 0 and "\x1b" not in out and "en_US-ev\\x1b]0;owned\\x07il-x_low  en-us\\x1b[2j  x_low\\x1b[31m" in out
+    code, _, err = cli(capsys, "voices", "remove", "owned")
+    assert (code, err) == (0, "removed en_US-ev\\x1b]0;owned\\x07il-x_low\n")

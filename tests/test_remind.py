@@ -6,6 +6,7 @@ import os
 import shutil
 import stat
 import subprocess
+import sys
 import threading
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -19,6 +20,7 @@ from coach.cli import shared as cli_shared
 from coach.log.book import Logbook, default_path
 from inproc import cli as coach
 
+SYSTEMD_ANALYZE = shutil.which("systemd-analyze")  # found before a test narrows PATH
 NOW = datetime(2026, 12, 3, 19, 0, tzinfo=ZoneInfo("Europe/Berlin"))  # a Thursday
 
 
@@ -97,6 +99,28 @@ def test_a_notification_names_what_is_due_and_nothing_shows_when_all_is_done(ses
     assert len(shown) == 1  # all done: nothing new on the desktop
 
 
+HOSTILE_TITLE = 'Fish & chips <a href="https://example.com/x">here</a> <img src="/etc/passwd"/> <b>now</b>'
+
+
+def test_a_notification_shows_a_routine_s_title_as_written_never_as_markup(session_bus, capsys, monkeypatch, tmp_path):
+    address, start_service = session_bus
+    shown = start_service().shown
+    monkeypatch.setenv("DBUS_SESSION_BUS_ADDRESS", address)
+    mine = tmp_path / "config" / "coach" / "routines"
+    mine.mkdir(parents=True)
+    (mine / "fish.toml").write_text(f"title = '{HOSTILE_TITLE}'\nfrequency = {{ per_day = 1 }}\n"
+                                    "[[exercises]]\nname = 'Walk'\ninstructions = 'Walk.'\nwork_s = 60\n")
+    for name in ("back-pain-daily", "back-pain-feet", "back-pain-stretches"):
+        for day, hour in ((1, 8), (2, 8), (3, 8), (3, 9), (3, 10)):
+            log_done(name, day, hour)  # only fish is due
+    assert coach(capsys, "today", "--notify") == (0, "", "")
+    ((_, summary, body, _),) = shown
+    escaped = HOSTILE_TITLE.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    assert summary == f"coach: time for {escaped}"
+    assert body.startswith(f"{escaped}: 1 more today, about ") and body.endswith("(coach run fish)")
+    assert "<" not in summary + body and ">" not in summary + body
+
+
 def test_no_session_bus_or_no_one_showing_notifications_is_one_line_and_exit_1(session_bus, capsys, monkeypatch,
                                                                                 tmp_path):
     monkeypatch.delenv("DBUS_SESSION_BUS_ADDRESS", raising=False)
@@ -129,17 +153,22 @@ def test_print_shows_units_that_systemd_accepts(tmp_path, capsys):
     assert "OnCalendar=*-*-* 07:05:00\nOnCalendar=*-*-* 19:30:00\n" in timer and "WantedBy=timers.target" in timer
     assert units[str(folder / "coach-remind.service")].rstrip().endswith(" -m coach today --notify")
     assert not folder.exists()  # --print installs nothing
-    if shutil.which("systemd-analyze"):
-        check = tmp_path / "check"
-        check.mkdir()
-        for path, text in units.items():
-            (check / os.path.basename(path)).write_text(text)
-        runtime = tmp_path / "runtime"
-        runtime.mkdir(mode=0o700)
-        done = subprocess.run(["systemd-analyze", "--user", "verify", "coach-remind.timer", "coach-remind.service"],
-                              cwd=check, capture_output=True, text=True, timeout=60,
-                              env=os.environ | {"XDG_RUNTIME_DIR": str(runtime)})
-        assert (done.returncode, done.stderr) == (0, "")
+    check = tmp_path / "check"
+    check.mkdir()
+    for path, text in units.items():
+        (check / os.path.basename(path)).write_text(text)
+    systemd_verifies(check, tmp_path)
+
+
+def systemd_verifies(folder, tmp_path) -> None:
+    """systemd's own check of the units in folder: no complaint (it also checks the program exists)."""
+    assert SYSTEMD_ANALYZE, "systemd-analyze is missing: run ./scripts/bootstrap"
+    runtime = tmp_path / "runtime"
+    runtime.mkdir(mode=0o700, exist_ok=True)
+    done = subprocess.run([SYSTEMD_ANALYZE, "--user", "verify", "coach-remind.timer", "coach-remind.service"],
+                          cwd=folder, capture_output=True, text=True, timeout=60,
+                          env=os.environ | {"XDG_RUNTIME_DIR": str(runtime)})
+    assert (done.returncode, done.stderr) == (0, "")
 
 
 def _fake_systemctl(folder, works: bool):
@@ -161,6 +190,9 @@ def test_remind_installs_private_units_and_enables_the_timer_then_off_removes_th
     assert stat.S_IMODE(folder.stat().st_mode) == 0o700
     assert sorted(p.name for p in folder.iterdir()) == ["coach-remind.service", "coach-remind.timer"]
     assert {stat.S_IMODE(p.stat().st_mode) for p in folder.iterdir()} == {0o600}
+    assert stat.S_IMODE((tmp_path / "config" / "systemd").stat().st_mode) == 0o700  # made by coach: private too
+    assert stat.S_IMODE((tmp_path / "config").stat().st_mode) == 0o700
+    systemd_verifies(folder, tmp_path)
     assert calls.read_text().splitlines() == ["--user show-environment", "--user daemon-reload",
                                               "--user enable --now coach-remind.timer"]
     calls.unlink()
@@ -182,8 +214,30 @@ def test_without_systemd_remind_says_so_in_one_line(tmp_path, capsys, monkeypatc
     assert not (tmp_path / "config" / "systemd").exists()
 
 
-def test_a_python_in_an_odd_folder_is_quoted_for_systemd():
-    from coach.cli.remind import exec_word
+def test_a_python_in_an_odd_folder_makes_units_systemd_accepts(tmp_path, capsys, monkeypatch):
+    odd = tmp_path / "my env" / "100% $HOME ${X} %h;x" / "python"
+    odd.parent.mkdir(parents=True)
+    odd.symlink_to(sys.executable)
+    monkeypatch.setattr(sys, "executable", str(odd))
+    code, out, err = coach(capsys, "remind", "--print")
+    assert (code, err) == (0, "")
+    check = tmp_path / "check"
+    check.mkdir()
+    for path, text in _units(out).items():
+        (check / os.path.basename(path)).write_text(text)
+    systemd_verifies(check, tmp_path)  # systemd finds the program: nothing in its name was expanded or doubled
 
-    assert exec_word("/usr/bin/python3") == "/usr/bin/python3"
-    assert exec_word('/home/me/my env/100%$"x"/python') == '"/home/me/my env/100%%$$\\"x\\"/python"'
+
+@pytest.mark.parametrize("folder", ["env\nExecStartPost=/bin/touch /tmp/owned\n", 'a "quoted" env', "back\\slash",
+                                    "it's", "tab\there", "\x1b]0;title\x07"])
+def test_a_python_path_systemd_cannot_run_is_refused_in_one_line(tmp_path, capsys, monkeypatch, folder):
+    monkeypatch.setattr(sys, "executable", str(tmp_path / folder / "python"))
+    calls = _fake_systemctl(tmp_path / "bin", works=True)
+    monkeypatch.setenv("PATH", str(tmp_path / "bin"))
+    for args in (["--print"], []):
+        code, out, err = coach(capsys, "remind", *args)
+        assert (code, out) == (1, "") and err.count("\n") == 1
+        assert err.startswith("coach: cannot install reminders: the Python that runs coach (") and "systemd" in err
+        assert "\x1b" not in err and "ExecStartPost=/bin/touch /tmp/owned\n" not in err
+    assert not (tmp_path / "config").exists() and not calls.exists()
+    assert coach(capsys, "remind", "--off")[0] == 0  # turning reminders off still works

@@ -9,6 +9,7 @@ import stat
 import struct
 import subprocess
 import sys
+import warnings
 import zlib
 from datetime import date, datetime, timedelta
 from html.parser import HTMLParser
@@ -21,6 +22,7 @@ from hypothesis import strategies as st
 
 from clocks import FixedClock
 from coach.cli import shared as cli_shared
+from coach.cli.app import main
 from coach.log import charts
 from coach.log.adherence import SessionFacts, counts, week_start
 from coach.log.book import Logbook, default_path
@@ -67,7 +69,7 @@ def parse(path: Path) -> _Rows:
 
 def test_weeks_are_measured_against_the_low_end_of_the_target():
     def at(day: int, outcome: str = "finished") -> SessionFacts:
-        return SessionFacts(datetime(2026, 11, day, 9, tzinfo=ZONE), outcome, 100, 10)
+        return SessionFacts(datetime(2026, 11, day, 9, tzinfo=ZONE), outcome, 100, 90 if outcome == "finished" else 10)
 
     sessions = [at(16), at(16), at(16), at(17), at(18, "stopped"), at(24)]
     weekly = week_rows(sessions, ("week", 2, 3), date(2026, 11, 18), date(2026, 11, 25))
@@ -204,3 +206,32 @@ def test_listing_and_help_start_without_the_report_calendar_and_bus_libraries():
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60,
                           cwd=Path(__file__).parents[1])
     assert done.stderr.strip().splitlines()[-1] == "[]", done.stderr
+
+
+def test_a_library_s_warning_never_reaches_the_person(tmp_path, capsys):
+    with Logbook(default_path()) as log:  # one pain score: a date axis of a single moment
+        at = datetime(2026, 11, 20, 9, tzinfo=ZONE).isoformat()
+        log.add_session("back-pain-feet", "Feet", "en", at, at, 10, 10, "finished", 4, None)
+    report = tmp_path / "report.html"
+    with warnings.catch_warnings():  # as an interpreter shows them, not as pytest collects them
+        warnings.resetwarnings()
+        warnings.showwarning = lambda message, category, filename, lineno, file=None, line=None: sys.stderr.write(
+            warnings.formatwarning(message, category, filename, lineno, line))
+        code, out, err = coach(capsys, "report", "-o", report)
+    assert (code, out, err) == (0, "", f"wrote {report} (1 session)\n")
+    assert report.read_text(encoding="utf-8").count("<svg") == 2  # the weeks and the pain, both drawn
+
+
+def test_output_to_a_full_device_is_one_line_not_an_internal_error(capsys, monkeypatch):
+    with Logbook(default_path()) as log:
+        at = datetime(2026, 11, 20, 9, tzinfo=ZONE).isoformat()
+        log.add_session("back-pain-feet", "Feet", "en", at, at, 10, 10, "finished", 4, None)
+    for args in (["history", "--json"], ["history", "--csv", "-"], ["history"], ["today", "--json"], ["routines"]):
+        with open("/dev/full", "w") as full:
+            monkeypatch.setattr(sys, "stdout", full)
+            try:
+                main(args)
+            except SystemExit as exc:
+                code = exc.code
+            monkeypatch.undo()
+        assert (code, capsys.readouterr().err) == (1, "coach: cannot write the output: no space left on device\n"), args

@@ -180,3 +180,36 @@ def test_kill_9_part_way_leaves_an_interrupted_session_with_the_reps_it_did(puls
         assert 1 <= done < 8 and session["done_s"] == done
     # kill -9 leaves the time of the last rep it logged as the end
     assert all(s["ended_at"] > s["started_at"] for s in sessions)
+
+
+def test_a_session_skipped_through_to_its_end_is_finished_but_counts_nowhere(tmp_path, monkeypatch, capsys):
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from clocks import FixedClock
+    from coach.cli import shared as cli_shared
+    from coach.log import charts
+    from coach.log.book import default_path
+    from inproc import cli as coach
+    from test_report import parse as parse_report
+
+    now = datetime(2026, 12, 3, 19, 0, tzinfo=ZoneInfo("Europe/Berlin"))
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    monkeypatch.setattr(cli_shared, "make_clock", lambda: FixedClock(now))
+    monkeypatch.setattr(charts, "weeks_chart", lambda *a: "<svg></svg>")  # only the numbers matter here
+    plan, sounds = make_plan()
+    planned_s, entries = planned_from(plan, 0.0)
+    logger = SessionLogger.start("back-pain-feet", "Feet first", "en", None, 160, planned_s, entries,
+                                 FixedClock(now), path=default_path())
+    clock = FakeClock(100.0)
+    keys = ScriptedKeys(clock, [(100.0 + at, "n") for at in (0.5, 1.0, 1.5, 2.0, 2.5, 3.0)])
+    result = run_session(plan, make_mixer(plan, sounds), start_s=0.0, output=FakeOutput(clock), clock=clock,
+                         keys=keys, lead_in_s=0.0, progress=Progress(plan, lambda: logger))
+    logger.close()
+    assert result.finished
+    (logged,) = json.loads(coach(capsys, "history", "--json")[1])["sessions"]
+    assert (logged["outcome"], logged["done_s"]) == ("finished", 0)  # it reached its end, with nothing done
+    (feet,) = [r for r in json.loads(coach(capsys, "today", "--json")[1])["routines"] if r["routine"] == "back-pain-feet"]
+    assert (feet["done"], feet["due"], feet["streak"]) == (0, True, 0)
+    assert coach(capsys, "report", "-o", tmp_path / "report.html")[0] == 0
+    assert parse_report(tmp_path / "report.html").weeks["back-pain-feet"] == {"2026-11-30": 0}

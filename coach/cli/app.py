@@ -13,7 +13,7 @@ from coach.cli import config, ical, log, manual, remind, report, routines, sessi
 from coach.cli.words import translate_help, translate_libraries, usage_message
 from coach.errors import CoachError, ExitStatus
 from coach.i18n import _
-from coach.terminal import printable
+from coach.terminal import flush_stdout, hide_library_warnings, printable, unexpected_failure
 
 # typer keeps its own copy of click; reach its exception classes through a public one
 _UsageError = next(c for c in typer.BadParameter.__mro__ if c.__name__ == "UsageError")
@@ -63,11 +63,13 @@ def main(argv: Optional[list[str]] = None) -> None:
     """Run the CLI: one error path, one line per failure, no tracebacks unless --debug."""
     args = sys.argv[1:] if argv is None else argv
     debug = "--debug" in args
+    hide_library_warnings(show=debug)
     try:
         translate_libraries()
         command = typer.main.get_command(app)
         translate_help(command)  # in the language of this run: an in-process caller may change it
         result = command(args=args, prog_name="coach", standalone_mode=False)
+        flush_stdout()  # `> /dev/full`: the failure is raised here, not at exit
     except typer.Exit as exc:
         sys.exit(exc.exit_code)
     except _UsageError as exc:
@@ -93,7 +95,6 @@ def main(argv: Optional[list[str]] = None) -> None:
     except Exception as exc:  # a bug: still one line unless --debug
         if debug:
             traceback.print_exc()
-        print(_("coach: internal error: {kind}: {reason} (run with --debug for details)").format(
-            kind=type(exc).__name__, reason=printable(exc)), file=sys.stderr)
+        print(f"coach: {unexpected_failure(exc)}", file=sys.stderr)  # a full disk is no bug, but one line too
         sys.exit(ExitStatus.ERROR)
     sys.exit(result if isinstance(result, int) else ExitStatus.SUCCESS)

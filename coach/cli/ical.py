@@ -52,7 +52,7 @@ def calendar_command(
     data = calendar_bytes(r.id, r.title, estimated_plan(r).duration_s, r.equipment, events, now)
     write_private(output, data, "-o")
     at_times = ", ".join(f"{t:%H:%M}" for t in times)
-    if r.frequency[0] == "day":
+    if len(events[0].weekdays) == 7:
         days = _("every day")
     else:
         days = ", ".join(_weekday_name(WEEKDAYS.index(d)) for d in events[0].weekdays)

@@ -40,8 +40,8 @@ def history_command(
 ) -> None:
     """The logged sessions, newest first, and a chart of the last 8 weeks (Monday to Sunday, local time).
 
-    In the chart, a session counts when it finished, or when it did at least 80 % of its planned
-    exercise time.
+    In the chart, a session counts when it did at least 80 % of its planned exercise time (one
+    skipped through to its end does not).
     """
     # Imported here, so the other commands start without the log's table and chart machinery.
     from rich.console import Console
@@ -134,8 +134,8 @@ def today_command(
 ) -> None:
     """How many sessions of each routine are done today or this week, which are due now, and the streaks.
 
-    Weeks run Monday to Sunday, in local time. A session counts when it finished, or when it did at
-    least 80 % of its planned exercise time.
+    Weeks run Monday to Sunday, in local time. A session counts when it did at least 80 % of its
+    planned exercise time (one skipped through to its end does not).
     """
     from rich.console import Console
 

@@ -54,8 +54,8 @@ def add_command(
 ) -> None:
     """Log a session done away from the computer (with the exported audio, in a gym, ...).
 
-    It counts for 'coach today' and the streaks by the same rule as a live session: when it is
-    finished, or at least 80 % of it was done.
+    It counts for 'coach today' and the streaks by the same rule as a live session: when at least
+    80 % of its exercise time was done.
     """
     from coach.log.book import Logbook, default_path
     from coach.log.manual import manual_entry
@@ -72,9 +72,11 @@ def add_command(
         session_id = log.add_session(name, r.title, r.language, local_iso(entry.started), local_iso(entry.ended),
                                      entry.planned_s, entry.done_s, entry.outcome, pain, note)
     share = min(100, int(100 * entry.done_s / entry.planned_s)) if entry.planned_s else 100
-    print(_("added session {id}: {routine}, {started}, {share} % done ({outcome})").format(
+    from coach.terminal import printable
+
+    print(printable(_("added session {id}: {routine}, {started}, {share} % done ({outcome})").format(
         id=session_id, routine=name, started=f"{entry.started:%Y-%m-%d %H:%M}", share=share,
-        outcome=outcome_text(entry.outcome)))
+        outcome=outcome_text(entry.outcome))))
 
 
 @log_app.command("remove")
@@ -92,9 +94,11 @@ def remove_command(
         if found is None:
             raise OptionError("SESSION", _("there is no session {id} in the log (see 'coach history')").format(
                 id=session))
-        what = _("session {id} ({routine}, {started}, {outcome})").format(
+        from coach.terminal import printable
+
+        what = printable(_("session {id} ({routine}, {started}, {outcome})").format(
             id=found.id, routine=found.routine, started=f"{found.started:%Y-%m-%d %H:%M}",
-            outcome=outcome_text(found.outcome))
+            outcome=outcome_text(found.outcome)))
         if not yes:
             if not sys.stdin.isatty():
                 raise OptionError("--yes", _("is needed to remove {session} when not asked in a terminal").format(

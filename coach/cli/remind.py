@@ -30,16 +30,10 @@ def user_unit_dir() -> Path:
 
 
 def _exec_line() -> str:
-    """The command the service runs: this Python and this coach, quoted for systemd."""
-    return " ".join(exec_word(part) for part in (sys.executable, "-m", "coach", "today", "--notify"))
+    """The command the service runs: this Python and this coach, quoted for systemd (refused if it cannot run)."""
+    from coach.log.timer_units import exec_line
 
-
-def exec_word(word: str) -> str:
-    """One word of an ExecStart line: quoted, with systemd's own specifiers (%) and variables ($) kept literal."""
-    if word and all(c.isalnum() or c in "/._-+=:@" for c in word):
-        return word
-    escaped = word.replace("\\", "\\\\").replace('"', '\\"').replace("%", "%%").replace("$", "$$")
-    return f'"{escaped}"'
+    return exec_line([sys.executable, "-m", "coach", "today", "--notify"])
 
 
 def units(times: list) -> dict[str, str]:
@@ -93,7 +87,7 @@ def remind_command(
         _systemctl("show-environment")
         subprocess.run([shutil.which("systemctl") or "systemctl", "--user", "disable", "--now", f"{UNIT}.timer"],
                        capture_output=True, timeout=30)  # it may not be installed: nothing to stop then
-        removed = [name for name in units([]) if (folder / name).exists()]
+        removed = [name for name in (f"{UNIT}.service", f"{UNIT}.timer") if (folder / name).exists()]
         for name in removed:
             (folder / name).unlink()
         _systemctl("daemon-reload")

@@ -18,7 +18,9 @@ ENGINE_PIPER = "piper"
 
 
 def _clean(text: str) -> str:
-    return "".join(ch if ch.isprintable() else " " for ch in text)
+    from coach.terminal import printable
+
+    return printable(text)
 
 
 def byte_progress(label: str, stream: TextIO | None = None) -> Callable[[int, int], None] | None:
@@ -49,7 +51,8 @@ def _size(size_bytes: int) -> str:
 
 def piper_rows(found: list[PiperVoiceFile]) -> list[str]:
     """One line per Piper voice: name, language, quality, size, licence."""
-    rows = [(_clean(v.name), v.language, v.quality or "", _size(v.size_bytes), _clean(v.licence or _("licence unknown")))
+    rows = [(_clean(v.name), _clean(v.language), _clean(v.quality or ""), _size(v.size_bytes),
+             _clean(v.licence or _("licence unknown")))
             for v in found]
     widths = [max(len(r[i]) for r in rows) for i in range(4)]
     return [f"{r[0]:{widths[0]}}  {r[1]:{widths[1]}}  {r[2]:{widths[2]}}  {r[3]:>{widths[3]}}  {r[4]}".rstrip()
@@ -81,9 +84,9 @@ def add_command(model: Path = typer.Argument(..., help="The voice's NAME.onnx (i
     from coach.speech.voicefiles import add_voice
 
     found = add_voice(model)
-    print(_("added {name} ({language}, {quality}) to {folder}").format(
+    print(_clean(_("added {name} ({language}, {quality}) to {folder}").format(
         name=found.name, language=found.language, quality=found.quality or _("quality unknown"),
-        folder=voices_folder()), file=sys.stderr)
+        folder=voices_folder())), file=sys.stderr)
 
 
 def remove_command(name: str = typer.Argument(..., help="The voice's name, or a unique part of it.")) -> None:
@@ -91,7 +94,7 @@ def remove_command(name: str = typer.Argument(..., help="The voice's name, or a 
     from coach.speech.voicefiles import remove_voice
 
     found = remove_voice(name)
-    print(_("removed {name}").format(name=found.name), file=sys.stderr)
+    print(_clean(_("removed {name}").format(name=found.name)), file=sys.stderr)
 
 
 def download_command(name: str = typer.Argument(..., help="A voice of Piper's catalogue, e.g. en_US-lessac-medium.")) -> None:
@@ -109,7 +112,7 @@ def download_command(name: str = typer.Argument(..., help="A voice of Piper's ca
         line = _("added {name} ({language}, {quality}); its licence: {licence}")
     else:
         line = _("added {name} ({language}, {quality})")
-    print(line.format(name=found.name, language=found.language, quality=quality, licence=_clean(found.licence or "")),
+    print(_clean(line.format(name=found.name, language=found.language, quality=quality, licence=found.licence or "")),
           file=sys.stderr)
 
 

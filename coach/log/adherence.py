@@ -8,13 +8,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-COUNTS_PERCENT = 80  # a session counts when it finished or did at least this much of its planned exercise time
+COUNTS_PERCENT = 80  # a session counts when it did at least this much of its planned exercise time
 
 
 def counts_rule() -> str:
     """Which sessions count, in a sentence."""
-    return _("A session counts when it finished, or when it did at least {percent} of its planned exercise "
-             "time.").format(percent=f"{COUNTS_PERCENT} %")
+    return _("A session counts when it did at least {percent} of its planned exercise time (one skipped through "
+             "to its end does not).").format(percent=f"{COUNTS_PERCENT} %")
 
 
 def weeks_rule() -> str:
@@ -67,11 +67,14 @@ class Standing:
 
 
 def counts(session: SessionFacts) -> bool:
-    """Whether a session counts towards its routine's frequency."""
-    if session.outcome == "finished":
-        return True
+    """Whether a session counts towards its routine's frequency: by the exercise time done, however it ended.
+
+    "finished" only says the session reached its end, which `next` reaches with nothing done.
+    """
+    if session.planned_s <= 0:
+        return session.outcome == "finished"  # nothing to do but get to the end
     # Whole-number products, so exactly 80 % counts (0.8 * planned_s would carry a rounding error).
-    return session.planned_s > 0 and session.done_s * 100 >= session.planned_s * COUNTS_PERCENT
+    return session.done_s * 100 >= session.planned_s * COUNTS_PERCENT
 
 
 def week_start(day: date) -> date:

@@ -76,6 +76,10 @@ def pain_chart(points: Sequence[PainPoint], label: str) -> str:
         for p in changed:
             ax.annotate(f"{p.change:+d}", (p.at.replace(tzinfo=None), p.pain), textcoords="offset points", xytext=(0, 7),
                         ha="center", fontsize=8, color=CHANGE)
+    if min(times) == max(times):  # one moment: give the date axis a span to put its ticks on
+        from datetime import timedelta
+
+        ax.set_xlim(times[0] - timedelta(days=1), times[0] + timedelta(days=1))
     ax.set_ylim(-0.5, 11)
     ax.set_yticks(range(0, 11, 2))
     ax.set_ylabel(_("pain (0–10)"))

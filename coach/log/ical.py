@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shlex
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone, tzinfo
 from pathlib import Path
@@ -39,9 +40,17 @@ def parse_times(text: str) -> list[time]:
     return sorted(times)
 
 
+def calendar_frequency(frequency: tuple[str, int, int]) -> tuple[str, int, int]:
+    """The frequency as the calendar writes it: more than 7 times a week is done several times a day, every day."""
+    period, low, high = frequency
+    if period == "week" and low > 7:
+        return "day", -(-low // 7), -(-high // 7)  # whole days rounded up: 10 a week is twice a day
+    return frequency
+
+
 def default_times(frequency: tuple[str, int, int]) -> str:
     """The times used without --at: spread over the day for per_day routines, 08:00 otherwise."""
-    period, low, _ = frequency
+    period, low, _ = calendar_frequency(frequency)
     if period == "day":
         return ",".join(DEFAULT_TIMES.get(low) or [f"{7 + n * 12 // low:02d}:00" for n in range(low)])
     return "08:00"
@@ -81,7 +90,19 @@ def named_zone(now: datetime) -> tzinfo | None:
 
 def plan_events(frequency: tuple[str, int, int], times: list[time], start: date, weeks: int | None,
                 zone: tzinfo | None) -> list[PlanEvent]:
-    """per_day: one daily event per time; per_week: one event on spread-out weekdays (one time only)."""
+    """per_day: one daily event per time; per_week: one event on spread-out weekdays (one time only).
+
+    OptionError naming --from when the first event would fall after the calendar's last day.
+    """
+    try:
+        return _plan_events(calendar_frequency(frequency), times, start, weeks, zone)
+    except OverflowError:  # date arithmetic past 9999-12-31
+        raise OptionError("--from", _("{day} is too near the end of the calendar (9999-12-31) for the events to "
+                                      "start").format(day=start)) from None
+
+
+def _plan_events(frequency: tuple[str, int, int], times: list[time], start: date, weeks: int | None,
+                 zone: tzinfo | None) -> list[PlanEvent]:
     period, low, _high = frequency
     if period == "day":
         weekdays, per_week = WEEKDAYS, 7
@@ -106,8 +127,8 @@ def plan_events(frequency: tuple[str, int, int], times: list[time], start: date,
 
 
 def _count(first_day: date, start: date, weekdays: tuple[str, ...], weeks: int) -> int:
-    """Occurrences from first_day up to the end of `weeks` weeks counted from start."""
-    end = start + timedelta(weeks=weeks)
+    """Occurrences from first_day up to the end of `weeks` weeks counted from start (or of the calendar)."""
+    end = _days_after(start, 7 * weeks)
     day, n = first_day, 0
     while day < end:
         n += WEEKDAYS[day.weekday()] in weekdays
@@ -118,19 +139,20 @@ def _count(first_day: date, start: date, weekdays: tuple[str, ...], weeks: int) 
 def calendar_bytes(routine_id: str, title: str, length_s: float, equipment: tuple[str, ...],
                    events: list[PlanEvent], stamp: datetime) -> bytes:
     """The events as an iCalendar file: an alarm at each start, title, length and equipment in the description."""
-    from icalendar import Alarm, Calendar, Event
+    from icalendar import Alarm, Calendar, Event, vText
 
     cal = Calendar()
     cal.add("prodid", "-//coach//practice plan//EN")
     cal.add("version", "2.0")
     cal.add("calscale", "GREGORIAN")
-    cal.add("x-wr-calname", f"coach: {title}")
+    cal.add("x-wr-calname", vText(f"coach: {title}"))  # a plain str in an X- property would not be escaped
     minutes = max(1, round(length_s / 60))
     lines = [title, _("Length: about {minutes} min").format(minutes=minutes)]
     if equipment:
         lines.append(_("You need: {equipment}").format(equipment=", ".join(equipment)))
-    lines += [_("With coach: coach run {routine}").format(routine=routine_id),
-              _("Done elsewhere? Log it: coach log add {routine}").format(routine=routine_id)]
+    command = shlex.quote(routine_id)  # copied into a shell: a name with spaces or $(...) stays one word
+    lines += [_("With coach: coach run {routine}").format(routine=command),
+              _("Done elsewhere? Log it: coach log add {routine}").format(routine=command)]
     description = "\n".join(lines)
     for e in events:
         event = Event()
@@ -150,5 +172,12 @@ def calendar_bytes(routine_id: str, title: str, length_s: float, equipment: tupl
         cal.add_component(event)
     if any(e.first.tzinfo is not None for e in events):
         first = min(e.first.date() for e in events)
-        cal.add_missing_timezones(first_date=first - timedelta(days=366), last_date=first + timedelta(days=5 * 366))
+        cal.add_missing_timezones(first_date=_days_after(first, -366), last_date=_days_after(first, 5 * 366))
     return cal.to_ical()
+
+
+def _days_after(day: date, days: int) -> date:
+    """day + days, held 100 days inside the calendar's ends (icalendar looks up to 64 days past what it gets)."""
+    margin = 100
+    ordinal = min(max(day.toordinal() + days, date.min.toordinal() + margin), date.max.toordinal() - margin)
+    return date.fromordinal(ordinal)

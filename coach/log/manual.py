@@ -72,15 +72,23 @@ def parse_at(text: str, now: datetime) -> datetime:
     except ValueError:
         raise OptionError("--at", _("must be a local time as 'YYYY-MM-DD HH:MM' or 'HH:MM', not '{text}'").format(
             text=text)) from None
-    if moment.tzinfo is None:
-        moment = localize(moment, local_zone(now))
+    # Both bounds are checked before the time is placed in a zone: at the calendar's ends (0001-01-01,
+    # 9999-12-31) an offset would carry it out of the range datetime can hold.
     if moment.year < EARLIEST_YEAR:
         raise OptionError("--at", _("{text} is before {year}; give the date the session was done").format(
             text=text, year=EARLIEST_YEAR))
+    if moment.tzinfo is None:
+        if moment.date() > now.date() + timedelta(days=1):  # in the future in every zone
+            raise _in_the_future(text, now)
+        moment = localize(moment, local_zone(now))
     if moment > now:
-        raise OptionError("--at", _("{text} is in the future (it is now {now}); give the time the session was "
-                                    "done").format(text=text, now=f"{now:%Y-%m-%d %H:%M}"))
+        raise _in_the_future(text, now)
     return moment
+
+
+def _in_the_future(text: str, now: datetime) -> OptionError:
+    return OptionError("--at", _("{text} is in the future (it is now {now}); give the time the session was "
+                                 "done").format(text=text, now=f"{now:%Y-%m-%d %H:%M}"))
 
 
 def parse_done(text: str) -> float:

@@ -25,9 +25,20 @@ def session_bus_address() -> str:
     return address
 
 
+def markup_escaped(text: str) -> str:
+    """Text shown as written by a daemon that reads the Desktop Notifications spec's markup (& < > as entities)."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
 def notify(summary: str, body: str, address: str | None = None, timeout_s: float = TIMEOUT_S) -> int:
-    """Show one notification on the session bus; return its id. Raises NoDesktopError when it cannot."""
+    """Show one notification (plain text, escaped for markup) on the session bus; return its id.
+
+    Raises NoDesktopError when it cannot.
+    """
     address = address if address is not None else session_bus_address()
+    # GNOME, KDE and most daemons read the body (some the summary too) as markup: a title's <a href>,
+    # <img src> or bare & would become a link, a local image or a rejected notification.
+    summary, body = markup_escaped(summary), markup_escaped(body)
     try:
         return asyncio.run(asyncio.wait_for(_notify(address, summary, body), timeout_s))
     except asyncio.TimeoutError:

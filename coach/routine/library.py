@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import stat
 from importlib import resources
 from pathlib import Path
 
@@ -16,40 +14,11 @@ from coach.i18n import N_, _
 MAX_ROUTINE_BYTES = 1_000_000  # the built-ins are under 20 KB; anything near this is not a routine
 
 
-def _kind(mode: int) -> str:
-    for test, name in ((stat.S_ISDIR, N_("a folder")), (stat.S_ISFIFO, N_("a FIFO (named pipe)")),
-                       (stat.S_ISCHR, N_("a character device")), (stat.S_ISBLK, N_("a block device")),
-                       (stat.S_ISSOCK, N_("a socket"))):
-        if test(mode):
-            return _(name)
-    return _("not a regular file")
-
-
 def read_routine_bytes(path: Path) -> bytes:
     """The bytes of a routine file: a regular file of at most 1 MB, else InputError (nothing blocks or fills memory)."""
-    shown = str(path)
-    try:
-        # stat first: opening a FIFO waits for a writer, and a device may never end
-        mode = os.stat(path).st_mode
-        if not stat.S_ISREG(mode):
-            raise InputError(_("{path}: is {kind}, not a routine file").format(path=shown, kind=_kind(mode)))
-        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOCTTY", 0))
-    except FileNotFoundError:
-        raise InputError(_("{path}: no such file").format(path=shown)) from None
-    except OSError as exc:
-        raise InputError(_("{path}: cannot read: {reason}").format(path=shown, reason=exc.strerror)) from None
-    with os.fdopen(fd, "rb") as handle:
-        try:
-            info = os.fstat(fd)
-            if not stat.S_ISREG(info.st_mode):  # swapped for something else since the stat
-                raise InputError(_("{path}: is {kind}, not a routine file").format(path=shown, kind=_kind(info.st_mode)))
-            raw = handle.read(MAX_ROUTINE_BYTES + 1)
-        except OSError as exc:
-            raise InputError(_("{path}: cannot read: {reason}").format(path=shown, reason=exc.strerror)) from None
-    if len(raw) > MAX_ROUTINE_BYTES:
-        raise InputError(_("{path}: is over {size} MB, too big for a routine file").format(
-            path=shown, size=MAX_ROUTINE_BYTES // 1_000_000))
-    return raw
+    from coach.files import read_regular_file  # only when a file is read: `coach list` starts without it
+
+    return read_regular_file(path, MAX_ROUTINE_BYTES, N_("a routine file"))
 
 
 def load_routine_file(path: Path) -> Routine:

@@ -27,6 +27,9 @@ TIMEOUT_S = 30.0
 BLOCK_BYTES = 1 << 16
 
 
+MAX_CATALOGUE_BYTES = 20_000_000  # far above Piper's own voices.json; a bound on what is held in memory
+
+
 class DownloadError(CoachError):
     """The catalogue or a voice file could not be fetched, or it did not match its checksum."""
 
@@ -53,9 +56,16 @@ def read_catalogue() -> dict:
     url = catalogue_url() + "voices.json"
     with _open(url) as answer:
         try:
-            doc = json.load(answer)
-        except ValueError:
-            raise DownloadError(_("{url}: is not a voice catalogue (not JSON)").format(url=url)) from None
+            raw = answer.read(MAX_CATALOGUE_BYTES + 1)
+            if len(raw) > MAX_CATALOGUE_BYTES:
+                raise DownloadError(_("{url}: is over {size} MB, too big for a voice catalogue").format(
+                    url=url, size=MAX_CATALOGUE_BYTES // 10**6))
+            doc = json.loads(raw)
+        except (ValueError, RecursionError):
+            raise DownloadError(_("{url}: is not a voice catalogue (not JSON, or nested too deeply)").format(
+                url=url)) from None
+        except OSError as exc:
+            raise DownloadError(_("{url}: the download broke off ({reason})").format(url=url, reason=exc)) from None
     if not isinstance(doc, dict):
         raise DownloadError(_("{url}: is not a voice catalogue").format(url=url))
     return doc
@@ -81,8 +91,19 @@ def _fetch(url: str, target: Path, expected: dict, progress: Callable[[int], Non
     """Download url into target, checking its size and MD5 (and SHA-256 when the catalogue has one)."""
     md5, sha = hashlib.md5(), hashlib.sha256()
     with _open(url) as answer, open(target, "wb") as out:
-        while block := answer.read(BLOCK_BYTES):
-            out.write(block)
+        while True:
+            try:
+                block = answer.read(BLOCK_BYTES)
+            except OSError as exc:  # the connection broke off or stalled
+                raise DownloadError(_("{url}: the download broke off ({reason}); nothing was installed").format(
+                    url=url, reason=exc)) from None
+            if not block:
+                break
+            try:
+                out.write(block)
+            except OSError as exc:  # a full disk above all; the caller removes what was written
+                raise CoachError(_("{folder}: cannot save {url} there: {reason}; nothing was installed").format(
+                    folder=target.parent.parent, url=url, reason=(exc.strerror or str(exc)).lower())) from None
             md5.update(block)
             sha.update(block)
             progress(len(block))

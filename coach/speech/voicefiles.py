@@ -11,10 +11,10 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from coach.errors import InputError, OptionError
+from coach.errors import CoachError, InputError, OptionError
+from coach.files import open_regular_file, read_regular_file
 from coach.speech.voices import Voice
 from coach.i18n import N_, _
-from coach.i18n import _
 
 PIPER_INSTALL_HINT = N_("install Piper with: pip install 'coach[piper]' (from coach's folder: .venv/bin/pip install -e "
                         "'.[piper]')")  # shown through _()
@@ -22,6 +22,9 @@ MODEL_SUFFIX = ".onnx"
 CONFIG_SUFFIX = ".onnx.json"
 CARD_SUFFIX = ".MODEL_CARD"  # kept beside the model; Piper's catalogue calls it MODEL_CARD in the voice's folder
 SAMPLE_RATES_HZ = (16000, 22050, 24000, 44100, 48000)
+MAX_CONFIG_BYTES = 1_000_000  # Piper's configs are tens of kB (a phoneme map, a few hundred speakers at most)
+MAX_CARD_BYTES = 1_000_000  # a model card is a page of text
+MAX_MODEL_BYTES = 1_000_000_000  # onnxruntime holds the whole model in memory; Piper's are a few tens of MB
 PIPER_INPUTS = ("input", "input_lengths", "scales")
 _LICENSE = re.compile(r"^\s*[*-]?\s*licen[cs]e\s*:\s*(.+?)\s*$", re.IGNORECASE | re.MULTILINE)
 
@@ -82,12 +85,20 @@ class PiperVoiceFile:
         return Voice(id=self.name, name=self.name, languages=(self.language,), gender=None)
 
 
-def read_licence(card: Path) -> str | None:
-    """The licence line of a model card, if there is one."""
-    try:
-        found = _LICENSE.search(card.read_text(encoding="utf-8", errors="replace"))
-    except OSError:
+def read_card(card: Path) -> str | None:
+    """A model card's text; None when there is none; InputError naming it when it is not a small regular file."""
+    if not os.path.lexists(card):
         return None
+    return read_regular_file(card, MAX_CARD_BYTES, N_("a model card")).decode("utf-8", errors="replace")
+
+
+def read_licence(card: Path) -> str | None:
+    """The licence line of a model card, if there is one (and the card can be read)."""
+    try:
+        text = read_card(card)
+    except InputError:
+        return None
+    found = _LICENSE.search(text) if text is not None else None
     return " ".join(found.group(1).split())[:60] if found else None
 
 
@@ -116,17 +127,18 @@ def _bad(path: Path, reason: str) -> InputError:
 
 def check_config(path: Path) -> dict:
     """A voice's .onnx.json as a dict, else InputError naming it and what is wrong."""
+    if not os.path.lexists(path):
+        raise _bad(path, _("is missing; a Piper voice is NAME.onnx with NAME.onnx.json beside it"))
+    raw = read_regular_file(path, MAX_CONFIG_BYTES, N_("a Piper voice config"))
     try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise _bad(path, _("is missing; a Piper voice is NAME.onnx with NAME.onnx.json beside it")) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise _bad(path, _("cannot be read ({reason})").format(reason=exc.__class__.__name__)) from None
-    try:
-        config = json.loads(text)
+        config = json.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise _bad(path, _("is not UTF-8 text")) from None
     except ValueError as exc:
         raise _bad(path, _("is not valid JSON (line {line})").format(line=exc.lineno) if hasattr(exc, "lineno")
                    else _("is not valid JSON")) from None
+    except RecursionError:
+        raise _bad(path, _("is nested too deeply to be a Piper voice config")) from None
     if not isinstance(config, dict):
         raise _bad(path, _("is not a Piper voice config (not a JSON object)"))
     audio, espeak = config.get("audio"), config.get("espeak")
@@ -160,7 +172,7 @@ def check_model(model: Path, config: dict) -> None:
     inputs = {i.name for i in session.get_inputs()}
     wanted = set(PIPER_INPUTS) | ({"sid"} if config["num_speakers"] > 1 else set())
     if not wanted <= inputs or not session.get_outputs():
-        missing = ", ".join(sorted(wanted - inputs)) or "an output"
+        missing = ", ".join(sorted(wanted - inputs)) or _("an output")
         raise _bad(model, _("is not a Piper voice model: it lacks {missing}").format(missing=missing))
 
 
@@ -168,8 +180,13 @@ def check_voice(model: Path) -> PiperVoiceFile:
     """A voice file pair that is complete and usable, else InputError naming the bad file."""
     if not model.name.endswith(MODEL_SUFFIX) or model.name == MODEL_SUFFIX:
         raise _bad(model, _("is not a Piper voice: its name must end in {suffix}").format(suffix=MODEL_SUFFIX))
-    if not model.is_file():
-        raise _bad(model, _("does not exist") if not model.exists() else _("is not a file"))
+    if not model.exists():
+        raise _bad(model, _("does not exist"))
+    open_regular_file(model, N_("a Piper voice model")).close()  # a FIFO or a device is refused, never opened
+    if model.stat().st_size > MAX_MODEL_BYTES:
+        raise _bad(model, _("is over {size} GB, too big for a Piper voice model").format(size=MAX_MODEL_BYTES // 10**9))
+    for card in _cards(model):
+        read_card(card)  # a FIFO, a device or a huge file beside the model is named, never read
     found = PiperVoiceFile.from_model(model, card=model.parent / "MODEL_CARD")
     check_model(model, check_config(found.config))
     return found
@@ -178,11 +195,16 @@ def check_voice(model: Path) -> PiperVoiceFile:
 # --- adding and removing -------------------------------------------------------------------------
 
 
+def _cards(model: Path) -> list[Path]:
+    """Where a voice's model card may be: MODEL_CARD in its folder (Piper's catalogue), then NAME.MODEL_CARD."""
+    return [model.parent / "MODEL_CARD", model.with_name(model.name[: -len(MODEL_SUFFIX)] + CARD_SUFFIX)]
+
+
 def _copy_in(source: Path, target: Path) -> Path:
     """A copy of source under a temporary name beside target (renamed into place by the caller)."""
     fd, temporary = tempfile.mkstemp(prefix=".tmp-", suffix=".part", dir=target.parent)
     try:
-        with os.fdopen(fd, "wb") as out, open(source, "rb") as src:
+        with os.fdopen(fd, "wb") as out, open_regular_file(source, N_("a Piper voice file")) as src:
             shutil.copyfileobj(src, out, 1 << 20)
             out.flush()
             os.fsync(out.fileno())
@@ -199,20 +221,22 @@ def add_voice(model: Path, folder: Path | None = None) -> PiperVoiceFile:
     folder.mkdir(parents=True, exist_ok=True)
     target = folder / model.name
     pairs = [(found.config, target.with_name(target.name + ".json"))]
-    card = model.parent / "MODEL_CARD"
-    if not card.is_file():
-        card = model.with_name(found.name + CARD_SUFFIX)
-    if card.is_file():
+    card = next((c for c in _cards(model) if c.is_file()), None)
+    if card is not None:
         pairs.append((card, folder / (found.name + CARD_SUFFIX)))
     pairs.append((model, target))  # the model last: a voice is listed only once its .onnx is there
     copies: list[tuple[Path, Path]] = []
     try:
         for source, final in pairs:
-            copies.append((_copy_in(source, final), final))
+            try:
+                copies.append((_copy_in(source, final), final))
+            except OSError as exc:  # a full disk above all: one line naming the file, nothing left behind
+                raise CoachError(_("{path}: cannot copy {source} there: {reason}").format(
+                    path=final, source=source, reason=(exc.strerror or str(exc)).lower())) from None
         for temporary, final in copies:
             os.replace(temporary, final)
     finally:
-        for temporary, _ in copies:
+        for temporary, _final in copies:
             if temporary.exists():
                 temporary.unlink()
     return PiperVoiceFile.from_model(target)
