@@ -41,7 +41,7 @@ DEFAULTS = {"voice": None, "rate": DEFAULT_RATE_WPM, "pitch": None, "voice_volum
             "routine": DEFAULT_ROUTINE, "mpris": True}
 UNSET_MEANING = {"voice": N_("the best voice for the routine's language"), "pitch": N_("the voice's own"),
                  "language": N_("your system's language when the routine is in it, else the routine's own "
-                                "(en for voices and say)")}  # shown through _()
+                                "(voices and say: your system's language, else en)")}  # shown through _()
 NEW_FILE_HEADER = "# coach settings: `coach config set KEY VALUE` edits this file, options on the command line win.\n"
 
 _KEY_LINE = re.compile(r"""^\s*\[*\s*(?:"([^"]*)"|'([^']*)'|([A-Za-z0-9_-]+))\s*[.=\]]""")
@@ -300,6 +300,14 @@ class Choices:
             raise
 
 
+def _locale_default() -> str:
+    """Without --language or the setting, voices and say speak the user's language when coach has phrases in it."""
+    from coach.i18n import user_languages
+    from coach.plan.phrases import pack_language
+
+    return next((lang for lang in user_languages() if pack_language(lang) is not None), DEFAULT_LANGUAGE)
+
+
 def resolve_options(*, voice: str | None = None, rate: int | None = None, pitch: int | None = None,
                     voice_volume: float | None = None, beep_volume: float | None = None,
                     loudness: float | None = None, language: str | None = None, routine: str | None = None,
@@ -318,7 +326,7 @@ def resolve_options(*, voice: str | None = None, rate: int | None = None, pitch:
         if value is None and usable:
             value = settings.values[key]
             from_file.add(key)
-        chosen[key] = DEFAULTS[key] if value is None else value
+        chosen[key] = (_locale_default() if key == "language" else DEFAULTS[key]) if value is None else value
     return Choices(voice=chosen["voice"], rate_wpm=chosen["rate"], pitch=chosen["pitch"],
                    voice_volume_pct=chosen["voice_volume"], beep_volume_pct=chosen["beep_volume"],
                    loudness_lufs=float(chosen["loudness"]),

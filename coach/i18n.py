@@ -66,54 +66,56 @@ def user_languages(environ=None) -> list[str]:
     return langs
 
 
-def _mo_file(lang: str) -> Path | None:
+def _mo_bytes(lang: str) -> bytes | None:
     """The compiled catalog for lang, compiled now when only its .po is there or the .po is newer."""
     po = LOCALE_DIR / lang / "LC_MESSAGES" / f"{DOMAIN}.po"
     mo = po.with_suffix(".mo")
     try:
         po_mtime = po.stat().st_mtime
     except OSError:
-        return mo if mo.is_file() else None
+        return mo.read_bytes() if mo.is_file() else None
     try:
         if mo.stat().st_mtime >= po_mtime:
-            return mo
+            return mo.read_bytes()
     except OSError:
         pass
     return compile_catalog(po, mo)
 
 
-def compile_catalog(po: Path, mo: Path) -> Path | None:
-    """po compiled to mo with Babel (atomically); None when it cannot be written here (a read-only install)."""
+def compile_catalog(po: Path, mo: Path) -> bytes:
+    """po compiled with Babel, written to mo atomically when it can be (a read-only install keeps it in memory)."""
+    import io
+
     from babel.messages.mofile import write_mo
     from babel.messages.pofile import read_po
 
     with po.open("rb") as f:
         catalog = read_po(f, locale=po.parent.parent.name, domain=DOMAIN)
+    data = io.BytesIO()
+    write_mo(data, catalog, use_fuzzy=False)
     tmp = mo.with_name(f".{mo.name}.{os.getpid()}.tmp")
     try:
-        with tmp.open("wb") as f:
-            write_mo(f, catalog, use_fuzzy=False)
+        tmp.write_bytes(data.getvalue())
         os.replace(tmp, mo)
     except OSError:
         with contextlib.suppress(OSError):
             tmp.unlink()
-        return None
-    return mo
+    return data.getvalue()
 
 
-def compile_all() -> list[Path]:
+def compile_all() -> None:
     """Every catalog in the package compiled to its .mo (bootstrap and scripts/catalogs run this)."""
-    return [compile_catalog(po, po.with_suffix(".mo")) for po in sorted(LOCALE_DIR.glob(f"*/LC_MESSAGES/{DOMAIN}.po"))]
+    for po in sorted(LOCALE_DIR.glob(f"*/LC_MESSAGES/{DOMAIN}.po")):
+        compile_catalog(po, po.with_suffix(".mo"))
 
 
 def _load(lang: str) -> _gettext.NullTranslations:
     if lang == SOURCE_LANGUAGE:
         return _gettext.NullTranslations()
-    mo = _mo_file(lang)
-    if mo is None:
-        return _gettext.NullTranslations()
-    with mo.open("rb") as f:
-        return _gettext.GNUTranslations(f)
+    import io
+
+    data = _mo_bytes(lang)
+    return _gettext.GNUTranslations(io.BytesIO(data)) if data else _gettext.NullTranslations()
 
 
 def _current() -> tuple[str, _gettext.NullTranslations]:

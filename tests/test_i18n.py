@@ -185,3 +185,22 @@ def test_the_width_rules_hold_in_every_language(lang):
         for at_s in (0.0, 30.0, 200.0, p.duration_s / 2):
             for width in (40, 80):
                 assert cell_len(status_text(p, at_s, paused=True, width=width)) <= width
+
+
+def test_a_catalog_edited_since_it_was_compiled_is_compiled_on_first_use(tmp_path, monkeypatch):
+    import shutil
+
+    locale = tmp_path / "locale"
+    shutil.copytree(ROOT / "coach" / "locale" / "de", locale / "de")
+    (locale / "de" / "LC_MESSAGES" / "coach.mo").unlink(missing_ok=True)
+    po = locale / "de" / "LC_MESSAGES" / "coach.po"
+    po.write_text(po.read_text(encoding="utf-8").replace('msgstr "jetzt fällig"', 'msgstr "jetzt dran"'),
+                  encoding="utf-8")
+    monkeypatch.setattr(i18n, "LOCALE_DIR", locale)
+    monkeypatch.setenv("LANG", "de_DE.UTF-8")
+    i18n._cache.clear()
+    try:
+        assert i18n._("due now") == "jetzt dran"
+        assert (locale / "de" / "LC_MESSAGES" / "coach.mo").is_file()  # kept for the next run
+    finally:
+        i18n._cache.clear()

@@ -189,7 +189,8 @@ def say_command(
 ) -> None:
     """Say a sentence through the speakers (or into a file) with a voice, rate and pitch.
 
-    The voice is --voice, else the best one for --language (else the 'language' setting, else en).
+    The voice is --voice, else the best one for --language (else the 'language' setting, else your
+    system's language, else en).
     """
     from coach.speech.clipcache import default_cache_dir
     from coach.export.writer import check_output, export_audio
