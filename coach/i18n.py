@@ -213,7 +213,7 @@ def format_date(moment: date | datetime, skeleton: str, english: str) -> str:
 
 
 def extract_with_help_texts(fileobj, keywords, comment_tags, options):
-    """Babel's Python extraction, plus the command-line help texts typer shows (for babel.cfg).
+    """Babel's Python extraction, plus the command-line help texts typer shows (for scripts/babel.cfg).
 
     Those are the `help="..."` strings, module-level `..._HELP` texts and the docstrings of the commands
     (functions named `*_command` or decorated with `.command(...)`); the CLI translates them when it runs.

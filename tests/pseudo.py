@@ -1,6 +1,6 @@
 """A pseudo-locale: every message in coach's code visibly transformed, to catch text that skips the catalogs.
 
-The messages are extracted from the code as `scripts/catalogs` extracts them (babel.cfg), so a message
+The messages are extracted from the code as `scripts/catalogs` extracts them (scripts/babel.cfg), so a message
 wrapped in _() is transformed even before anyone translates it, and one left unwrapped stays plain.
 """
 
@@ -33,7 +33,7 @@ def translations() -> gettext.GNUTranslations:
     from babel.messages.frontend import parse_mapping_cfg
     from babel.messages.mofile import write_mo
 
-    with open(ROOT / "babel.cfg", encoding="utf-8") as f:
+    with open(ROOT / "scripts" / "babel.cfg", encoding="utf-8") as f:
         method_map, options_map = parse_mapping_cfg(f)
     catalog = Catalog(locale="en", domain="coach")
     for _file, _line, message, _comments, _context in extract_from_dir(ROOT / "coach", method_map, options_map):
