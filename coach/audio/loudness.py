@@ -11,10 +11,14 @@ from __future__ import annotations
 
 import functools
 import math
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from coach.plan.model import SAMPLE_RATE
+
+if TYPE_CHECKING:
+    from coach.audio.clipfigures import ClipFigures
 
 ABSOLUTE_GATE_LUFS = -70.0
 RELATIVE_GATE_LU = -10.0
@@ -247,24 +251,19 @@ def gated_lufs(step_sums: np.ndarray, step_frames: int) -> float:
     return _lufs(float(sums[above & (blocks > relative)].mean()))
 
 
-def planned_lufs(placed: list[tuple[int, np.ndarray, float]], total_frames: int, rate_hz: int = SAMPLE_RATE) -> float:
-    """The integrated loudness of clips laid at (start frame, clip, gain) on silence, without mixing them.
+def planned_lufs(placed: list[tuple[int, ClipFigures, float]], total_frames: int, rate_hz: int = SAMPLE_RATE) -> float:
+    """The integrated loudness of clips laid at (start frame, clip's figures, gain) on silence, without mixing them.
 
-    The K-filter is linear and the cues sound apart, so each clip's filtered energy is worked out once
-    and summed into the session's 100 ms steps where it lands.
+    The K-filter is linear and the cues sound apart, so each clip's filtered energy, measured once
+    (coach.audio.clipfigures), is summed into the session's 100 ms steps where it lands.
     """
     step = rate_hz // 10
     steps = np.zeros(total_frames // step + 1)
-    energy: dict[int, np.ndarray] = {}
-    for start, clip, gain in placed:
-        found = energy.get(id(clip))
-        if found is None:
-            found = np.concatenate(([0.0], np.cumsum(np.square(k_weighted(clip, rate_hz)), dtype=np.float64)))
-            energy[id(clip)] = found
-        end = min(start + len(found) - 1, total_frames)
+    for start, figures, gain in placed:
+        end = min(start + figures.frames, total_frames)
         if end <= start:
             continue
         first, last = start // step, (end - 1) // step
         bounds = np.clip(np.arange(first, last + 2) * step, start, end) - start
-        steps[first:last + 1] += np.diff(found[bounds]) * float(gain) ** 2
+        steps[first:last + 1] += np.diff(figures.cumulative(bounds)) * float(gain) ** 2
     return gated_lufs(steps[:total_frames // step], step)
