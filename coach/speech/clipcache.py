@@ -1,7 +1,9 @@
 """Rendered speech clips, kept on disk per (engine, voice, rate, pitch, text) and in memory.
 
 A clip enters the cache leveled to SPEECH_CLIP_LUFS, whatever engine, voice, language or rate spoke it,
-and spoken at the engine rate that gives the asked words per minute (coach.speech.rate).
+and spoken at the engine rate that gives the asked words per minute (coach.speech.rate). Its figures
+(true peak, filtered energy) are kept in its entry, and its limited forms at the last few gains a session
+asked for beside it (coach.audio.clipfigures): a warm session neither filters nor limits a clip again.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import tempfile
 import time
 import zlib
 from pathlib import Path
+from collections.abc import Hashable
 from typing import Iterable
 
 import numpy as np
@@ -20,17 +23,24 @@ import numpy as np
 from coach.cachedir import cache_root
 from coach.plan.model import SAMPLE_RATE
 from coach.audio.levels import SPEECH_CLIP_LUFS
+from coach.audio.clipfigures import ClipFigures, ClipMeasures, Limited, measure
 from coach.audio.pcm import from_pcm16, to_pcm16
 from coach.speech.engine import SpeechEngine, Voice
 from coach.speech.rate import CALIBRATION_VERSION, rate_for_text
 
-# File layout: magic, sample rate, sample count, CRC-32 of the samples, then 16-bit little-endian
-# samples. The CRC is what lets a reader tell a complete entry from a truncated or damaged one.
-# 16 bits is lossless for espeak (it synthesises 16-bit audio) and halves what a warm start reads.
-# Version 3: clips are leveled and rate-calibrated; a version 2 entry (neither) is rendered again.
-MAGIC = b"COACHCLIP3\n"
+# File layout: magic, sample rate, sample count, CRC-32 of what follows, then 16-bit little-endian
+# samples and (from version 4) the clip's figures. The CRC is what lets a reader tell a complete entry
+# from a truncated or damaged one. 16 bits is lossless for espeak (it synthesises 16-bit audio) and
+# halves what a warm start reads. Version 3: clips are leveled and rate-calibrated; a version 2 entry
+# (neither) is rendered again. Version 4 adds the figures; a version 3 entry is measured and rewritten.
+MAGIC = b"COACHCLIP4\n"
+MAGIC_V3 = b"COACHCLIP3\n"
 HEADER = struct.Struct("<III")
 SUFFIX = ".clip"
+# Limited forms: magic, entry count, the entries (the clip's CRC, then a Limited), CRC-32 of all that.
+LIMITED_MAGIC = b"COACHLIM1\n"
+LIMITED_SUFFIX = ".lim"
+LIMITED_GAINS = 4  # gains kept per clip: a few routines and volumes, each with its own session level
 _WARNED_FOLDERS: set[Path] = set()  # cache folders that could not be written, warned about once a run
 
 
@@ -39,28 +49,74 @@ def default_cache_dir() -> Path:
     return cache_root() / "clips"
 
 
-def encode_clip(clip: np.ndarray) -> bytes:
-    """A clip as the bytes of a cache entry."""
-    data = to_pcm16(clip).astype("<i2").tobytes()
-    return MAGIC + HEADER.pack(SAMPLE_RATE, len(data) // 2, zlib.crc32(data)) + data
+def encode_clip(clip: np.ndarray, figures: ClipFigures | None = None) -> bytes:
+    """A clip as the bytes of a cache entry, with its figures (measured from its 16-bit samples unless given)."""
+    pcm = to_pcm16(clip)
+    if figures is None:
+        figures = measure(from_pcm16(pcm))
+    data = pcm.astype("<i2").tobytes() + figures.to_bytes()
+    return MAGIC + HEADER.pack(SAMPLE_RATE, len(pcm), zlib.crc32(data)) + data
+
+
+def decode_entry(blob: bytes | memoryview) -> tuple[np.ndarray, ClipFigures | None, int] | None:
+    """A cache entry's clip, its figures (None in a version 3 entry) and CRC, or None if it is not intact."""
+    start = len(MAGIC) + HEADER.size
+    if len(blob) < start or blob[:len(MAGIC)] not in (MAGIC, MAGIC_V3):
+        return None
+    rate_hz, frames, crc = HEADER.unpack_from(blob, len(MAGIC))
+    data = memoryview(blob)[start:]
+    if rate_hz != SAMPLE_RATE or len(data) < frames * 2 or zlib.crc32(data) != crc:
+        return None
+    figures = None
+    if blob[:len(MAGIC)] == MAGIC:
+        try:
+            figures, end = ClipFigures.from_bytes(data, frames * 2)
+        except (ValueError, struct.error):
+            return None
+        if end != len(data):
+            return None
+    elif len(data) != frames * 2:
+        return None
+    clip = from_pcm16(np.frombuffer(data[:frames * 2], dtype="<i2"))
+    clip.flags.writeable = False
+    return clip, figures, crc
 
 
 def decode_clip(blob: bytes | memoryview) -> np.ndarray | None:
     """The clip in a cache entry's bytes, or None if they are not a complete, intact entry."""
-    start = len(MAGIC) + HEADER.size
-    if len(blob) < start or blob[:len(MAGIC)] != MAGIC:
-        return None
-    rate_hz, frames, crc = HEADER.unpack_from(blob, len(MAGIC))
-    data = memoryview(blob)[start:]
-    if rate_hz != SAMPLE_RATE or len(data) != frames * 2 or zlib.crc32(data) != crc:
-        return None
-    clip = from_pcm16(np.frombuffer(data, dtype="<i2"))
-    clip.flags.writeable = False
-    return clip
+    entry = decode_entry(blob)
+    return None if entry is None else entry[0]
 
 
-class ClipCache:
-    """Speech clips for one engine, voice, rate and pitch: rendered once, then read from disk or memory."""
+def encode_limited(entries: list[tuple[int, Limited]]) -> bytes:
+    """Limited forms, each with the CRC of the clip entry it was made from, as the bytes of a .lim file."""
+    body = struct.pack("<I", len(entries)) + b"".join(struct.pack("<I", crc) + lim.to_bytes() for crc, lim in entries)
+    return LIMITED_MAGIC + body + struct.pack("<I", zlib.crc32(body))
+
+
+def decode_limited(blob: bytes) -> list[tuple[int, Limited]]:
+    """The limited forms in a .lim file's bytes; none if they are not a complete, intact file."""
+    body = memoryview(blob)[len(LIMITED_MAGIC):-4]
+    if (len(blob) < len(LIMITED_MAGIC) + 8 or blob[:len(LIMITED_MAGIC)] != LIMITED_MAGIC
+            or struct.unpack_from("<I", blob, len(blob) - 4)[0] != zlib.crc32(body)):
+        return []
+    entries = []
+    try:
+        (count,), at = struct.unpack_from("<I", body), 4
+        for _ in range(count):
+            (crc,) = struct.unpack_from("<I", body, at)
+            lim, at = Limited.from_bytes(body, at + 4)
+            entries.append((crc, lim))
+    except (ValueError, struct.error):
+        return []
+    return entries
+
+
+class ClipCache(ClipMeasures):
+    """Speech clips for one engine, voice, rate and pitch: rendered once, then read from disk or memory.
+
+    As the mixer's ClipMeasures it hands out each of its clips' figures and limited forms from disk.
+    """
 
     def __init__(
         self,
@@ -70,6 +126,7 @@ class ClipCache:
         cache_dir: Path | None = None,
         pitch: int | None = None,
     ):
+        super().__init__()
         self.engine = engine
         self.voice = voice
         self.rate_wpm = rate_wpm
@@ -77,6 +134,7 @@ class ClipCache:
         self._language = voice.languages[0] if voice.languages else None
         self.cache_dir = Path(cache_dir) if cache_dir is not None else default_cache_dir()
         self._clips: dict[str, np.ndarray] = {}
+        self._entries: dict[str, tuple[ClipFigures, int]] = {}  # each clip's figures and its entry's CRC
         # Entries are read into this one buffer: a fresh one per clip would cost page faults for
         # memory that is only looked at once (a warm start reads some 8 MB of clips).
         self._buffer = bytearray()
@@ -129,9 +187,18 @@ class ClipCache:
                     read = entry.readinto(whole[:size])
                     # None for a damaged entry, which is then rendered again; a good one is decoded into
                     # a clip of its own, so the buffer can be reused
-                    return decode_clip(whole[:read])
+                    found = decode_entry(whole[:read])
         except OSError:
             return None
+        if found is None:
+            return None
+        clip, figures, crc = found
+        if figures is None:  # a version 3 entry: measured once and rewritten, not rendered again
+            blob = encode_clip(clip)
+            self._keep(text, blob)
+            clip, figures, crc = decode_entry(blob)  # type: ignore[misc]
+        self._entries[text] = (figures, crc)
+        return clip
 
     def _render(self, text: str) -> np.ndarray:
         extra = {"pitch": self.pitch} if self.pitch is not None else {}
@@ -142,8 +209,16 @@ class ClipCache:
         rendered = leveled(rendered, SPEECH_CLIP_LUFS)
         self.rendered += 1
         blob = encode_clip(rendered)
+        self._keep(text, blob)
+        found = decode_entry(blob)
+        assert found is not None and found[1] is not None
+        self._entries[text] = (found[1], found[2])
+        return found[0]
+
+    def _keep(self, text: str, blob: bytes, suffix: str = SUFFIX) -> None:
+        """Store an entry for text on disk, or warn (once per folder and run) that it cannot be kept."""
         try:
-            self._store(self.path(text), blob)
+            self._store(self.cache_dir / (self.key(text) + suffix), blob)
         except OSError as exc:
             # The cache only saves time; a read-only or full disk must not stop a session. One warning
             # per folder and run: a session renders a hundred clips or more.
@@ -153,14 +228,41 @@ class ClipCache:
 
                 logging.getLogger(__name__).warning("could not keep speech clips in %s (%s); they are made "
                                                     "again each time", self.cache_dir, exc.strerror or exc)
-        clip = decode_clip(blob)
-        assert clip is not None
-        return clip
+
+    def _own(self, name: Hashable, clip: np.ndarray) -> str | None:
+        """The text of this cache's clip `clip` named `name`, or None if it is not one of them."""
+        if isinstance(name, tuple) and len(name) == 2 and name[0] == "speech":
+            text = name[1]
+            if self._clips.get(text) is clip and text in self._entries:
+                return text
+        return None
+
+    def _measure(self, name: Hashable, clip: np.ndarray) -> ClipFigures:
+        text = self._own(name, clip)
+        return self._entries[text][0] if text is not None else super()._measure(name, clip)
+
+    def _limit(self, name: Hashable, clip: np.ndarray, gain: np.float32) -> Limited:
+        text = self._own(name, clip)
+        if text is None:
+            return super()._limit(name, clip, gain)
+        crc = self._entries[text][1]
+        try:
+            kept = decode_limited((self.cache_dir / (self.key(text) + LIMITED_SUFFIX)).read_bytes())
+        except OSError:
+            kept = []
+        mine = [lim for entry_crc, lim in kept if entry_crc == crc]
+        for lim in mine:
+            if lim.gain == gain and (not len(lim.ends) or lim.ends[-1] <= len(clip)):
+                return lim
+        found = super()._limit(name, clip, gain)
+        entries = [(crc, found)] + [(crc, lim) for lim in mine][:LIMITED_GAINS - 1]
+        self._keep(text, encode_limited(entries), LIMITED_SUFFIX)
+        return found
 
     def _remove_stale_temporaries(self, age_s: float = 3600.0) -> None:
         # A process killed mid-write leaves its temporary file; an hour is far longer than any write.
         cutoff = time.time() - age_s
-        for leftover in self.cache_dir.glob(".tmp-*" + SUFFIX):
+        for leftover in [*self.cache_dir.glob(".tmp-*" + SUFFIX), *self.cache_dir.glob(".tmp-*" + LIMITED_SUFFIX)]:
             try:
                 if leftover.stat().st_mtime < cutoff:
                     leftover.unlink()
@@ -175,7 +277,7 @@ class ClipCache:
         if not self._swept:
             self._swept = True
             self._remove_stale_temporaries()
-        fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=SUFFIX, dir=self.cache_dir)
+        fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=path.suffix, dir=self.cache_dir)
         try:
             with os.fdopen(fd, "wb") as out:
                 out.write(blob)
