@@ -9,6 +9,7 @@ ClipMeasures keeps them for one process; the clip cache (coach.speech.clipcache)
 
 from __future__ import annotations
 
+import bisect
 import struct
 import zlib
 from collections.abc import Hashable
@@ -31,14 +32,14 @@ class ClipFigures:
     energy: np.ndarray  # float32, one sum of squares per stretch of ENERGY_STRIDE filtered frames
     frames: int  # filtered frames: the clip's length plus the K-filter's ringing after it
 
-    def __post_init__(self) -> None:
+    def kept_points(self) -> tuple[np.ndarray, np.ndarray]:
+        """The offsets 0..frames of the kept points and the energy of the filtered frames before each."""
         totals = np.concatenate(([0.0], np.cumsum(self.energy, dtype=np.float64)))
-        object.__setattr__(self, "_totals", totals)
-        object.__setattr__(self, "_at", np.minimum(np.arange(len(totals)) * ENERGY_STRIDE, self.frames))
+        return np.minimum(np.arange(len(totals)) * ENERGY_STRIDE, self.frames), totals
 
     def cumulative(self, offsets: np.ndarray) -> np.ndarray:
         """The energy of the filtered frames before each offset (0..frames), interpolated between kept points."""
-        return np.interp(offsets, self._at, self._totals)
+        return np.interp(offsets, *self.kept_points())
 
     def to_bytes(self) -> bytes:
         """The figures as bytes (peak, frames, count, energy), for a cache entry."""
@@ -76,18 +77,19 @@ class Limited:
     figures: ClipFigures  # of the limited clip
 
     def __post_init__(self) -> None:
-        # where each stretch's samples begin in values, less its first frame
-        object.__setattr__(self, "_shift", np.concatenate(([0], np.cumsum(self.ends - self.starts)))[:-1] - self.starts)
+        # The stretches as plain lists (a few per clip, looked up on every block), and where each one's
+        # samples begin in values, less its first frame.
+        shift = np.concatenate(([0], np.cumsum(self.ends - self.starts)))[:-1] - self.starts
+        object.__setattr__(self, "_runs", (self.starts.tolist(), self.ends.tolist(), shift.tolist()))
 
     def part(self, clip: np.ndarray, lo: int, hi: int, out: np.ndarray | None = None) -> np.ndarray:
         """Frames [lo, hi) of the limited clip, into out if given (the same float32 limit() gives)."""
         out = np.multiply(clip[lo:hi], self.gain, out=out)
-        first = int(np.searchsorted(self.ends, lo, side="right"))
-        stop = int(np.searchsorted(self.starts, hi, side="left"))
-        for k in range(first, stop):
-            a, b = max(int(self.starts[k]), lo), min(int(self.ends[k]), hi)
-            at = int(self._shift[k])
-            out[a - lo:b - lo] = self.values[at + a:at + b]
+        starts, ends, shift = self._runs
+        if starts:
+            for k in range(bisect.bisect_right(ends, lo), bisect.bisect_left(starts, hi)):
+                a, b = max(starts[k], lo), min(ends[k], hi)
+                out[a - lo:b - lo] = self.values[shift[k] + a:shift[k] + b]
         return out
 
     def to_bytes(self) -> bytes:

@@ -255,15 +255,35 @@ def planned_lufs(placed: list[tuple[int, ClipFigures, float]], total_frames: int
     """The integrated loudness of clips laid at (start frame, clip's figures, gain) on silence, without mixing them.
 
     The K-filter is linear and the cues sound apart, so each clip's filtered energy, measured once
-    (coach.audio.clipfigures), is summed into the session's 100 ms steps where it lands.
+    (coach.audio.clipfigures), is summed into the session's 100 ms steps where it lands: every cue at
+    once, each clip's kept points laid end to end on one axis.
     """
     step = rate_hz // 10
-    steps = np.zeros(total_frames // step + 1)
-    for start, figures, gain in placed:
-        end = min(start + figures.frames, total_frames)
-        if end <= start:
-            continue
-        first, last = start // step, (end - 1) // step
-        bounds = np.clip(np.arange(first, last + 2) * step, start, end) - start
-        steps[first:last + 1] += np.diff(figures.cumulative(bounds)) * float(gain) ** 2
+    count = total_frames // step + 1
+    distinct: dict[int, int] = {}
+    clips: list[ClipFigures] = []
+    for _, figures, _ in placed:
+        if id(figures) not in distinct:
+            distinct[id(figures)] = len(clips)
+            clips.append(figures)
+    if not clips:
+        return gated_lufs(np.zeros(count - 1), step)
+    axis, totals = zip(*(figures.kept_points() for figures in clips))
+    sizes = np.array([figures.frames + 1 for figures in clips], dtype=np.int64)
+    base = np.cumsum(sizes) - sizes  # where each clip's points begin on the shared axis
+    which = np.array([distinct[id(p[1])] for p in placed], dtype=np.int64)
+    starts = np.array([p[0] for p in placed], dtype=np.int64)
+    power = np.array([float(p[2]) ** 2 for p in placed])
+    ends = np.minimum(starts + sizes[which] - 1, total_frames)
+    keep = ends > starts
+    starts, ends, power, which = starts[keep], ends[keep], power[keep], which[keep]
+    first, last = starts // step, (ends - 1) // step
+    bounds_per_cue = last - first + 2  # step boundaries of each cue, its first and last included
+    cue = np.repeat(np.arange(len(starts)), bounds_per_cue)
+    at = np.arange(len(cue)) - np.repeat(np.cumsum(bounds_per_cue) - bounds_per_cue, bounds_per_cue)
+    bounds = np.clip((first[cue] + at) * step, starts[cue], ends[cue]) - starts[cue]
+    energy = np.diff(np.interp(bounds + base[which[cue]], np.concatenate([a + b for a, b in zip(axis, base)]),
+                               np.concatenate(totals)))
+    inside = at[1:] != 0  # differences within one cue, not across two
+    steps = np.bincount((first[cue] + at)[:-1][inside], energy[inside] * power[cue[1:][inside]], minlength=count)
     return gated_lufs(steps[:total_frames // step], step)

@@ -48,14 +48,16 @@ def _checked_volume(value: float, what: str) -> np.float32:
     return np.float32(value)
 
 
-def _checked_clip(clip: np.ndarray, what: str) -> np.ndarray:
+def _checked_clip(clip: np.ndarray, what: str, measures: ClipMeasures, key: tuple[str, str]) -> np.ndarray:
     """A clip as a 1-D finite float32 array, or CoachError naming what it is."""
     samples = np.asarray(clip, dtype=np.float32)
     if samples.ndim != 1:
         raise CoachError(f"{what}: expected mono audio, got an array of shape {samples.shape}")
-    # The largest and smallest samples are finite exactly when all are (NaN carries into both), and
-    # they need no array of flags as large as the clip.
-    if len(samples) and not (np.isfinite(samples.max()) and np.isfinite(samples.min())):
+    # The clip's true peak is finite exactly when all its samples are (NaN and infinity carry into it),
+    # and it is measured once per clip anyway (a cached clip's comes with it, read from disk).
+    with np.errstate(invalid="ignore", over="ignore"):  # a bad clip is reported below, not warned about
+        peak = measures.figures(key, samples).peak if len(samples) else 0.0
+    if not np.isfinite(peak):
         raise CoachError(f"{what}: the audio contains NaN or infinite samples")
     return samples
 
@@ -107,7 +109,7 @@ class Mixer:
             if key not in checked:
                 if key[1] not in source:
                     raise CoachError(f"no audio for {what}")
-                checked[key] = _checked_clip(source[key[1]], what)
+                checked[key] = _checked_clip(source[key[1]], what, measures, key)
             clip = checked[key]
             if key[0] == "speech":
                 gain = float(base_voice_gain)
@@ -132,8 +134,11 @@ class Mixer:
             if placed:
                 from coach.audio.loudness import planned_lufs
 
-                measured = planned_lufs([(p[0], measures.figures(p[4], p[2]), p[3]) for p in placed],
-                                        self.total_frames)
+                figures: dict[tuple[str, str], ClipFigures] = {}
+                for p in placed:
+                    if p[4] not in figures:
+                        figures[p[4]] = measures.figures(p[4], p[2])
+                measured = planned_lufs([(p[0], figures[p[4]], p[3]) for p in placed], self.total_frames)
                 if np.isfinite(measured):
                     lift_db = loudness_lufs - measured
         self.lift_db: float = lift_db  # what every gain moved by to meet the target
@@ -242,7 +247,10 @@ class Mixer:
         key = (id(self._clips[i]), float(self._gains[i]))
         found = self._pcm16.get(key)
         if found is None:
-            found = to_pcm16(soft_limit(self.placed_clip(i)))
+            samples = self.placed_clip(i)
+            if self._ready(i).figures.peak > LIMIT_KNEE:  # a true peak is never under any sample's magnitude
+                soft_limit(samples)
+            found = to_pcm16(samples)
             self._pcm16[key] = found
         return found
 
@@ -264,6 +272,17 @@ class Mixer:
             hi = int(self._max_end_upto[j - 1])
             yield lo, to_pcm16(self.render(lo, hi))
             i = j
+
+    def pcm16(self, start_frame: int, end_frame: int) -> np.ndarray:
+        """Frames [start_frame, end_frame) as int16, equal to to_pcm16(render()): silence is left as zeros
+        and each clip converted once, however many cues say it."""
+        out = np.zeros(max(0, end_frame - start_frame), dtype=np.int16)
+        for at, samples in self.pcm16_spans(start_frame):
+            if at >= end_frame:
+                break
+            part = samples[:end_frame - at]
+            out[at - start_frame:at - start_frame + len(part)] = part
+        return out
 
     def blocks(self, start_frame: int = 0, block_frames: int = 65536) -> Iterator[np.ndarray]:
         """Consecutive render() blocks from start_frame to total_frames."""

@@ -135,6 +135,7 @@ class ClipCache(ClipMeasures):
         self.cache_dir = Path(cache_dir) if cache_dir is not None else default_cache_dir()
         self._clips: dict[str, np.ndarray] = {}
         self._entries: dict[str, tuple[ClipFigures, int]] = {}  # each clip's figures and its entry's CRC
+        self._keys: dict[str, str] = {}
         # Entries are read into this one buffer: a fresh one per clip would cost page faults for
         # memory that is only looked at once (a warm start reads some 8 MB of clips).
         self._buffer = bytearray()
@@ -143,6 +144,12 @@ class ClipCache(ClipMeasures):
 
     def key(self, text: str) -> str:
         """The entry name for `text` with this engine, voice, rate and pitch."""
+        found = self._keys.get(text)
+        if found is None:
+            found = self._keys[text] = self._key(text)
+        return found
+
+    def _key(self, text: str) -> str:
         # The variant is part of the voice id ("gmw/en+f3"). A pitch joins the key only when one is
         # given. The rate the engine is asked for joins it too, so a new calibration renders anew.
         spoken = rate_for_text(self.engine.name, self._language, self.rate_wpm, text)

@@ -1,0 +1,149 @@
+"""Clip figures kept with the clip: a short export sounds as it did before they were, from memory and from disk."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from coach.audio.clipfigures import ClipFigures, ClipMeasures, Limited, limited, measure
+from coach.audio.loudness import LoudnessMeter, loudness_lufs, true_peak_dbtp
+from coach.audio.mixer import Mixer
+from coach.audio.sounds import load_sounds
+from coach.export.writer import export_audio
+from coach.plan.model import SAMPLE_RATE, Cue, CueKind, Plan, to_samples
+from coach.speech.clipcache import LIMITED_SUFFIX, ClipCache, decode_limited
+from coach.speech.engine import Voice
+
+VOICE = Voice("fake/en", "Fake English", ("en",), None)
+LINES = ("Lie on your back.", "Lift your heels.", "Hold.", "Release slowly.", "Well done.", "Rest.")
+# Measured on the code before clip figures were kept (the mixer filtering and limiting every clip on
+# every export), from the WAV that export wrote: integrated loudness (LUFS), true peak (dBTP), and each
+# beep's loudness against the voice's (LU). Keeping figures with the clips must not move them.
+BEFORE = {"lufs": -19.0465, "peak": -2.0375,
+          "beeps": {"end": -2.7275, "pip": -2.7275, "rest": -2.7275, "start": -2.7275, "stop": -2.7275}}
+HELD_LU = 0.02
+
+
+def babble(seconds: float, seed: int) -> np.ndarray:
+    """Speech-like: noise shaped by syllable-rate bursts, as a voice's 16-bit samples."""
+    rng = np.random.default_rng(seed)
+    frames = round(seconds * SAMPLE_RATE)
+    envelope = np.repeat(rng.uniform(0, 1, frames // 2205 + 1) ** 2, 2205)[:frames]
+    return np.round(rng.normal(0, 0.25, frames) * envelope * 32768).clip(-32768, 32767).astype(np.float32) / 32768
+
+
+class BabbleEngine:
+    """A stand-in voice: each text's clip follows from the text alone."""
+
+    name = "babble"
+
+    def voices(self):
+        return [VOICE]
+
+    def render(self, text, voice_id, rate_wpm):
+        return babble(0.25 + 0.08 * len(text), sum(text.encode()))
+
+
+def short_session(speech: dict[str, np.ndarray]) -> tuple[Plan, dict[str, np.ndarray]]:
+    """About 25 s: each line, then a beep of each kind in turn, with pauses as a session has them."""
+    sounds = load_sounds(None)
+    kinds = sorted(sounds)
+    cues, at_s = [], 0.3
+    for i, text in enumerate(LINES):
+        cues.append(Cue(at_s, len(speech[text]) / SAMPLE_RATE, CueKind.SPEECH, text=text))
+        at_s += len(speech[text]) / SAMPLE_RATE + 1.2
+        name = kinds[i % len(kinds)]
+        cues.append(Cue(at_s, len(sounds[name]) / SAMPLE_RATE, CueKind.SOUND, sound=name))
+        at_s += len(sounds[name]) / SAMPLE_RATE + 1.5
+    return Plan("t", "T", at_s, (), tuple(cues), ()), sounds
+
+
+def figures_of(path, plan: Plan, speech: dict[str, np.ndarray], sounds: dict[str, np.ndarray]) -> dict:
+    """The figures of a written export, from its samples: loudness, true peak, each beep against the voice."""
+    written, _ = sf.read(path, dtype="float32")
+    voice, beeps = LoudnessMeter(), {}
+    for cue in plan.cues:
+        start = to_samples(cue.at_s)
+        if cue.kind == CueKind.SPEECH:
+            voice.add(written[start:start + len(speech[cue.text])])
+        else:
+            beeps[cue.sound] = loudness_lufs(written[start:start + len(sounds[cue.sound])])
+    voice_lufs = voice.integrated_lufs()
+    return {"lufs": loudness_lufs(written), "peak": true_peak_dbtp(written),
+            "beeps": {name: value - voice_lufs for name, value in beeps.items()}}
+
+
+def assert_held(found: dict) -> None:
+    assert found["lufs"] == pytest.approx(BEFORE["lufs"], abs=HELD_LU)
+    assert found["peak"] == pytest.approx(BEFORE["peak"], abs=HELD_LU)
+    assert found["beeps"].keys() == BEFORE["beeps"].keys()
+    for name, lu in BEFORE["beeps"].items():
+        assert found["beeps"][name] == pytest.approx(lu, abs=HELD_LU), name
+
+
+def test_a_short_export_sounds_as_before_from_memory_from_a_cold_cache_and_from_a_warm_one(tmp_path):
+    engine = BabbleEngine()
+    runs = []
+    for run in ("memory", "cold", "warm"):
+        cache = ClipCache(engine, VOICE, 160, tmp_path / "clips")
+        speech = {text: cache.clip(text) for text in LINES}
+        plan, sounds = short_session(speech)
+        mixer = Mixer(plan, speech, sounds, measures=None if run == "memory" else cache)
+        out = tmp_path / f"{run}.wav"
+        export_audio(plan, mixer, out)
+        found = figures_of(out, plan, speech, sounds)
+        assert_held(found)
+        # the figures the export reports are those of the samples it wrote
+        assert mixer.integrated_lufs() == pytest.approx(found["lufs"], abs=0.01)
+        assert mixer.true_peak_dbtp() == pytest.approx(found["peak"], abs=0.01)
+        runs.append(out.read_bytes())
+    assert runs[0] == runs[1] == runs[2]  # figures from disk give the very same samples
+    assert len(list((tmp_path / "clips").glob("*" + LIMITED_SUFFIX))) == len(LINES)
+
+
+def test_a_limited_clip_kept_as_its_changed_stretches_is_the_limiters_output():
+    from coach.audio.limiter import limit
+
+    clip = babble(2.0, 3)
+    gain = np.float32(3.5)
+    kept = limited(clip, gain, measure(clip))
+    whole, peak = limit(clip * gain)
+    assert 0 < len(kept.values) < len(clip)  # only the peaks' surroundings
+    assert np.array_equal(kept.part(clip, 0, len(clip)), whole)
+    assert np.array_equal(kept.part(clip, 1000, 30000), whole[1000:30000])
+    assert kept.figures.peak == peak
+    again, end = Limited.from_bytes(kept.to_bytes())
+    assert end == len(kept.to_bytes()) and np.array_equal(again.part(clip, 0, len(clip)), whole)
+    quiet = limited(clip, np.float32(0.5), measure(clip))
+    assert len(quiet.starts) == 0 and np.array_equal(quiet.part(clip, 0, len(clip)), clip * np.float32(0.5))
+
+
+def test_clip_energy_kept_every_few_frames_gives_a_clips_loudness():
+    clip = babble(3.0, 5)
+    figures = measure(clip)
+    again, _ = ClipFigures.from_bytes(figures.to_bytes())
+    assert again.frames == figures.frames and np.array_equal(again.energy, figures.energy)
+    assert figures.cumulative(np.array([figures.frames]))[0] == pytest.approx(float(figures.energy.sum()), rel=1e-6)
+    assert 20 * np.log10(figures.peak) == pytest.approx(true_peak_dbtp(clip), abs=1e-6)
+    # the same measure ClipMeasures hands out once per clip
+    measures = ClipMeasures()
+    assert measures.figures(("speech", "x"), clip) is measures.figures(("speech", "x"), clip)
+
+
+@pytest.mark.parametrize("damage", [
+    pytest.param(lambda blob: blob[: len(blob) // 2], id="truncated"),
+    pytest.param(lambda blob: blob[:-1] + bytes([blob[-1] ^ 0x40]), id="flipped-bit"),
+    pytest.param(lambda blob: blob + b"\0\0\0\0", id="trailing-bytes"),
+])
+def test_a_damaged_limited_entry_is_made_again(tmp_path, damage):
+    cache = ClipCache(BabbleEngine(), VOICE, 160, tmp_path)
+    clip = cache.clip(LINES[0])
+    first = cache.limited(("speech", LINES[0]), clip, np.float32(4.0))
+    path = tmp_path / (cache.key(LINES[0]) + LIMITED_SUFFIX)
+    path.write_bytes(damage(path.read_bytes()))
+    assert decode_limited(path.read_bytes()) == []
+    fresh = ClipCache(BabbleEngine(), VOICE, 160, tmp_path)
+    again = fresh.limited(("speech", LINES[0]), fresh.clip(LINES[0]), np.float32(4.0))
+    assert np.array_equal(again.part(clip, 0, len(clip)), first.part(clip, 0, len(clip)))
+    assert len(decode_limited(path.read_bytes())) == 1  # repaired on disk
