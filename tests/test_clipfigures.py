@@ -12,7 +12,7 @@ from coach.audio.mixer import Mixer
 from coach.audio.sounds import load_sounds
 from coach.export.writer import export_audio
 from coach.plan.model import SAMPLE_RATE, Cue, CueKind, Plan, to_samples
-from coach.speech.clipcache import LIMITED_SUFFIX, ClipCache, decode_limited
+from coach.speech.clipcache import LIMITED_SUFFIX, SOUND_SUFFIX, ClipCache, decode_limited
 from coach.speech.engine import Voice
 
 VOICE = Voice("fake/en", "Fake English", ("en",), None)
@@ -99,7 +99,9 @@ def test_a_short_export_sounds_as_before_from_memory_from_a_cold_cache_and_from_
         assert mixer.true_peak_dbtp() == pytest.approx(found["peak"], abs=0.01)
         runs.append(out.read_bytes())
     assert runs[0] == runs[1] == runs[2]  # figures from disk give the very same samples
-    assert len(list((tmp_path / "clips").glob("*" + LIMITED_SUFFIX))) == len(LINES)
+    kept = [p.name for p in (tmp_path / "clips").glob("*" + LIMITED_SUFFIX)]
+    assert len(kept) == len(LINES) + len(sounds)  # each line and each beep, limited once at its gain
+    assert len(list((tmp_path / "clips").glob("sound-*" + SOUND_SUFFIX))) == len(sounds)
 
 
 def test_a_limited_clip_kept_as_its_changed_stretches_is_the_limiters_output():
@@ -147,3 +149,28 @@ def test_a_damaged_limited_entry_is_made_again(tmp_path, damage):
     again = fresh.limited(("speech", LINES[0]), fresh.clip(LINES[0]), np.float32(4.0))
     assert np.array_equal(again.part(clip, 0, len(clip)), first.part(clip, 0, len(clip)))
     assert len(decode_limited(path.read_bytes())) == 1  # repaired on disk
+
+
+def test_a_version_3_entry_is_measured_and_rewritten_not_rendered_again(tmp_path):
+    import struct
+    import zlib
+
+    from coach.audio.pcm import to_pcm16
+    from coach.speech.clipcache import MAGIC, MAGIC_V3, decode_entry
+
+    engine = BabbleEngine()
+    clip = ClipCache(engine, VOICE, 160, tmp_path).clip(LINES[1])
+    path = ClipCache(engine, VOICE, 160, tmp_path).path(LINES[1])
+    data = to_pcm16(clip).astype("<i2").tobytes()
+    path.write_bytes(MAGIC_V3 + struct.pack("<III", SAMPLE_RATE, len(clip), zlib.crc32(data)) + data)
+
+    class Refusing(BabbleEngine):
+        def render(self, text, voice_id, rate_wpm):
+            raise AssertionError("rendered again")
+
+    again = ClipCache(Refusing(), VOICE, 160, tmp_path).clip(LINES[1])
+    assert np.array_equal(again, clip)
+    blob = path.read_bytes()
+    assert blob.startswith(MAGIC)
+    _, figures, _ = decode_entry(blob)
+    assert figures is not None and np.array_equal(figures.energy, measure(clip).energy)

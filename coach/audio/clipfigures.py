@@ -160,6 +160,7 @@ class ClipMeasures:
         # keyed by the clip object: the clip is kept alongside, so its id stays its own
         self._figures: dict[int, tuple[np.ndarray, ClipFigures]] = {}
         self._limited: dict[tuple[int, float], tuple[np.ndarray, Limited]] = {}
+        self._loudness: dict[int, tuple[np.ndarray, float]] = {}
 
     def figures(self, name: Hashable, clip: np.ndarray) -> ClipFigures:
         """The figures of `clip` (called `name`, as ("speech", text) or ("sound", name))."""
@@ -167,6 +168,14 @@ class ClipMeasures:
         if found is None or found[0] is not clip:
             found = (clip, self._measure(name, clip))
             self._figures[id(clip)] = found
+        return found[1]
+
+    def loudness(self, name: Hashable, clip: np.ndarray) -> float:
+        """The clip's loudness in LUFS (coach.audio.loudness.loudness_lufs)."""
+        found = self._loudness.get(id(clip))
+        if found is None or found[0] is not clip:
+            found = (clip, self._measure_loudness(name, clip))
+            self._loudness[id(clip)] = found
         return found[1]
 
     def limited(self, name: Hashable, clip: np.ndarray, gain: np.float32) -> Limited:
@@ -180,6 +189,11 @@ class ClipMeasures:
 
     def _measure(self, name: Hashable, clip: np.ndarray) -> ClipFigures:
         return measure(clip)
+
+    def _measure_loudness(self, name: Hashable, clip: np.ndarray) -> float:
+        from coach.audio.loudness import loudness_lufs
+
+        return loudness_lufs(clip)
 
     def _limit(self, name: Hashable, clip: np.ndarray, gain: np.float32) -> Limited:
         return limited(clip, gain, self.figures(name, clip))

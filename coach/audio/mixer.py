@@ -115,9 +115,11 @@ class Mixer:
                 gain = float(base_voice_gain)
             else:
                 if cue.sound not in base_sound_gains:
-                    from coach.audio.loudness import gain_to
+                    from coach.audio.loudness import SILENT_LUFS
 
-                    base_sound_gains[cue.sound] = gain_to(clip, loudness_lufs + BEEP_OFFSET_LU)
+                    measured = measures.loudness(key, clip)  # as gain_to() has it, measured once per sound
+                    base_sound_gains[cue.sound] = (1.0 if measured < SILENT_LUFS else
+                                                   10 ** ((loudness_lufs + BEEP_OFFSET_LU - measured) / 20))
                 gain = base_sound_gains[cue.sound]
             start = to_samples(cue.at_s)
             end = min(start + len(clip), self.total_frames)

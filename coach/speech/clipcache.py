@@ -41,6 +41,9 @@ SUFFIX = ".clip"
 LIMITED_MAGIC = b"COACHLIM1\n"
 LIMITED_SUFFIX = ".lim"
 LIMITED_GAINS = 4  # gains kept per clip: a few routines and volumes, each with its own session level
+# A sound (a beep) is known by a hash of its samples: its loudness and figures, then a CRC-32 of them.
+SOUND_MAGIC = b"COACHSND1\n"
+SOUND_SUFFIX = ".sound"
 _WARNED_FOLDERS: set[Path] = set()  # cache folders that could not be written, warned about once a run
 
 
@@ -88,6 +91,25 @@ def decode_clip(blob: bytes | memoryview) -> np.ndarray | None:
     return None if entry is None else entry[0]
 
 
+def encode_sound(loudness_lufs: float, figures: ClipFigures) -> bytes:
+    """A sound's loudness and figures as the bytes of a .sound file."""
+    body = struct.pack("<d", loudness_lufs) + figures.to_bytes()
+    return SOUND_MAGIC + body + struct.pack("<I", zlib.crc32(body))
+
+
+def decode_sound(blob: bytes) -> tuple[float, ClipFigures] | None:
+    """The loudness and figures in a .sound file's bytes, or None if they are not a complete, intact file."""
+    body = memoryview(blob)[len(SOUND_MAGIC):-4]
+    if (len(blob) < len(SOUND_MAGIC) + 12 or blob[:len(SOUND_MAGIC)] != SOUND_MAGIC
+            or struct.unpack_from("<I", blob, len(blob) - 4)[0] != zlib.crc32(body)):
+        return None
+    try:
+        figures, end = ClipFigures.from_bytes(body, 8)
+    except (ValueError, struct.error):
+        return None
+    return (struct.unpack_from("<d", body)[0], figures) if end == len(body) else None
+
+
 def encode_limited(entries: list[tuple[int, Limited]]) -> bytes:
     """Limited forms, each with the CRC of the clip entry it was made from, as the bytes of a .lim file."""
     body = struct.pack("<I", len(entries)) + b"".join(struct.pack("<I", crc) + lim.to_bytes() for crc, lim in entries)
@@ -115,7 +137,8 @@ def decode_limited(blob: bytes) -> list[tuple[int, Limited]]:
 class ClipCache(ClipMeasures):
     """Speech clips for one engine, voice, rate and pitch: rendered once, then read from disk or memory.
 
-    As the mixer's ClipMeasures it hands out each of its clips' figures and limited forms from disk.
+    As the mixer's ClipMeasures it hands out its clips' figures and limited forms from disk, and those
+    of the session's sounds, known by their samples.
     """
 
     def __init__(
@@ -136,6 +159,8 @@ class ClipCache(ClipMeasures):
         self._clips: dict[str, np.ndarray] = {}
         self._entries: dict[str, tuple[ClipFigures, int]] = {}  # each clip's figures and its entry's CRC
         self._keys: dict[str, str] = {}
+        self._sounds: dict[int, tuple[np.ndarray, str, int]] = {}  # a sound's file name and CRC, by clip
+        self._sound_entries: dict[str, tuple[float, ClipFigures]] = {}
         # Entries are read into this one buffer: a fresh one per clip would cost page faults for
         # memory that is only looked at once (a warm start reads some 8 MB of clips).
         self._buffer = bytearray()
@@ -202,7 +227,7 @@ class ClipCache(ClipMeasures):
         clip, figures, crc = found
         if figures is None:  # a version 3 entry: measured once and rewritten, not rendered again
             blob = encode_clip(clip)
-            self._keep(text, blob)
+            self._keep(self.key(text) + SUFFIX, blob)
             clip, figures, crc = decode_entry(blob)  # type: ignore[misc]
         self._entries[text] = (figures, crc)
         return clip
@@ -216,16 +241,16 @@ class ClipCache(ClipMeasures):
         rendered = leveled(rendered, SPEECH_CLIP_LUFS)
         self.rendered += 1
         blob = encode_clip(rendered)
-        self._keep(text, blob)
+        self._keep(self.key(text) + SUFFIX, blob)
         found = decode_entry(blob)
         assert found is not None and found[1] is not None
         self._entries[text] = (found[1], found[2])
         return found[0]
 
-    def _keep(self, text: str, blob: bytes, suffix: str = SUFFIX) -> None:
-        """Store an entry for text on disk, or warn (once per folder and run) that it cannot be kept."""
+    def _keep(self, name: str, blob: bytes) -> None:
+        """Store the file `name` in the cache folder, or warn (once per folder and run) that it cannot be kept."""
         try:
-            self._store(self.cache_dir / (self.key(text) + suffix), blob)
+            self._store(self.cache_dir / name, blob)
         except OSError as exc:
             # The cache only saves time; a read-only or full disk must not stop a session. One warning
             # per folder and run: a session renders a hundred clips or more.
@@ -244,17 +269,51 @@ class ClipCache(ClipMeasures):
                 return text
         return None
 
+    def _sound(self, name: Hashable, clip: np.ndarray) -> tuple[str, int] | None:
+        """The file name (less its suffix) and CRC that keep the sound `clip`'s figures, or None if not a sound."""
+        if not (isinstance(name, tuple) and len(name) == 2 and name[0] == "sound"):
+            return None
+        found = self._sounds.get(id(clip))
+        if found is None or found[0] is not clip:
+            data = np.ascontiguousarray(clip, dtype="<f4").tobytes()
+            found = (clip, "sound-" + hashlib.sha256(data).hexdigest(), zlib.crc32(data))
+            self._sounds[id(clip)] = found
+        return found[1], found[2]
+
+    def _sound_entry(self, stem: str, clip: np.ndarray) -> tuple[float, ClipFigures]:
+        found = self._sound_entries.get(stem)
+        if found is None:
+            try:
+                found = decode_sound((self.cache_dir / (stem + SOUND_SUFFIX)).read_bytes())
+            except OSError:
+                found = None
+            if found is None:  # the name is the samples' hash: an intact file is this sound's
+                found = (super()._measure_loudness(("sound", stem), clip), super()._measure(("sound", stem), clip))
+                self._keep(stem + SOUND_SUFFIX, encode_sound(*found))
+            self._sound_entries[stem] = found
+        return found
+
     def _measure(self, name: Hashable, clip: np.ndarray) -> ClipFigures:
         text = self._own(name, clip)
-        return self._entries[text][0] if text is not None else super()._measure(name, clip)
+        if text is not None:
+            return self._entries[text][0]
+        sound = self._sound(name, clip)
+        return self._sound_entry(sound[0], clip)[1] if sound is not None else super()._measure(name, clip)
+
+    def _measure_loudness(self, name: Hashable, clip: np.ndarray) -> float:
+        sound = self._sound(name, clip)
+        return self._sound_entry(sound[0], clip)[0] if sound is not None else super()._measure_loudness(name, clip)
 
     def _limit(self, name: Hashable, clip: np.ndarray, gain: np.float32) -> Limited:
         text = self._own(name, clip)
-        if text is None:
+        if text is not None:
+            stem, crc = self.key(text), self._entries[text][1]
+        elif (sound := self._sound(name, clip)) is not None:
+            stem, crc = sound
+        else:
             return super()._limit(name, clip, gain)
-        crc = self._entries[text][1]
         try:
-            kept = decode_limited((self.cache_dir / (self.key(text) + LIMITED_SUFFIX)).read_bytes())
+            kept = decode_limited((self.cache_dir / (stem + LIMITED_SUFFIX)).read_bytes())
         except OSError:
             kept = []
         mine = [lim for entry_crc, lim in kept if entry_crc == crc]
@@ -263,13 +322,13 @@ class ClipCache(ClipMeasures):
                 return lim
         found = super()._limit(name, clip, gain)
         entries = [(crc, found)] + [(crc, lim) for lim in mine][:LIMITED_GAINS - 1]
-        self._keep(text, encode_limited(entries), LIMITED_SUFFIX)
+        self._keep(stem + LIMITED_SUFFIX, encode_limited(entries))
         return found
 
     def _remove_stale_temporaries(self, age_s: float = 3600.0) -> None:
         # A process killed mid-write leaves its temporary file; an hour is far longer than any write.
         cutoff = time.time() - age_s
-        for leftover in [*self.cache_dir.glob(".tmp-*" + SUFFIX), *self.cache_dir.glob(".tmp-*" + LIMITED_SUFFIX)]:
+        for leftover in self.cache_dir.glob(".tmp-*"):
             try:
                 if leftover.stat().st_mtime < cutoff:
                     leftover.unlink()
