@@ -12,7 +12,7 @@ from coach.audio.mixer import Mixer
 from coach.audio.sounds import load_sounds
 from coach.export.writer import export_audio
 from coach.plan.model import SAMPLE_RATE, Cue, CueKind, Plan, to_samples
-from coach.speech.clipcache import LIMITED_SUFFIX, SOUND_SUFFIX, ClipCache, decode_limited
+from coach.speech.clipcache import SOUND_SUFFIX, ClipCache, decode_entry, decode_limited, decode_sound
 from coach.speech.engine import Voice
 
 VOICE = Voice("fake/en", "Fake English", ("en",), None)
@@ -99,9 +99,11 @@ def test_a_short_export_sounds_as_before_from_memory_from_a_cold_cache_and_from_
         assert mixer.true_peak_dbtp() == pytest.approx(found["peak"], abs=0.01)
         runs.append(out.read_bytes())
     assert runs[0] == runs[1] == runs[2]  # figures from disk give the very same samples
-    kept = [p.name for p in (tmp_path / "clips").glob("*" + LIMITED_SUFFIX)]
-    assert len(kept) == len(LINES) + len(sounds)  # each line and each beep, limited once at its gain
-    assert len(list((tmp_path / "clips").glob("sound-*" + SOUND_SUFFIX))) == len(sounds)
+    # each line and each beep keeps its limited form at its gain beside its figures
+    cache = ClipCache(engine, VOICE, 160, tmp_path / "clips")
+    assert all(len(decode_limited(decode_entry(cache.path(text).read_bytes())[2])) == 1 for text in LINES)
+    kept = [decode_sound(p.read_bytes()) for p in (tmp_path / "clips").glob("sound-*" + SOUND_SUFFIX)]
+    assert len(kept) == len(sounds) and all(len(decode_limited(k[2])) == 1 for k in kept)
 
 
 def test_a_limited_clip_kept_as_its_changed_stretches_is_the_limiters_output():
@@ -133,22 +135,26 @@ def test_clip_energy_kept_every_few_frames_gives_a_clips_loudness():
     assert measures.figures(("speech", "x"), clip) is measures.figures(("speech", "x"), clip)
 
 
-@pytest.mark.parametrize("damage", [
-    pytest.param(lambda blob: blob[: len(blob) // 2], id="truncated"),
-    pytest.param(lambda blob: blob[:-1] + bytes([blob[-1] ^ 0x40]), id="flipped-bit"),
-    pytest.param(lambda blob: blob + b"\0\0\0\0", id="trailing-bytes"),
-])
-def test_a_damaged_limited_entry_is_made_again(tmp_path, damage):
+def test_a_warm_cache_neither_measures_nor_limits_a_clip_again_and_keeps_the_last_gains(tmp_path, monkeypatch):
+    import coach.audio.clipfigures as clipfigures
+
     cache = ClipCache(BabbleEngine(), VOICE, 160, tmp_path)
     clip = cache.clip(LINES[0])
-    first = cache.limited(("speech", LINES[0]), clip, np.float32(4.0))
-    path = tmp_path / (cache.key(LINES[0]) + LIMITED_SUFFIX)
-    path.write_bytes(damage(path.read_bytes()))
-    assert decode_limited(path.read_bytes()) == []
-    fresh = ClipCache(BabbleEngine(), VOICE, 160, tmp_path)
-    again = fresh.limited(("speech", LINES[0]), fresh.clip(LINES[0]), np.float32(4.0))
-    assert np.array_equal(again.part(clip, 0, len(clip)), first.part(clip, 0, len(clip)))
-    assert len(decode_limited(path.read_bytes())) == 1  # repaired on disk
+    gains = [np.float32(g) for g in (2.0, 3.0, 4.0, 5.0, 6.0)]
+    made = {g: cache.limited(("speech", LINES[0]), clip, g) for g in gains}
+
+    def refuse(*args):
+        raise AssertionError("measured or limited again")
+
+    monkeypatch.setattr(clipfigures, "limited", refuse)
+    monkeypatch.setattr(clipfigures, "measure", refuse)
+    warm = ClipCache(BabbleEngine(), VOICE, 160, tmp_path)
+    again = warm.clip(LINES[0])
+    for g in gains[1:]:  # the last four
+        assert np.array_equal(warm.limited(("speech", LINES[0]), again, g).part(again, 0, len(again)),
+                              made[g].part(clip, 0, len(clip)))
+    with pytest.raises(AssertionError, match="limited again"):
+        warm.limited(("speech", LINES[0]), again, gains[0])
 
 
 def test_a_version_3_entry_is_measured_and_rewritten_not_rendered_again(tmp_path):

@@ -50,6 +50,7 @@ class ClipFigures:
         """The figures at `at` in blob and the offset after them; ValueError if they do not fit."""
         peak, frames, count = _FIGURES.unpack_from(blob, at)
         at += _FIGURES.size
+        # a copy: a clip entry is read into a buffer that the next entry reuses
         energy = np.frombuffer(blob, dtype="<f4", count=count, offset=at).astype(np.float32)
         return cls(peak, energy, frames), at + 4 * count
 
@@ -71,7 +72,7 @@ class Limited:
     """A clip at `gain` through the true-peak limiter: where it differs from clip * gain, its peak and energy."""
 
     gain: np.float32
-    starts: np.ndarray  # int64, sorted: the first frame of each stretch the limiter changed
+    starts: np.ndarray  # sorted: the first frame of each stretch the limiter changed
     ends: np.ndarray  # int64: one past its last
     values: np.ndarray  # float32: the limited samples of every stretch, one after another
     figures: ClipFigures  # of the limited clip
@@ -100,12 +101,13 @@ class Limited:
 
     @classmethod
     def from_bytes(cls, blob: memoryview | bytes, at: int = 0) -> tuple[Limited, int]:
-        """The limited form at `at` in blob and the offset after it; ValueError if it does not fit."""
+        """The limited form at `at` in blob and the offset after it (its samples are blob's, read-only);
+        ValueError if it does not fit."""
         gain, runs, count = _LIMITED.unpack_from(blob, at)
         at += _LIMITED.size
-        starts = np.frombuffer(blob, dtype="<i4", count=runs, offset=at).astype(np.int64)
-        ends = np.frombuffer(blob, dtype="<i4", count=runs, offset=at + 4 * runs).astype(np.int64)
-        values = np.frombuffer(blob, dtype="<f4", count=count, offset=at + 8 * runs).astype(np.float32)
+        starts = np.frombuffer(blob, dtype="<i4", count=runs, offset=at)
+        ends = np.frombuffer(blob, dtype="<i4", count=runs, offset=at + 4 * runs)
+        values = np.frombuffer(blob, dtype="<f4", count=count, offset=at + 8 * runs)
         figures, at = ClipFigures.from_bytes(blob, at + 8 * runs + 4 * count)
         if int((ends - starts).sum()) != count:
             raise ValueError("stretches and samples disagree")

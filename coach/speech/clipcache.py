@@ -29,19 +29,18 @@ from coach.speech.engine import SpeechEngine, Voice
 from coach.speech.rate import CALIBRATION_VERSION, rate_for_text
 
 # File layout: magic, sample rate, sample count, CRC-32 of what follows, then 16-bit little-endian
-# samples and (from version 4) the clip's figures. The CRC is what lets a reader tell a complete entry
-# from a truncated or damaged one. 16 bits is lossless for espeak (it synthesises 16-bit audio) and
-# halves what a warm start reads. Version 3: clips are leveled and rate-calibrated; a version 2 entry
-# (neither) is rendered again. Version 4 adds the figures; a version 3 entry is measured and rewritten.
+# samples and (from version 4) the clip's figures and its limited forms. The CRC is what lets a reader
+# tell a complete entry from a truncated or damaged one. 16 bits is lossless for espeak (it synthesises
+# 16-bit audio) and halves what a warm start reads. Version 3: clips are leveled and rate-calibrated; a
+# version 2 entry (neither) is rendered again. Version 4 adds the figures and the limited forms at the
+# last LIMITED_GAINS gains; a version 3 entry is measured and rewritten, not rendered again.
 MAGIC = b"COACHCLIP4\n"
 MAGIC_V3 = b"COACHCLIP3\n"
 HEADER = struct.Struct("<III")
 SUFFIX = ".clip"
-# Limited forms: magic, entry count, the entries (the clip's CRC, then a Limited), CRC-32 of all that.
-LIMITED_MAGIC = b"COACHLIM1\n"
-LIMITED_SUFFIX = ".lim"
 LIMITED_GAINS = 4  # gains kept per clip: a few routines and volumes, each with its own session level
-# A sound (a beep) is known by a hash of its samples: its loudness and figures, then a CRC-32 of them.
+# A sound (a beep) is known by a hash of its samples: its loudness, figures and limited forms, then a
+# CRC-32 of them.
 SOUND_MAGIC = b"COACHSND1\n"
 SOUND_SUFFIX = ".sound"
 _WARNED_FOLDERS: set[Path] = set()  # cache folders that could not be written, warned about once a run
@@ -52,17 +51,37 @@ def default_cache_dir() -> Path:
     return cache_root() / "clips"
 
 
-def encode_clip(clip: np.ndarray, figures: ClipFigures | None = None) -> bytes:
-    """A clip as the bytes of a cache entry, with its figures (measured from its 16-bit samples unless given)."""
+def encode_limited(forms: list[Limited]) -> bytes:
+    """Limited forms as the bytes that end an entry: their count, then each."""
+    return struct.pack("<I", len(forms)) + b"".join(lim.to_bytes() for lim in forms)
+
+
+def decode_limited(raw: bytes) -> list[Limited]:
+    """The limited forms in the bytes that end an entry (already checked by its CRC); none if they do not parse."""
+    forms = []
+    try:
+        (count,), at = struct.unpack_from("<I", raw), 4
+        for _ in range(count):
+            lim, at = Limited.from_bytes(raw, at)
+            forms.append(lim)
+    except (ValueError, struct.error):
+        return []
+    return forms if at == len(raw) else []
+
+
+def encode_clip(clip: np.ndarray, figures: ClipFigures | None = None, limited: list[Limited] = ()) -> bytes:
+    """A clip as the bytes of a cache entry, with its figures (measured from its 16-bit samples unless given)
+    and its limited forms."""
     pcm = to_pcm16(clip)
     if figures is None:
         figures = measure(from_pcm16(pcm))
-    data = pcm.astype("<i2").tobytes() + figures.to_bytes()
+    data = pcm.astype("<i2").tobytes() + figures.to_bytes() + encode_limited(list(limited))
     return MAGIC + HEADER.pack(SAMPLE_RATE, len(pcm), zlib.crc32(data)) + data
 
 
-def decode_entry(blob: bytes | memoryview) -> tuple[np.ndarray, ClipFigures | None, int] | None:
-    """A cache entry's clip, its figures (None in a version 3 entry) and CRC, or None if it is not intact."""
+def decode_entry(blob: bytes | memoryview) -> tuple[np.ndarray, ClipFigures | None, bytes] | None:
+    """A cache entry's clip, its figures (None in a version 3 entry) and the bytes of its limited forms
+    (see decode_limited), or None if it is not a complete, intact entry."""
     start = len(MAGIC) + HEADER.size
     if len(blob) < start or blob[:len(MAGIC)] not in (MAGIC, MAGIC_V3):
         return None
@@ -70,19 +89,18 @@ def decode_entry(blob: bytes | memoryview) -> tuple[np.ndarray, ClipFigures | No
     data = memoryview(blob)[start:]
     if rate_hz != SAMPLE_RATE or len(data) < frames * 2 or zlib.crc32(data) != crc:
         return None
-    figures = None
+    figures, limited = None, b""
     if blob[:len(MAGIC)] == MAGIC:
         try:
             figures, end = ClipFigures.from_bytes(data, frames * 2)
         except (ValueError, struct.error):
             return None
-        if end != len(data):
-            return None
+        limited = bytes(data[end:])  # a copy: the entry was read into a buffer the next one reuses
     elif len(data) != frames * 2:
         return None
     clip = from_pcm16(np.frombuffer(data[:frames * 2], dtype="<i2"))
     clip.flags.writeable = False
-    return clip, figures, crc
+    return clip, figures, limited
 
 
 def decode_clip(blob: bytes | memoryview) -> np.ndarray | None:
@@ -91,14 +109,14 @@ def decode_clip(blob: bytes | memoryview) -> np.ndarray | None:
     return None if entry is None else entry[0]
 
 
-def encode_sound(loudness_lufs: float, figures: ClipFigures) -> bytes:
-    """A sound's loudness and figures as the bytes of a .sound file."""
-    body = struct.pack("<d", loudness_lufs) + figures.to_bytes()
+def encode_sound(loudness_lufs: float, figures: ClipFigures, limited: list[Limited] = ()) -> bytes:
+    """A sound's loudness, figures and limited forms as the bytes of a .sound file."""
+    body = struct.pack("<d", loudness_lufs) + figures.to_bytes() + encode_limited(list(limited))
     return SOUND_MAGIC + body + struct.pack("<I", zlib.crc32(body))
 
 
-def decode_sound(blob: bytes) -> tuple[float, ClipFigures] | None:
-    """The loudness and figures in a .sound file's bytes, or None if they are not a complete, intact file."""
+def decode_sound(blob: bytes) -> tuple[float, ClipFigures, bytes] | None:
+    """A .sound file's loudness, figures and limited forms' bytes, or None if it is not a complete, intact file."""
     body = memoryview(blob)[len(SOUND_MAGIC):-4]
     if (len(blob) < len(SOUND_MAGIC) + 12 or blob[:len(SOUND_MAGIC)] != SOUND_MAGIC
             or struct.unpack_from("<I", blob, len(blob) - 4)[0] != zlib.crc32(body)):
@@ -107,31 +125,7 @@ def decode_sound(blob: bytes) -> tuple[float, ClipFigures] | None:
         figures, end = ClipFigures.from_bytes(body, 8)
     except (ValueError, struct.error):
         return None
-    return (struct.unpack_from("<d", body)[0], figures) if end == len(body) else None
-
-
-def encode_limited(entries: list[tuple[int, Limited]]) -> bytes:
-    """Limited forms, each with the CRC of the clip entry it was made from, as the bytes of a .lim file."""
-    body = struct.pack("<I", len(entries)) + b"".join(struct.pack("<I", crc) + lim.to_bytes() for crc, lim in entries)
-    return LIMITED_MAGIC + body + struct.pack("<I", zlib.crc32(body))
-
-
-def decode_limited(blob: bytes) -> list[tuple[int, Limited]]:
-    """The limited forms in a .lim file's bytes; none if they are not a complete, intact file."""
-    body = memoryview(blob)[len(LIMITED_MAGIC):-4]
-    if (len(blob) < len(LIMITED_MAGIC) + 8 or blob[:len(LIMITED_MAGIC)] != LIMITED_MAGIC
-            or struct.unpack_from("<I", blob, len(blob) - 4)[0] != zlib.crc32(body)):
-        return []
-    entries = []
-    try:
-        (count,), at = struct.unpack_from("<I", body), 4
-        for _ in range(count):
-            (crc,) = struct.unpack_from("<I", body, at)
-            lim, at = Limited.from_bytes(body, at + 4)
-            entries.append((crc, lim))
-    except (ValueError, struct.error):
-        return []
-    return entries
+    return struct.unpack_from("<d", body)[0], figures, bytes(body[end:])
 
 
 class ClipCache(ClipMeasures):
@@ -157,10 +151,10 @@ class ClipCache(ClipMeasures):
         self._language = voice.languages[0] if voice.languages else None
         self.cache_dir = Path(cache_dir) if cache_dir is not None else default_cache_dir()
         self._clips: dict[str, np.ndarray] = {}
-        self._entries: dict[str, tuple[ClipFigures, int]] = {}  # each clip's figures and its entry's CRC
+        self._entries: dict[str, tuple[ClipFigures, bytes]] = {}  # each clip's figures and limited forms' bytes
         self._keys: dict[str, str] = {}
-        self._sounds: dict[int, tuple[np.ndarray, str, int]] = {}  # a sound's file name and CRC, by clip
-        self._sound_entries: dict[str, tuple[float, ClipFigures]] = {}
+        self._sounds: dict[int, tuple[np.ndarray, str]] = {}  # a sound's file name, by clip
+        self._sound_entries: dict[str, tuple[float, ClipFigures, bytes]] = {}
         # Entries are read into this one buffer: a fresh one per clip would cost page faults for
         # memory that is only looked at once (a warm start reads some 8 MB of clips).
         self._buffer = bytearray()
@@ -224,12 +218,12 @@ class ClipCache(ClipMeasures):
             return None
         if found is None:
             return None
-        clip, figures, crc = found
+        clip, figures, limited = found
         if figures is None:  # a version 3 entry: measured once and rewritten, not rendered again
             blob = encode_clip(clip)
             self._keep(self.key(text) + SUFFIX, blob)
-            clip, figures, crc = decode_entry(blob)  # type: ignore[misc]
-        self._entries[text] = (figures, crc)
+            clip, figures, limited = decode_entry(blob)  # type: ignore[misc]
+        self._entries[text] = (figures, limited)
         return clip
 
     def _render(self, text: str) -> np.ndarray:
@@ -269,18 +263,18 @@ class ClipCache(ClipMeasures):
                 return text
         return None
 
-    def _sound(self, name: Hashable, clip: np.ndarray) -> tuple[str, int] | None:
-        """The file name (less its suffix) and CRC that keep the sound `clip`'s figures, or None if not a sound."""
+    def _sound(self, name: Hashable, clip: np.ndarray) -> str | None:
+        """The file name (less its suffix) that keeps the sound `clip`'s figures, or None if it is not a sound."""
         if not (isinstance(name, tuple) and len(name) == 2 and name[0] == "sound"):
             return None
         found = self._sounds.get(id(clip))
         if found is None or found[0] is not clip:
             data = np.ascontiguousarray(clip, dtype="<f4").tobytes()
-            found = (clip, "sound-" + hashlib.sha256(data).hexdigest(), zlib.crc32(data))
+            found = (clip, "sound-" + hashlib.sha256(data).hexdigest())
             self._sounds[id(clip)] = found
-        return found[1], found[2]
+        return found[1]
 
-    def _sound_entry(self, stem: str, clip: np.ndarray) -> tuple[float, ClipFigures]:
+    def _sound_entry(self, stem: str, clip: np.ndarray) -> tuple[float, ClipFigures, bytes]:
         found = self._sound_entries.get(stem)
         if found is None:
             try:
@@ -288,8 +282,10 @@ class ClipCache(ClipMeasures):
             except OSError:
                 found = None
             if found is None:  # the name is the samples' hash: an intact file is this sound's
-                found = (super()._measure_loudness(("sound", stem), clip), super()._measure(("sound", stem), clip))
-                self._keep(stem + SOUND_SUFFIX, encode_sound(*found))
+                loudness = super()._measure_loudness(("sound", stem), clip)
+                figures = super()._measure(("sound", stem), clip)
+                self._keep(stem + SOUND_SUFFIX, encode_sound(loudness, figures))
+                found = (loudness, figures, encode_limited([]))
             self._sound_entries[stem] = found
         return found
 
@@ -298,31 +294,33 @@ class ClipCache(ClipMeasures):
         if text is not None:
             return self._entries[text][0]
         sound = self._sound(name, clip)
-        return self._sound_entry(sound[0], clip)[1] if sound is not None else super()._measure(name, clip)
+        return self._sound_entry(sound, clip)[1] if sound is not None else super()._measure(name, clip)
 
     def _measure_loudness(self, name: Hashable, clip: np.ndarray) -> float:
         sound = self._sound(name, clip)
-        return self._sound_entry(sound[0], clip)[0] if sound is not None else super()._measure_loudness(name, clip)
+        return self._sound_entry(sound, clip)[0] if sound is not None else super()._measure_loudness(name, clip)
 
     def _limit(self, name: Hashable, clip: np.ndarray, gain: np.float32) -> Limited:
-        text = self._own(name, clip)
+        """From the clip's entry (or the sound's file) if it holds this gain; else limited, and kept there."""
+        text, sound = self._own(name, clip), self._sound(name, clip)
         if text is not None:
-            stem, crc = self.key(text), self._entries[text][1]
-        elif (sound := self._sound(name, clip)) is not None:
-            stem, crc = sound
+            figures, raw = self._entries[text]
+        elif sound is not None:
+            loudness, figures, raw = self._sound_entry(sound, clip)
         else:
             return super()._limit(name, clip, gain)
-        try:
-            kept = decode_limited((self.cache_dir / (stem + LIMITED_SUFFIX)).read_bytes())
-        except OSError:
-            kept = []
-        mine = [lim for entry_crc, lim in kept if entry_crc == crc]
-        for lim in mine:
+        kept = decode_limited(raw)
+        for lim in kept:
             if lim.gain == gain and (not len(lim.ends) or lim.ends[-1] <= len(clip)):
                 return lim
         found = super()._limit(name, clip, gain)
-        entries = [(crc, found)] + [(crc, lim) for lim in mine][:LIMITED_GAINS - 1]
-        self._keep(stem + LIMITED_SUFFIX, encode_limited(entries))
+        forms = [found] + kept[:LIMITED_GAINS - 1]
+        if text is not None:
+            self._entries[text] = (figures, encode_limited(forms))
+            self._keep(self.key(text) + SUFFIX, encode_clip(clip, figures, forms))
+        else:
+            self._sound_entries[sound] = (loudness, figures, encode_limited(forms))
+            self._keep(sound + SOUND_SUFFIX, encode_sound(loudness, figures, forms))
         return found
 
     def _remove_stale_temporaries(self, age_s: float = 3600.0) -> None:
