@@ -108,6 +108,7 @@ def test_a_short_export_sounds_as_before_from_memory_from_a_cold_cache_and_from_
 
 def test_a_limited_clip_kept_as_its_changed_stretches_is_the_limiters_output():
     from coach.audio.limiter import limit
+    from coach.audio.pcm import to_pcm16
 
     clip = babble(2.0, 3)
     gain = np.float32(3.5)
@@ -116,6 +117,7 @@ def test_a_limited_clip_kept_as_its_changed_stretches_is_the_limiters_output():
     assert 0 < len(kept.values) < len(clip)  # only the peaks' surroundings
     assert np.array_equal(kept.part(clip, 0, len(clip)), whole)
     assert np.array_equal(kept.part(clip, 1000, 30000), whole[1000:30000])
+    assert np.array_equal(kept.pcm16(clip), to_pcm16(whole))  # the same integers, one pass less
     assert kept.figures.peak == peak
     again, end = Limited.from_bytes(kept.to_bytes())
     assert end == len(kept.to_bytes()) and np.array_equal(again.part(clip, 0, len(clip)), whole)

@@ -46,12 +46,14 @@ class ClipFigures:
         return _FIGURES.pack(self.peak, self.frames, len(self.energy)) + self.energy.astype("<f4").tobytes()
 
     @classmethod
-    def from_bytes(cls, blob: memoryview | bytes, at: int = 0) -> tuple[ClipFigures, int]:
-        """The figures at `at` in blob and the offset after them; ValueError if they do not fit."""
+    def from_bytes(cls, blob: memoryview | bytes, at: int = 0, copy: bool = True) -> tuple[ClipFigures, int]:
+        """The figures at `at` in blob and the offset after them; ValueError if they do not fit. Without
+        `copy` they are blob's own bytes, read-only (a clip entry is read into a buffer the next one reuses)."""
         peak, frames, count = _FIGURES.unpack_from(blob, at)
         at += _FIGURES.size
-        # a copy: a clip entry is read into a buffer that the next entry reuses
-        energy = np.frombuffer(blob, dtype="<f4", count=count, offset=at).astype(np.float32)
+        energy = np.frombuffer(blob, dtype="<f4", count=count, offset=at)
+        if copy:
+            energy = energy.astype(np.float32)
         return cls(peak, energy, frames), at + 4 * count
 
 
@@ -93,6 +95,18 @@ class Limited:
                 out[a - lo:b - lo] = self.values[shift[k] + a:shift[k] + b]
         return out
 
+    def pcm16(self, clip: np.ndarray) -> np.ndarray:
+        """The whole limited clip as 16-bit samples: to_pcm16(part(clip, 0, len(clip))) with one pass less."""
+        # Scaling by 32768 is exact in floats, so clip * (gain * 32768) rounds just as clip * gain does.
+        scaled = np.multiply(clip, self.gain * np.float32(32768))
+        starts, ends, shift = self._runs
+        for k in range(len(starts)):
+            np.multiply(self.values[shift[k] + starts[k]:shift[k] + ends[k]], np.float32(32768),
+                        out=scaled[starts[k]:ends[k]])
+        np.rint(scaled, out=scaled)
+        np.clip(scaled, -32768, 32767, out=scaled)
+        return scaled.astype(np.int16)
+
     def to_bytes(self) -> bytes:
         """The limited form as bytes, for a cache entry."""
         head = _LIMITED.pack(float(self.gain), len(self.starts), len(self.values))
@@ -108,7 +122,7 @@ class Limited:
         starts = np.frombuffer(blob, dtype="<i4", count=runs, offset=at)
         ends = np.frombuffer(blob, dtype="<i4", count=runs, offset=at + 4 * runs)
         values = np.frombuffer(blob, dtype="<f4", count=count, offset=at + 8 * runs)
-        figures, at = ClipFigures.from_bytes(blob, at + 8 * runs + 4 * count)
+        figures, at = ClipFigures.from_bytes(blob, at + 8 * runs + 4 * count, copy=False)
         if int((ends - starts).sum()) != count:
             raise ValueError("stretches and samples disagree")
         return cls(np.float32(gain), starts, ends, values, figures), at

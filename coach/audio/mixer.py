@@ -249,10 +249,11 @@ class Mixer:
         key = (id(self._clips[i]), float(self._gains[i]))
         found = self._pcm16.get(key)
         if found is None:
-            samples = self.placed_clip(i)
-            if self._ready(i).figures.peak > LIMIT_KNEE:  # a true peak is never under any sample's magnitude
-                soft_limit(samples)
-            found = to_pcm16(samples)
+            limited = self._ready(i)
+            if limited.figures.peak > LIMIT_KNEE:  # a true peak is never under any sample's magnitude
+                found = to_pcm16(soft_limit(self.placed_clip(i)))
+            else:
+                found = limited.pcm16(self._clips[i])
             self._pcm16[key] = found
         return found
 
