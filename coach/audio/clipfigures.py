@@ -82,8 +82,12 @@ class Limited:
     def __post_init__(self) -> None:
         # The stretches as plain lists (a few per clip, looked up on every block), and where each one's
         # samples begin in values, less its first frame.
-        shift = np.concatenate(([0], np.cumsum(self.ends - self.starts)))[:-1] - self.starts
-        object.__setattr__(self, "_runs", (self.starts.tolist(), self.ends.tolist(), shift.tolist()))
+        starts, ends = self.starts.tolist(), self.ends.tolist()
+        shift, at = [], 0
+        for start, end in zip(starts, ends):  # a few stretches: plain Python beats numpy's per-call cost
+            shift.append(at - start)
+            at += end - start
+        object.__setattr__(self, "_runs", (starts, ends, shift))
 
     def part(self, clip: np.ndarray, lo: int, hi: int, out: np.ndarray | None = None) -> np.ndarray:
         """Frames [lo, hi) of the limited clip, into out if given (the same float32 limit() gives)."""
