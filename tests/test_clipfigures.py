@@ -182,3 +182,15 @@ def test_a_version_3_entry_is_measured_and_rewritten_not_rendered_again(tmp_path
     assert blob.startswith(MAGIC)
     _, figures, _ = decode_entry(blob)
     assert figures is not None and np.array_equal(figures.energy, measure(clip).energy)
+
+
+def test_the_live_window_in_16_bits_is_the_rendered_mix_from_any_frame(tmp_path):
+    from coach.audio.pcm import to_pcm16
+
+    cache = ClipCache(BabbleEngine(), VOICE, 160, tmp_path)
+    speech = {text: cache.clip(text) for text in LINES}
+    plan, sounds = short_session(speech)
+    mixer = Mixer(plan, speech, sounds, measures=cache)
+    inside = to_samples(plan.cues[2].at_s) + 100  # part-way through a line
+    for lo, hi in ((0, mixer.total_frames), (inside, mixer.total_frames), (inside, inside + 30000), (5, 5)):
+        assert np.array_equal(mixer.pcm16(lo, hi), to_pcm16(mixer.render(lo, hi))), (lo, hi)
