@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import bisect
 import struct
-import zlib
 from collections.abc import Hashable
 from dataclasses import dataclass
 
@@ -20,7 +19,8 @@ import numpy as np
 from coach.plan.model import SAMPLE_RATE
 
 # Frames between the kept points of a clip's cumulative energy: a cue's energy is shared between the
-# session's 100 ms steps by interpolating between them, which moves a loudness by under 0.001 LU.
+# session's 100 ms steps by interpolating between them, which moves a session's planned loudness by a
+# few thousandths of a LU (a 400 ms block close to the gate may fall on the other side of it).
 ENERGY_STRIDE = 64
 
 
@@ -75,7 +75,7 @@ class Limited:
 
     gain: np.float32
     starts: np.ndarray  # sorted: the first frame of each stretch the limiter changed
-    ends: np.ndarray  # int64: one past its last
+    ends: np.ndarray  # one past its last
     values: np.ndarray  # float32: the limited samples of every stretch, one after another
     figures: ClipFigures  # of the limited clip
 
@@ -166,11 +166,6 @@ def measure_energy(samples: np.ndarray, peak: float, rate_hz: int = SAMPLE_RATE)
     padded = np.zeros(count * ENERGY_STRIDE)
     padded[:len(squares)] = squares
     return ClipFigures(peak, padded.reshape(count, ENERGY_STRIDE).sum(axis=1).astype(np.float32), len(squares))
-
-
-def checksum(blob: bytes) -> bytes:
-    """Four bytes that tell a complete entry from a truncated or damaged one."""
-    return struct.pack("<I", zlib.crc32(blob))
 
 
 class ClipMeasures:
