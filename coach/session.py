@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     import numpy as np
 
     from coach.speech.clipcache import ClipCache
+    from coach.audio.clipfigures import ClipMeasures
     from coach.audio.mixer import Mixer
 
 
@@ -59,13 +60,15 @@ class Session:
     script: Script = field(default_factory=english)  # coach's own sentences, in that language when it can
     warnings: tuple[str, ...] = ()  # one line each, for the command to print
     lift_db: float | None = None  # the level the mixer planned (None until a mixer is made), kept by a new close
+    measures: ClipMeasures | None = None  # the clips' figures and limited forms (the clip cache keeps them)
 
     def mixer(self) -> Mixer:
         """The one timeline both sinks play."""
         from coach.audio.mixer import Mixer
 
         mixer = Mixer(self.plan, self.speech, self.sounds, self.options.voice_volume_pct / 100.0,
-                      self.options.beep_volume_pct / 100.0, self.options.loudness_lufs, self.lift_db)
+                      self.options.beep_volume_pct / 100.0, self.options.loudness_lufs, self.lift_db,
+                      measures=self.measures)
         self.lift_db = mixer.lift_db
         return mixer
 
@@ -222,7 +225,7 @@ def build_session(routine: Routine, options: SessionOptions,
         close = getattr(engine, "close", None)
         if close is not None:
             close()
-    return Session(routine, p, speech, sounds, cache.voice, options, **about)
+    return Session(routine, p, speech, sounds, cache.voice, options, **about, measures=cache)
 
 
 def prepare_in_parallel(cache: ClipCache, engine, routine: Routine, settings: Settings, extra: list[str],

@@ -42,6 +42,13 @@ def with_last_cue(plan_, sounds, hz):
     return dataclasses.replace(plan_, cues=tuple(cues)), sounds
 
 
+def new_mixer(plan_, sounds, lift_db):
+    """A new close keeps the session's level (as coach.cli.closing has it do), so its audio does not move."""
+    from coach.audio.mixer import Mixer
+
+    return Mixer(plan_, speech={}, sounds=sounds, lift_db=lift_db)
+
+
 def play_offering_a_new_close(offer_at_s):
     """Plays the compact plan and offers, once, a new close from the switch point when the session
     reaches offer_at_s. Returns the new close's plan and sounds, the switch point and what was played."""
@@ -55,10 +62,11 @@ def play_offering_a_new_close(offer_at_s):
     def updates():
         if not offered and clock.now() >= 100.0 + offer_at_s(at_s):
             offered.append(clock.now())
-            return new, make_mixer(new, new_sounds), at_s
+            return new, new_mixer(new, new_sounds, mixer.lift_db), at_s
         return None
 
-    result = run_session(old, make_mixer(old, sounds), output=output, clock=clock, keys=ScriptedKeys(clock, []),
+    mixer = make_mixer(old, sounds)
+    result = run_session(old, mixer, output=output, clock=clock, keys=ScriptedKeys(clock, []),
                          lead_in_s=0.0, updates=updates)
     assert result.finished and offered
     return (old, sounds), (new, new_sounds), at_s, output.played
@@ -69,7 +77,8 @@ def test_playback_switches_to_the_new_close_at_the_switch_point():
     first, second = played
     assert first.stopped_at is not None and first.stopped_at >= 100.0 + at_s - 1e-6  # at the switch, not before
     heard = np.concatenate([first.frames[:round(at_s * 22050)], second.frames])
-    assert np.array_equal(heard, to_pcm16(make_mixer(new, new_sounds).render(0, new.duration_samples)))
+    lift_db = make_mixer(make_plan()[0], make_plan()[1]).lift_db
+    assert np.array_equal(heard, to_pcm16(new_mixer(new, new_sounds, lift_db).render(0, new.duration_samples)))
 
 
 def test_too_late_to_switch_keeps_playing_the_old_close():

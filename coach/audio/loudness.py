@@ -11,10 +11,14 @@ from __future__ import annotations
 
 import functools
 import math
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from coach.plan.model import SAMPLE_RATE
+
+if TYPE_CHECKING:
+    from coach.audio.clipfigures import ClipFigures
 
 ABSOLUTE_GATE_LUFS = -70.0
 RELATIVE_GATE_LU = -10.0
@@ -247,24 +251,50 @@ def gated_lufs(step_sums: np.ndarray, step_frames: int) -> float:
     return _lufs(float(sums[above & (blocks > relative)].mean()))
 
 
-def planned_lufs(placed: list[tuple[int, np.ndarray, float]], total_frames: int, rate_hz: int = SAMPLE_RATE) -> float:
-    """The integrated loudness of clips laid at (start frame, clip, gain) on silence, without mixing them.
+PLANNED_BATCH = 2048  # cues summed at once: the work stays vectorised and its memory bounded, however long the session
 
-    The K-filter is linear and the cues sound apart, so each clip's filtered energy is worked out once
-    and summed into the session's 100 ms steps where it lands.
+
+def planned_lufs(placed: list[tuple[int, ClipFigures, float]], total_frames: int, rate_hz: int = SAMPLE_RATE) -> float:
+    """The integrated loudness of clips laid at (start frame, clip's figures, gain) on silence, without mixing them.
+
+    The K-filter is linear and the cues sound apart, so each clip's filtered energy, measured once
+    (coach.audio.clipfigures), is summed into the session's 100 ms steps where it lands: many cues at
+    once, each clip's kept points laid end to end on one axis.
     """
     step = rate_hz // 10
-    steps = np.zeros(total_frames // step + 1)
-    energy: dict[int, np.ndarray] = {}
-    for start, clip, gain in placed:
-        found = energy.get(id(clip))
-        if found is None:
-            found = np.concatenate(([0.0], np.cumsum(np.square(k_weighted(clip, rate_hz)), dtype=np.float64)))
-            energy[id(clip)] = found
-        end = min(start + len(found) - 1, total_frames)
-        if end <= start:
-            continue
-        first, last = start // step, (end - 1) // step
-        bounds = np.clip(np.arange(first, last + 2) * step, start, end) - start
-        steps[first:last + 1] += np.diff(found[bounds]) * float(gain) ** 2
+    count = total_frames // step + 1
+    steps = np.zeros(count)
+    distinct: dict[int, int] = {}
+    clips: list[ClipFigures] = []
+    for _, figures, _ in placed:
+        if id(figures) not in distinct:
+            distinct[id(figures)] = len(clips)
+            clips.append(figures)
+    if clips:
+        axis, totals = zip(*(figures.kept_points() for figures in clips))
+        sizes = np.array([figures.frames + 1 for figures in clips], dtype=np.int64)
+        base = np.cumsum(sizes) - sizes  # where each clip's points begin on the shared axis
+        shared = (np.concatenate([a + b for a, b in zip(axis, base)]), np.concatenate(totals))
+        for at in range(0, len(placed), PLANNED_BATCH):
+            batch = placed[at:at + PLANNED_BATCH]
+            which = np.array([distinct[id(p[1])] for p in batch], dtype=np.int64)
+            starts = np.array([p[0] for p in batch], dtype=np.int64)
+            power = np.array([float(p[2]) ** 2 for p in batch])
+            steps += _step_energy(starts, which, power, sizes, base, shared, total_frames, step, count)
     return gated_lufs(steps[:total_frames // step], step)
+
+
+def _step_energy(starts: np.ndarray, which: np.ndarray, power: np.ndarray, sizes: np.ndarray, base: np.ndarray,
+                 shared: tuple[np.ndarray, np.ndarray], total_frames: int, step: int, count: int) -> np.ndarray:
+    """The filtered energy of cues (start frame, clip index, gain squared) in each 100 ms step."""
+    ends = np.minimum(starts + sizes[which] - 1, total_frames)
+    keep = ends > starts
+    starts, ends, power, which = starts[keep], ends[keep], power[keep], which[keep]
+    first, last = starts // step, (ends - 1) // step
+    bounds_per_cue = last - first + 2  # step boundaries of each cue, its first and last included
+    cue = np.repeat(np.arange(len(starts)), bounds_per_cue)
+    at = np.arange(len(cue)) - np.repeat(np.cumsum(bounds_per_cue) - bounds_per_cue, bounds_per_cue)
+    bounds = np.clip((first[cue] + at) * step, starts[cue], ends[cue]) - starts[cue]
+    energy = np.diff(np.interp(bounds + base[which[cue]], *shared))
+    inside = at[1:] != 0  # differences within one cue, not across two
+    return np.bincount((first[cue] + at)[:-1][inside], energy[inside] * power[cue[1:][inside]], minlength=count)

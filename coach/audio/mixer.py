@@ -7,6 +7,7 @@ a length, so an export writes it in bulk.
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -14,6 +15,9 @@ from coach.errors import CoachError
 from coach.plan.model import CueKind, Plan, to_samples
 from coach.audio.pcm import to_pcm16
 from coach.audio.levels import BEEP_OFFSET_LU, DEFAULT_LOUDNESS_LUFS, SPEECH_CLIP_LUFS
+
+if TYPE_CHECKING:
+    from coach.audio.clipfigures import ClipFigures, ClipMeasures, Limited
 
 # Samples with |x| up to the knee pass unchanged; above it they bend smoothly towards 1.0.
 LIMIT_KNEE = np.float32(0.9)
@@ -44,14 +48,16 @@ def _checked_volume(value: float, what: str) -> np.float32:
     return np.float32(value)
 
 
-def _checked_clip(clip: np.ndarray, what: str) -> np.ndarray:
+def _checked_clip(clip: np.ndarray, what: str, measures: ClipMeasures, key: tuple[str, str]) -> np.ndarray:
     """A clip as a 1-D finite float32 array, or CoachError naming what it is."""
     samples = np.asarray(clip, dtype=np.float32)
     if samples.ndim != 1:
         raise CoachError(f"{what}: expected mono audio, got an array of shape {samples.shape}")
-    # The largest and smallest samples are finite exactly when all are (NaN carries into both), and
-    # they need no array of flags as large as the clip.
-    if len(samples) and not (np.isfinite(samples.max()) and np.isfinite(samples.min())):
+    # The clip's true peak is finite exactly when all its samples are (NaN and infinity carry into it),
+    # and it is measured once per clip anyway (a cached clip's comes with it, read from disk).
+    with np.errstate(invalid="ignore", over="ignore"):  # a bad clip is reported below, not warned about
+        peak = measures.figures(key, samples).peak if len(samples) else 0.0
+    if not np.isfinite(peak):
         raise CoachError(f"{what}: the audio contains NaN or infinite samples")
     return samples
 
@@ -67,11 +73,19 @@ class Mixer:
     loudness_lufs and each sound is measured and set BEEP_OFFSET_LU from the voice; all then move
     together so the session's planned loudness meets loudness_lufs, then the volumes
     scale them. Each clip at its gain passes the true-peak limiter once, when it is first needed.
+    A clip's figures and limited forms come from `measures` (the clip cache keeps them on disk), else
+    they are measured for this mixer alone.
     """
 
     def __init__(self, plan: Plan, speech: Mapping[str, np.ndarray], sounds: Mapping[str, np.ndarray],
                  voice_volume: float = 1.0, beep_volume: float = 1.0,
-                 loudness_lufs: float = DEFAULT_LOUDNESS_LUFS, lift_db: float | None = None):
+                 loudness_lufs: float = DEFAULT_LOUDNESS_LUFS, lift_db: float | None = None,
+                 measures: ClipMeasures | None = None):
+        if measures is None:
+            from coach.audio.clipfigures import ClipMeasures
+
+            measures = ClipMeasures()
+        self._measures = measures
         self.plan = plan
         self.total_frames: int = plan.duration_samples
         voice_volume = _checked_volume(voice_volume, "voice_volume")
@@ -95,15 +109,17 @@ class Mixer:
             if key not in checked:
                 if key[1] not in source:
                     raise CoachError(f"no audio for {what}")
-                checked[key] = _checked_clip(source[key[1]], what)
+                checked[key] = _checked_clip(source[key[1]], what, measures, key)
             clip = checked[key]
             if key[0] == "speech":
                 gain = float(base_voice_gain)
             else:
                 if cue.sound not in base_sound_gains:
-                    from coach.audio.loudness import gain_to
+                    from coach.audio.loudness import SILENT_LUFS
 
-                    base_sound_gains[cue.sound] = gain_to(clip, loudness_lufs + BEEP_OFFSET_LU)
+                    measured = measures.loudness(key, clip)  # as gain_to() has it, measured once per sound
+                    base_sound_gains[cue.sound] = (1.0 if measured < SILENT_LUFS else
+                                                   10 ** ((loudness_lufs + BEEP_OFFSET_LU - measured) / 20))
                 gain = base_sound_gains[cue.sound]
             start = to_samples(cue.at_s)
             end = min(start + len(clip), self.total_frames)
@@ -120,7 +136,11 @@ class Mixer:
             if placed:
                 from coach.audio.loudness import planned_lufs
 
-                measured = planned_lufs([(p[0], p[2], p[3]) for p in placed], self.total_frames)
+                figures: dict[tuple[str, str], ClipFigures] = {}
+                for p in placed:
+                    if p[4] not in figures:
+                        figures[p[4]] = measures.figures(p[4], p[2])
+                measured = planned_lufs([(p[0], figures[p[4]], p[3]) for p in placed], self.total_frames)
                 if np.isfinite(measured):
                     lift_db = loudness_lufs - measured
         self.lift_db: float = lift_db  # what every gain moved by to meet the target
@@ -156,25 +176,21 @@ class Mixer:
         next_start = np.concatenate((self._starts[1:], [np.iinfo(np.int64).max]))
         self._alone = (self._starts >= previous_end) & (ends <= next_start)
         self._pcm16: dict[tuple[int, float], np.ndarray] = {}
-        self._limited: dict[tuple[int, float], np.ndarray] = {}
-        self._peak = 0.0  # the highest true peak of what _ready() has handed out (linear)
+        self._limited: dict[tuple[int, float], Limited] = {}
 
-    def _ready(self, i: int) -> np.ndarray:
+    def _ready(self, i: int) -> Limited:
         """Cue i's clip at its gain through the true-peak limiter: computed once per clip and gain."""
         key = (id(self._clips[i]), float(self._gains[i]))
         found = self._limited.get(key)
         if found is None:
-            from coach.audio.limiter import limit
-
-            found, peak = limit(self._clips[i] * self._gains[i])
-            found.flags.writeable = False
+            found = self._measures.limited(self.placed_keys[i], self._clips[i], self._gains[i])
             self._limited[key] = found
-            self._peak = max(self._peak, peak)
         return found
 
     def placed_clip(self, i: int) -> np.ndarray:
         """The samples the i-th placed cue (see placed_keys) sounds: its clip at its gain, limited."""
-        return self._ready(i)
+        clip = self._clips[i]
+        return self._ready(i).part(clip, 0, len(clip))
 
     def integrated_lufs(self) -> float:
         """The mix's integrated loudness (BS.1770): each limited clip's filtered energy where it sounds.
@@ -182,28 +198,28 @@ class Mixer:
         These are the samples render() and pcm16_spans() hand out; cues that overlap are mixed first.
         Each distinct clip is filtered once, so this costs a fraction of filtering the whole session.
         """
+        from coach.audio.clipfigures import measure
         from coach.audio.loudness import planned_lufs
 
-        pieces: list[tuple[int, np.ndarray, float]] = []
+        pieces: list[tuple[int, ClipFigures, float]] = []
         i = 0
         while i < len(self._starts):
             if self._alone[i]:
-                pieces.append((int(self._starts[i]), self._ready(i), 1.0))  # cut at the end by planned_lufs
+                pieces.append((int(self._starts[i]), self._ready(i).figures, 1.0))  # cut at the end by planned_lufs
                 i += 1
                 continue
             j = i + 1
             while j < len(self._starts) and self._starts[j] < self._max_end_upto[j - 1]:
                 j += 1
             lo, hi = max(int(self._starts[i]), 0), int(self._max_end_upto[j - 1])
-            pieces.append((lo, self.render(lo, hi), 1.0))
+            pieces.append((lo, measure(self.render(lo, hi)), 1.0))
             i = j
         return planned_lufs(pieces, self.total_frames)
 
     def true_peak_dbtp(self) -> float:
         """The session's true peak (4x oversampled): the highest of its limited clips, which sound apart."""
-        for i in range(len(self._clips)):
-            self._ready(i)
-        return 20 * float(np.log10(self._peak)) if self._peak > 0 else float("-inf")
+        peak = max((self._ready(i).figures.peak for i in range(len(self._clips))), default=0.0)
+        return 20 * float(np.log10(peak)) if peak > 0 else float("-inf")
 
     def render(self, start_frame: int, end_frame: int) -> np.ndarray:
         """Frames [start_frame, end_frame) of the session as float32 mono within [-1, 1]."""
@@ -217,12 +233,12 @@ class Mixer:
             cue_start, cue_end = int(self._starts[i]), int(self._ends[i])
             lo, hi = max(cue_start, start_frame), min(cue_end, end_frame)
             if lo < hi:
-                part = self._ready(i)[lo - cue_start:hi - cue_start]
+                limited, clip = self._ready(i), self._clips[i]
                 into = out[lo - start_frame:hi - start_frame]
                 if lo >= touched_hi:  # still zeros: the clip goes straight in (the same float32 as 0 + x)
-                    into[:] = part
+                    limited.part(clip, lo - cue_start, hi - cue_start, out=into)
                 else:
-                    into += part
+                    into += limited.part(clip, lo - cue_start, hi - cue_start)
                 touched_lo, touched_hi = min(touched_lo, lo), max(touched_hi, hi)
         if touched_lo < touched_hi:  # silence needs no limiting
             soft_limit(out[touched_lo - start_frame:touched_hi - start_frame])
@@ -233,7 +249,11 @@ class Mixer:
         key = (id(self._clips[i]), float(self._gains[i]))
         found = self._pcm16.get(key)
         if found is None:
-            found = to_pcm16(soft_limit(self._ready(i).copy()))
+            limited = self._ready(i)
+            if limited.figures.peak > LIMIT_KNEE:  # a true peak is never under any sample's magnitude
+                found = to_pcm16(soft_limit(self.placed_clip(i)))
+            else:
+                found = limited.pcm16(self._clips[i])
             self._pcm16[key] = found
         return found
 
@@ -255,6 +275,17 @@ class Mixer:
             hi = int(self._max_end_upto[j - 1])
             yield lo, to_pcm16(self.render(lo, hi))
             i = j
+
+    def pcm16(self, start_frame: int, end_frame: int) -> np.ndarray:
+        """Frames [start_frame, end_frame) as int16, equal to to_pcm16(render()): silence is left as zeros
+        and each clip converted once, however many cues say it."""
+        out = np.zeros(max(0, end_frame - start_frame), dtype=np.int16)
+        for at, samples in self.pcm16_spans(start_frame):
+            if at >= end_frame:
+                break
+            part = samples[:end_frame - at]
+            out[at - start_frame:at - start_frame + len(part)] = part
+        return out
 
     def blocks(self, start_frame: int = 0, block_frames: int = 65536) -> Iterator[np.ndarray]:
         """Consecutive render() blocks from start_frame to total_frames."""

@@ -36,7 +36,6 @@ from coach.live.control import Command, Controls, Status
 from coach.live.keys import Keys, open_keys
 from coach.live.priority import urgent_thread
 from coach.plan.model import SAMPLE_RATE, Plan, to_samples
-from coach.audio.pcm import to_pcm16
 from coach.plan.positions import (  # noqa: F401 (start_position_s is part of this module's interface)
     WINDOW_S, next_position_s, previous_position_s, resume_position_s, seam_position_s, start_position_s,
 )
@@ -133,13 +132,9 @@ class SessionResult:
 
 # --- the session ------------------------------------------------------------------------------
 
-def _mix_pcm16(mixer, start_frame: int, end_frame: int, block_frames: int = 65536) -> np.ndarray:
-    """The mix of [start_frame, end_frame) as int16, made a block at a time so no float copy of it all exists."""
-    out = np.empty(max(0, end_frame - start_frame), dtype=np.int16)
-    for at in range(start_frame, end_frame, block_frames):
-        stop = min(at + block_frames, end_frame)
-        out[at - start_frame:stop - start_frame] = to_pcm16(mixer.render(at, stop))
-    return out
+def _mix_pcm16(mixer, start_frame: int, end_frame: int) -> np.ndarray:
+    """The mix of [start_frame, end_frame) as int16, with no float copy of it all (silence costs nothing)."""
+    return mixer.pcm16(start_frame, end_frame)
 
 
 class _Background:
