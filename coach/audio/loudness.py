@@ -11,14 +11,19 @@ from __future__ import annotations
 
 import functools
 import math
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 import numpy as np
 
 from coach.plan.model import SAMPLE_RATE
 
-if TYPE_CHECKING:
-    from coach.audio.clipfigures import ClipFigures
+
+class ClipFigures(Protocol):
+    """What the planned loudness reads of a clip's kept figures (coach.audio.clipfigures makes them)."""
+
+    frames: int
+
+    def kept_points(self) -> tuple[np.ndarray, np.ndarray]: ...
 
 ABSOLUTE_GATE_LUFS = -70.0
 RELATIVE_GATE_LU = -10.0
