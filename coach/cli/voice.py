@@ -31,6 +31,7 @@ LanguageOpt = Annotated[Optional[str], typer.Option(
     "--language", help="Coach in this language (en, fr, de, es): its phrases, the routine's translation and "
     "the default voice (not given: the 'language' setting, else the routine's own).")]
 
+NATURAL_VOICE_HINT = ("Only espeak-ng speaks here. For a natural voice in your language: coach voices download")
 SAMPLE_GAP_S = 0.4  # between a voice saying its name and the sample sentence
 POLL_S = 0.02  # how often we look whether playback has finished
 
@@ -128,6 +129,8 @@ def voices_command(
             print(line)
     if tty:
         print("Hear one: coach say 'Hello' --voice ID    keep it: coach config set voice ID", file=sys.stderr)
+    if not piper and not listed_piper(None, None):
+        print(NATURAL_VOICE_HINT, file=sys.stderr)
 
 
 def _sample(engine, found: list[Voice], choices: Choices, language: str) -> None:
