@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import sys
-from typing import Any, TextIO
+from typing import Any, Callable, TextIO
 
 from coach.cli.closing import SkippedClose
 from coach.live.control import Controls
 from coach.live.mpris import serving_mpris
 from coach.live.player import MonotonicClock, SessionResult, SimpleaudioOutput, run_session
 from coach.live.progress import Progress, planned_from
+from coach.live.streamed import Feed
+from coach.timefmt import clock
 from coach.session import Session
 from coach.log.recorder import BackgroundLogger, NullLogger
 from coach.signals import sigterm_unwinds
@@ -48,14 +50,19 @@ def run_logged(session: Session, start_s: float, *, quiet: bool, log: bool, mpri
     try:
         # SIGTERM unwinds like Ctrl+C, so the sound stops and the log records an interrupted session.
         progress = Progress(plan, open_log, start_s)
+        mixer, feed = _streamed(session, progress, lambda line: debug and warn(f"coach: {line}"))
+        plan = session.plan
         updates = SkippedClose(session, progress) if session.voice is not None else None
+        if feed is not None and updates is not None:  # the close is planned again once the session is made
+            skipped = updates
+            updates = lambda: skipped() if session.stream.final else None  # noqa: E731
         controls = Controls()  # keys and MPRIS both submit here
         clock = playback.setdefault("clock", MonotonicClock())
         began_s = clock.now()
         try:
             with sigterm_unwinds(), serving_mpris(controls, mpris, lambda line: debug and warn(f"coach: {line}")):
-                result = run_session(plan, session.mixer(), start_s=start_s, status=status, progress=progress,
-                                     updates=updates, controls=controls, **playback)
+                result = run_session(plan, mixer, start_s=start_s, status=status, progress=progress,
+                                     updates=updates, controls=controls, feed=feed, **playback)
         except KeyboardInterrupt:
             if not quiet:  # typer turns Ctrl+C into exit 130 before our own error path could say anything
                 stopped = SessionResult(clock.now() - began_s, finished=False, quit=False)
@@ -67,7 +74,50 @@ def run_logged(session: Session, start_s: float, *, quiet: bool, log: bool, mpri
             logger.set_pain(_ask_pain(session, stdin, stderr))
         return result
     finally:
+        if session.stream is not None:
+            session.stream.close()
         logger.close()
+
+
+def _streamed(session: Session, progress: Progress, say: Callable[[str], object]) -> tuple[object, Feed | None]:
+    """The mixer to start with, and the feed that plays on as sentences are made (None: all are made)."""
+    stream = session.stream
+    if stream is None:
+        return session.mixer(), None
+    update = stream(True) or stream.latest
+    if update is not None and update[3]:  # every sentence was made already
+        progress.replan(update[0])
+        return update[1], None
+    from dataclasses import replace
+
+    if update is not None:
+        progress.replan(update[0])
+    else:  # nothing made yet: silence until the first sentence is
+        update = (session.plan, session.mixer_of(replace(session.plan, cues=()), {}), 0.0, False)
+    plan, mixer, horizon_s, _ = update
+    session.plan = plan
+
+    def waited(at_s: float, seconds: float) -> None:
+        say(f"waited {seconds:.1f} s at {clock(at_s)} for the voice to make what comes next")
+
+    feed = Feed(stream, progress, waited)
+    feed.horizon_s = horizon_s
+    return mixer, feed
+
+
+def show_header(session: Session, start_s: float) -> None:
+    """What a live session says before it starts: the natural voice (once ever), its title and length, the keys."""
+    from coach.cli.voicefiles import mention_natural_voice_once
+    from coach.terminal import printable
+
+    if not session.options.no_voice:
+        mention_natural_voice_once()
+    fit = StatusLine(sys.stderr).fit
+    left_s = session.plan.duration_s - start_s
+    length = clock(left_s) if session.stream is None else f"about {max(1, round(left_s / 60))} min"
+    print(fit(printable(f"{session.plan.title} · {length}")), file=sys.stderr)
+    if sys.stdin.isatty():
+        print(fit("space pause · n next · p back · q quit"), file=sys.stderr)
 
 
 def _is_terminal(stream: TextIO) -> bool:

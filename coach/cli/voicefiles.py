@@ -207,6 +207,6 @@ def mention_natural_voice_once(stream: TextIO | None = None) -> bool:
         marker.touch()
     except OSError:
         return False  # could not remember it: better unsaid than said every time
-    print("coach: espeak-ng speaks this session; for a natural voice in your language: coach voices download",
+    print("Tip: espeak-ng speaks this session; for a natural voice in your language: coach voices download",
           file=sys.stderr if stream is None else stream)
     return True

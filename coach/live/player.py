@@ -256,7 +256,7 @@ def run_session(plan: Plan, mixer, *, start_s: float = 0.0, output: AudioOutput 
                 clock: Clock | None = None, keys: Keys | None = None, status: StatusLine | None = None,
                 window_s: float = WINDOW_S, lead_in_s: float = LEAD_IN_S,
                 progress: Progress | None = None, updates: Updates | None = None,
-                controls: Controls | None = None) -> SessionResult:
+                controls: Controls | None = None, feed=None) -> SessionResult:
     """Plays the plan's mixed timeline live from start_s, answering commands, until the end or a stop.
 
     Commands come from `controls` (see coach.live.control: keys, MPRIS and anything else that submits
@@ -266,7 +266,8 @@ def run_session(plan: Plan, mixer, *, start_s: float = 0.0, output: AudioOutput 
     caller exits 130). No audio device raises AudioDeviceError. Each fresh stream starts with
     lead_in_s of silence. progress, when given, hears every position played and how the session ended.
     updates, when given, is asked on every turn for a (plan, mixer, from_s) to play from from_s on
-    instead (see _Player.retime); it returns None while there is none.
+    instead (see _Player.retime); it returns None while there is none. feed, when given, plays a session
+    whose sentences are still being made (coach.live.streamed.Feed).
     """
     clock = clock or MonotonicClock()
     output = output or SimpleaudioOutput()
@@ -278,13 +279,14 @@ def run_session(plan: Plan, mixer, *, start_s: float = 0.0, output: AudioOutput 
             controls.keys = keys if keys is not None else stack.enter_context(open_keys())
         if status is not None:
             stack.callback(status.clear)
-        player = _Player(plan, mixer, output, clock, window_s, lead_in_s)
+        make = feed.player if feed is not None else _Player
+        player = make(plan, mixer, output, clock, window_s, lead_in_s)
         stack.callback(player.stop)
         player.play_from(min(max(start_s, 0.0), plan.duration_s))
         if progress is not None:
             progress.started()
         try:
-            finished, quit_ = _loop(player, controls, status, progress, updates)
+            finished, quit_ = _loop(player, controls, status, progress, updates, feed)
         except BaseException:
             controls.show(player.plan, player.position_s(), Status.STOPPED)
             if progress is not None:
@@ -297,7 +299,7 @@ def run_session(plan: Plan, mixer, *, start_s: float = 0.0, output: AudioOutput 
 
 
 def _loop(player: _Player, controls: Controls, status: StatusLine | None, progress: Progress | None,
-          updates: Updates | None) -> tuple[bool, bool]:
+          updates: Updates | None, feed=None) -> tuple[bool, bool]:
     """Carries out commands until the end (True, False) or STOP (False, True): the one place they act."""
     paused_at: float | None = None
 
@@ -311,6 +313,8 @@ def _loop(player: _Player, controls: Controls, status: StatusLine | None, progre
             progress.jumped(from_s, to_s)
 
     while True:
+        if feed is not None:
+            feed.turn(player)
         plan = player.plan
         update = updates() if updates is not None else None
         if update is not None:
