@@ -148,13 +148,16 @@ class SpeechStream:
         if self.final:
             return None
         done_count = len(self.renderer.done)
-        if done_count == self._seen or (not urgent and done_count - self._seen < BATCH
+        if done_count == self._seen and self._seen >= 0 or (not urgent and done_count - self._seen < BATCH
                                         and not self.renderer.finished()):
             return None
-        self._seen = done_count
-        p, needed, done = self._lay_out()
-        late_s = max(needed.values(), default=0.0) + 1.0
-        self.renderer.want(needed | {text: late_s for text in self.extra})  # said after the session
+        for _ in range(4):  # clips already on disk join at once (a warm start is final at the first call)
+            p, needed, done = self._lay_out()
+            late_s = max(needed.values(), default=0.0) + 1.0
+            self.renderer.want(needed | {text: late_s for text in self.extra})  # said after the session
+            if len(self.renderer.done) == len(done):
+                break
+        self._seen = len(self.renderer.done)
         unknown = [needed[text] for text in needed if text not in done]
         final = not unknown
         if final:

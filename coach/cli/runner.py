@@ -114,7 +114,8 @@ def show_header(session: Session, start_s: float) -> None:
         mention_natural_voice_once()
     fit = StatusLine(sys.stderr).fit
     left_s = session.plan.duration_s - start_s
-    length = clock(left_s) if session.stream is None else f"about {max(1, round(left_s / 60))} min"
+    made = session.stream is None or session.stream.final
+    length = clock(left_s) if made else f"about {max(1, round(left_s / 60))} min"
     print(fit(printable(f"{session.plan.title} · {length}")), file=sys.stderr)
     if sys.stdin.isatty():
         print(fit("space pause · n next · p back · q quit"), file=sys.stderr)
