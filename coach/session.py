@@ -217,7 +217,8 @@ def start_session(routine: Routine, options: SessionOptions,
         # Engines start (a Piper voice loads) while the session is worked out: most of the wait for a first word.
         piper = hasattr(engine, "sibling")
         make = (lambda: engine.sibling(threads=1)) if piper else factory
-        made.append(Renderer(cache, make, workers or os.cpu_count() or 1, close_too=engine))
+        first = (lambda: engine.sibling(threads=0)) if piper else None  # 0: every core
+        made.append(Renderer(cache, make, workers or os.cpu_count() or 1, close_too=engine, make_first=first))
         made[0].start(None if piper else engine)
 
     try:

@@ -34,8 +34,12 @@ class Renderer:
     """Makes clips on several engines at once, the most urgent first; each engine in a thread of its own."""
 
     def __init__(self, cache: ClipCache, make_engine: Callable[[], SpeechEngine], workers: int,
-                 close_too: object = None):
+                 close_too: object = None, make_first: Callable[[], SpeechEngine] | None = None):
         self.cache, self._make, self._workers = cache, make_engine, max(1, workers)
+        # An engine that is slow to start (a Piper voice loads its model) starts alone, on every core, so the
+        # first sentence is made sooner; the others start once it is.
+        self._make_first = make_first
+        self._made_one = False
         self._close_too = close_too  # the engine the cache was opened with, stopped with the others
         self._lock = threading.Condition()
         self._urgency: dict[str, float] = {}  # text -> when the session needs it
@@ -47,12 +51,13 @@ class Renderer:
         self._engines: list = []
 
     def start(self, first: SpeechEngine | None = None) -> None:
-        """Start every engine now, `first` (one already made) among them, so they are ready when texts come."""
+        """Start the engines now, `first` (one already made) among them, so they are ready when texts come."""
         with self._lock:
-            while len(self._threads) < self._workers and not self._closed:
-                given = first if not self._threads else None
-                thread = threading.Thread(target=self._work, args=(given,), daemon=True,
-                                          name=f"coach-voice-{len(self._threads)}")
+            wanted = 1 if self._make_first is not None and not self._made_one else self._workers
+            while len(self._threads) < wanted and not self._closed:
+                index = len(self._threads)
+                thread = threading.Thread(target=self._work, args=(index, first if index == 0 else None),
+                                          daemon=True, name=f"coach-voice-{index}")
                 self._threads.append(thread)
                 thread.start()
 
@@ -86,11 +91,12 @@ class Renderer:
                 self._lock.wait(0.5)
             return None
 
-    def _work(self, engine: SpeechEngine | None = None) -> None:
+    def _work(self, index: int, engine: SpeechEngine | None = None) -> None:
         from coach.speech.clipcache import ClipCache
 
         try:
-            engine = engine if engine is not None else self._make()
+            if engine is None:
+                engine = self._make_first() if self._make_first is not None and index == 0 else self._make()
             with self._lock:
                 self._engines.append(engine)
             start = getattr(engine, "start", None)
@@ -103,6 +109,9 @@ class Renderer:
                 with self._lock:
                     self.done.add(text)
                     self._lock.notify_all()
+                if not self._made_one:
+                    self._made_one = True
+                    self.start()  # the first sentence is made: the other engines may start now
         except BaseException as exc:  # handed to the session, which stops with it
             with self._lock:
                 self.error = exc
