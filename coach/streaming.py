@@ -45,6 +45,7 @@ class Renderer:
         self._urgency: dict[str, float] = {}  # text -> when the session needs it
         self._taken: set[str] = set()
         self.done: set[str] = set()
+        self._clips: dict = {}
         self.error: BaseException | None = None
         self._closed = False
         self._threads: list[threading.Thread] = []
@@ -74,6 +75,12 @@ class Renderer:
             self._lock.notify_all()
         if self._urgency.keys() - self.done:
             self.start()
+
+    def clip(self, text: str):
+        """A made clip (from memory, or the cache folder for one made before)."""
+        with self._lock:
+            found = self._clips.get(text)
+        return found if found is not None else self.cache.clip(text)
 
     def finished(self) -> bool:
         """Whether every text wanted so far has its clip."""
@@ -105,8 +112,9 @@ class Renderer:
             mine = ClipCache(engine, self.cache.voice, self.cache.rate_wpm, self.cache.cache_dir,
                              pitch=self.cache.pitch)
             while (text := self._next()) is not None:
-                mine.clip(text)
+                clip = mine.clip(text)
                 with self._lock:
+                    self._clips[text] = clip  # kept here too: a cache folder that cannot be written loses it
                     self.done.add(text)
                     self._lock.notify_all()
                 if not self._made_one:
@@ -143,11 +151,16 @@ class SpeechStream:
         self.plan = session.plan
         self.latest: tuple[Plan, object, float, bool] | None = None  # the last answer that moved playback on
 
+    def _length_s(self, text: str) -> float:
+        from coach.plan.model import SAMPLE_RATE
+
+        return len(self.renderer.clip(text)) / SAMPLE_RATE
+
     def _lay_out(self) -> tuple[Plan, dict[str, float], set[str]]:
         with self.renderer._lock:
             done = set(self.renderer.done)
         p, needed = plan_with_needs(self.session.routine, self.session.settings,
-                                    lambda text: self.cache.duration_s(text) if text in done else self.estimate(text))
+                                    lambda text: self._length_s(text) if text in done else self.estimate(text))
         return p, needed, done
 
     def __call__(self, urgent: bool = True) -> tuple[Plan, object, float, bool] | None:
@@ -177,9 +190,9 @@ class SpeechStream:
         self.plan = p
         if horizon_s <= self.horizon_s and not final:
             return None
-        speech = {c.text: self.cache.clip(c.text) for c in p.cues if c.text is not None and c.at_s < horizon_s}
+        speech = {c.text: self.renderer.clip(c.text) for c in p.cues if c.text is not None and c.at_s < horizon_s}
         if final:
-            speech.update((text, self.cache.clip(text)) for text in self.extra if text in self.renderer.done)
+            speech.update((text, self.renderer.clip(text)) for text in self.extra if text in self.renderer.done)
             self.session.plan, self.session.speech = p, speech
             self.final = True
         self.horizon_s = horizon_s
