@@ -71,7 +71,7 @@ def live(routine_path, tmp_path, monkeypatch, delay_s: float, presses=()):
     mixer = session.mixer_of(replace(session.plan, cues=()), {}) if update is None else update[1]
     feed = Feed(session.stream, progress, lambda at_s, waited_s: waits.append((at_s, waited_s)))
     waits: list[tuple[float, float]] = []
-    feed.horizon_s = update[2] if update is not None else 0.0
+    feed.horizon_s, feed.final = (update[2], update[3]) if update is not None else (0.0, False)
     keys = ScriptedKeys(clock, [(100.0 + at, key) for at, key in presses])
     try:
         result = run_session(session.plan if update is None else update[0], mixer, output=FakeOutput(clock),
@@ -148,6 +148,21 @@ def test_a_slow_voice_delays_the_session_only_in_silences_and_it_plays_its_expor
         assert np.array_equal(samples, pcm[frame:frame + len(samples)])  # the export's very samples
         covered = frame + len(samples)
     assert covered == len(pcm)
+
+
+def test_a_session_already_made_plays_at_once_and_is_mixed_a_stretch_at_a_time(short_routine, tmp_path,
+                                                                              monkeypatch):
+    final, pcm = export_pcm(short_routine, tmp_path)  # every clip is made
+    monkeypatch.setattr(streamed, "FIRST_FILL_S", 5.0)
+    monkeypatch.setattr(streamed, "TOP_UP_S", 5.0)
+    mixed = []
+    original = streamed._mix_pcm16
+    monkeypatch.setattr(streamed, "_mix_pcm16", lambda mixer, lo, hi: mixed.append((lo, hi)) or original(mixer, lo, hi))
+    result, session, starts, waits = live(short_routine, tmp_path, monkeypatch, delay_s=0.0)
+    assert result.finished and waits == [] and len(starts) == 1 and session.plan == final
+    assert mixed[0] == (0, to_samples(5.0)) and len(mixed) > 3  # the rest was mixed while it played
+    (frame, samples), = heard(starts, final.duration_s)
+    assert frame == 0 and np.array_equal(samples, pcm)
 
 
 class StepKeys:

@@ -80,28 +80,29 @@ def run_logged(session: Session, start_s: float, *, quiet: bool, log: bool, mpri
 
 
 def _streamed(session: Session, progress: Progress, say: Callable[[str], object]) -> tuple[object, Feed | None]:
-    """The mixer to start with, and the feed that plays on as sentences are made (None: all are made)."""
+    """The mixer to start with, and the feed that plays on as sentences are made (None: no speech to make).
+
+    A session whose sentences are all made plays through the feed too: its first stretch is mixed before
+    it starts and the rest while it plays, so the first word comes as soon.
+    """
     stream = session.stream
     if stream is None:
         return session.mixer(), None
     update = stream(True) or stream.latest
-    if update is not None and update[3]:  # every sentence was made already
-        progress.replan(update[0])
-        return update[1], None
-    from dataclasses import replace
+    if update is None:  # nothing made yet: silence until the first sentence is
+        from dataclasses import replace
 
-    if update is not None:
-        progress.replan(update[0])
-    else:  # nothing made yet: silence until the first sentence is
         update = (session.plan, session.mixer_of(replace(session.plan, cues=()), {}), 0.0, False)
-    plan, mixer, horizon_s, _ = update
+    else:
+        progress.replan(update[0])
+    plan, mixer, horizon_s, final = update
     session.plan = plan
 
     def waited(at_s: float, seconds: float) -> None:
         say(f"waited {seconds:.1f} s at {clock(at_s)} for the voice to make what comes next")
 
     feed = Feed(stream, progress, waited)
-    feed.horizon_s = horizon_s
+    feed.horizon_s, feed.final = horizon_s, final
     return mixer, feed
 
 

@@ -22,6 +22,8 @@ from coach.plan.model import SAMPLE_RATE, Plan, to_samples
 from coach.plan.positions import seam_position_s
 
 FILL_AHEAD_S = 0.5  # audio is only written this far or more ahead of the play head (the device reads ahead)
+FIRST_FILL_S = 20.0  # a buffer started with the whole session known holds this much before it plays
+TOP_UP_S = 30.0  # and is then mixed this much further on each turn of the live loop
 URGENT_S = 3.0  # closer than this to the end of what is made, the stream is asked on every turn
 TAIL_S = 0.3  # after the end, how long a padded buffer plays on before it is stopped
 SPARE = 1.5  # a buffer started before the plan is final holds this much more than the estimated session
@@ -44,20 +46,37 @@ class StreamingPlayer(_Player):
         self._filled = 0  # the session frame up to which it holds the mix
         self.padded = False  # a buffer longer than the session is playing
         self.waits_s: list[tuple[float, float]] = []  # (where, how long) of each wait
+        self._fresh = False  # mixing for play_from (not for the buffer after a seam)
 
     # -- what plays ----------------------------------------------------------------------------------------
     def _mix(self, start_s: float) -> tuple[float, float, np.ndarray]:
-        if self.final:
-            self._buffer = None
+        if self.final and not self._fresh:  # the buffer after a seam, mixed ahead as ever
             return super()._mix(start_s)
-        estimate_s = self.plan.duration_s
-        seam_s = to_samples(min(start_s + self.window_s, max(estimate_s * SPARE, estimate_s + 60.0))) / SAMPLE_RATE
+        if self.final:  # a buffer started now is mixed a stretch at a time while it plays (top_up)
+            seam_s = seam_position_s(self.plan, start_s, self.window_s)
+            horizon_s = min(seam_s, start_s + FIRST_FILL_S)
+        else:
+            estimate_s = self.plan.duration_s
+            seam_s = to_samples(min(start_s + self.window_s, max(estimate_s * SPARE, estimate_s + 60.0))) / SAMPLE_RATE
+            horizon_s = self.horizon_s
         start, end = to_samples(start_s), to_samples(seam_s)
         frames = np.zeros(end - start, dtype=np.int16)
-        filled = max(start, min(to_samples(self.horizon_s), end, self.mixer.total_frames))
+        filled = max(start, min(to_samples(horizon_s), end, self.mixer.total_frames))
         frames[:filled - start] = _mix_pcm16(self.mixer, start, filled)
-        self._buffer, self._buffer_frame, self._filled, self.padded = frames, start, filled, True
+        self._buffer, self._buffer_frame, self._filled, self.padded = frames, start, filled, not self.final
         return start_s, seam_s, frames
+
+    def top_up(self) -> None:
+        """Mix the next stretch of a buffer started with the whole session known (a quick first sound)."""
+        if self._buffer is None or not self.sounding or self.waiting_at is not None:
+            return
+        end = self._end_frame()
+        lo, hi = self._filled, min(self._filled + to_samples(TOP_UP_S), end)
+        if hi > lo and lo / SAMPLE_RATE - self.position_s() >= FILL_AHEAD_S:
+            self._buffer[lo - self._buffer_frame:hi - self._buffer_frame] = _mix_pcm16(self.mixer, lo, hi)
+            self._filled = hi
+        if self._filled >= end:
+            self._buffer = None
 
     def _start(self, start_s: float, seam_s: float, frames: np.ndarray, lead_in_s: float = 0.0) -> None:
         lead = to_samples(lead_in_s)
@@ -78,15 +97,19 @@ class StreamingPlayer(_Player):
         if not self.final and start_s >= self.horizon_s - DUE_S:
             self._wait(start_s, _chapter_at(self.plan, start_s))
             return
-        super().play_from(start_s)
+        self._fresh = True
+        try:
+            super().play_from(start_s)
+        finally:
+            self._fresh = False
 
     def position_s(self) -> float:
         """The audio position; while waiting, where the session waits."""
         return self.waiting_at if self.waiting_at is not None else super().position_s()
 
     def prepare_next(self) -> None:
-        """The buffer after a seam is only mixed ahead once the whole session is known."""
-        if self.final:
+        """The buffer after a seam is only mixed ahead once the whole session is known and this one mixed."""
+        if self.final and self._buffer is None:
             super().prepare_next()
 
     def hand_off_if_due(self) -> None:
@@ -133,18 +156,18 @@ class StreamingPlayer(_Player):
             return
         if self._buffer is None or not self.sounding:
             return
-        lo, hi = self._filled, min(to_samples(horizon_s), self._buffer_frame + len(self._buffer), mixer.total_frames)
+        lo = self._filled
+        hi = min(to_samples(horizon_s), self._end_frame(), lo + to_samples(TOP_UP_S))  # the rest: top_up
         if hi > lo and lo / SAMPLE_RATE - self.position_s() >= FILL_AHEAD_S:
             self._buffer[lo - self._buffer_frame:hi - self._buffer_frame] = _mix_pcm16(mixer, lo, hi)
             self._filled = hi
-        if final and self._filled >= self._end_frame():
+        if final:
             end_s = (self._buffer_frame + len(self._buffer)) / SAMPLE_RATE
             if plan.duration_s > end_s:  # longer than estimated: hand over in a silence of this buffer
                 self.seam_s = seam_position_s(plan, self.base_s, end_s - self.base_s)
                 self._cut_at_seam = True
             else:
                 self.seam_s = plan.duration_s
-            self._buffer = None
 
     def _end_frame(self) -> int:
         return min(self.mixer.total_frames, self._buffer_frame + len(self._buffer)) if self._buffer is not None else 0
@@ -169,15 +192,16 @@ class Feed:
 
     def __init__(self, stream: Stream, progress: Progress | None = None, waited: Waited | None = None):
         self.stream, self.progress, self.waited = stream, progress, waited
-        self.horizon_s = 0.0  # how far the session is made when it starts
+        self.horizon_s, self.final = 0.0, False  # how far the session is made when it starts
 
     def player(self, plan: Plan, mixer, *args) -> StreamingPlayer:
         """The player run_session plays with."""
-        return StreamingPlayer(plan, mixer, *args, horizon_s=self.horizon_s, waited=self.waited)
+        return StreamingPlayer(plan, mixer, *args, horizon_s=self.horizon_s, final=self.final, waited=self.waited)
 
     def turn(self, player: StreamingPlayer) -> None:
         """One look at the stream: a newer plan and mixer, and how far the session is made."""
         if player.final:
+            player.top_up()
             return
         urgent = player.waiting_at is not None or player.horizon_s - player.position_s() < URGENT_S
         update = self.stream(urgent)
