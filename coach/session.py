@@ -214,12 +214,12 @@ def start_session(routine: Routine, options: SessionOptions,
     made: list[Renderer] = []
 
     def start_engines(engine: SpeechEngine, cache: ClipCache, factory: Callable[[], SpeechEngine]) -> None:
-        # Engines start (a Piper voice loads) while the session is worked out: most of the wait for a first word.
+        # The engines start (a Piper voice loads) as soon as a clip is missing: see session.stream below.
         piper = hasattr(engine, "sibling")
         make = (lambda: engine.sibling(threads=1)) if piper else factory
         first = (lambda: engine.sibling(threads=0)) if piper else None  # 0: every core
-        made.append(Renderer(cache, make, workers or os.cpu_count() or 1, close_too=engine, make_first=first))
-        made[0].start(None if piper else engine)
+        made.append(Renderer(cache, make, workers or os.cpu_count() or 1, close_too=engine, make_first=first,
+                             first=None if piper else engine))
 
     try:
         parts = _prepare(routine, options, engine_factory, cache_dir, None, start_engines)
@@ -232,7 +232,7 @@ def start_session(routine: Routine, options: SessionOptions,
     cache, session = parts.cache, parts.session
     session.stream = SpeechStream(session, cache, made[0], lambda text: estimated_length_s(text, cache.rate_wpm),
                                   extra_texts(session.script))
-    session.stream(True)  # the first texts are asked for at once
+    session.stream(True)  # the first texts are asked for at once: the engines start if any is missing
     return session
 
 

@@ -5,13 +5,14 @@ sentence's length (plan_with_needs). So with the sentences made so far, and esti
 plan is already exact up to the first sentence still missing: playback may go up to the last place it
 may wait before that (coach.plan.positions.wait_points_s, a silence between sentences, never in a hold
 or a count-down), and each sentence made moves that place on. The introduction's minutes and the
-session's level come from estimates (see coach.session.timing_estimates), as export's do, so what plays
-is, sample for sample, what `coach export` writes.
+session's level come from estimates (timing_estimates, below), as export's do, so what plays is, sample
+for sample, what `coach export` writes.
 """
 
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import replace
 from typing import TYPE_CHECKING
@@ -28,36 +29,41 @@ if TYPE_CHECKING:
     from coach.speech.engine import SpeechEngine
 
 BATCH = 4  # clips made before the plan is worked out again, unless playback is close to where it must wait
+# Texts said after the session (the pain question) are made this long after the session's own, so a session
+# whose clips are all made starts no engine while its first words play.
+EXTRA_DELAY_S = 10.0
 
 
 class Renderer:
     """Makes clips on several engines at once, the most urgent first; each engine in a thread of its own."""
 
     def __init__(self, cache: ClipCache, make_engine: Callable[[], SpeechEngine], workers: int,
-                 close_too: object = None, make_first: Callable[[], SpeechEngine] | None = None):
+                 close_too: object = None, make_first: Callable[[], SpeechEngine] | None = None,
+                 first: SpeechEngine | None = None):
         self.cache, self._make, self._workers = cache, make_engine, max(1, workers)
         # An engine that is slow to start (a Piper voice loads its model) starts alone, on every core, so the
         # first sentence is made sooner; the others start once it is.
         self._make_first = make_first
         self._made_one = False
         self._close_too = close_too  # the engine the cache was opened with, stopped with the others
+        self._first = first  # an engine already made, used by the first thread
         self._lock = threading.Condition()
         self._urgency: dict[str, float] = {}  # text -> when the session needs it
         self._taken: set[str] = set()
         self.done: set[str] = set()
-        self._clips: dict = {}
+        self._clips: dict = {}  # text -> the clip made here
         self.error: BaseException | None = None
         self._closed = False
         self._threads: list[threading.Thread] = []
         self._engines: list = []
 
-    def start(self, first: SpeechEngine | None = None) -> None:
-        """Start the engines now, `first` (one already made) among them, so they are ready when texts come."""
+    def start(self) -> None:
+        """Start the engines (one per worker, or the first alone: see make_first), ready for the texts to come."""
         with self._lock:
             wanted = 1 if self._make_first is not None and not self._made_one else self._workers
             while len(self._threads) < wanted and not self._closed:
                 index = len(self._threads)
-                thread = threading.Thread(target=self._work, args=(index, first if index == 0 else None),
+                thread = threading.Thread(target=self._work, args=(index, self._first if index == 0 else None),
                                           daemon=True, name=f"coach-voice-{index}")
                 self._threads.append(thread)
                 thread.start()
@@ -81,6 +87,11 @@ class Renderer:
         with self._lock:
             found = self._clips.get(text)
         return found if found is not None else self.cache.clip(text)
+
+    def made(self) -> set[str]:
+        """The texts whose clips are made (now)."""
+        with self._lock:
+            return set(self.done)
 
     def finished(self) -> bool:
         """Whether every text wanted so far has its clip."""
@@ -148,6 +159,7 @@ class SpeechStream:
         self.horizon_s = 0.0
         self.final = False
         self._seen = -1
+        self._final_at: float | None = None  # when the session was made: what is said after it comes next
         self.plan = session.plan
         self.latest: tuple[Plan, object, float, bool] | None = None  # the last answer that moved playback on
 
@@ -157,8 +169,7 @@ class SpeechStream:
         return len(self.renderer.clip(text)) / SAMPLE_RATE
 
     def _lay_out(self) -> tuple[Plan, dict[str, float], set[str]]:
-        with self.renderer._lock:
-            done = set(self.renderer.done)
+        done = self.renderer.made()
         p, needed = plan_with_needs(self.session.routine, self.session.settings,
                                     lambda text: self._length_s(text) if text in done else self.estimate(text))
         return p, needed, done
@@ -168,15 +179,16 @@ class SpeechStream:
         if self.renderer.error is not None:
             raise self.renderer.error
         if self.final:
+            if self._final_at is not None and time.monotonic() - self._final_at >= EXTRA_DELAY_S:
+                self.renderer.want({text: float("inf") for text in self.extra})  # said after the session
+                self._final_at = None
             return None
-        done_count = len(self.renderer.done)
-        if done_count == self._seen and self._seen >= 0 or (not urgent and done_count - self._seen < BATCH
-                                        and not self.renderer.finished()):
+        fresh = len(self.renderer.done) - self._seen
+        if self._seen >= 0 and (fresh == 0 or (not urgent and fresh < BATCH and not self.renderer.finished())):
             return None
         for _ in range(4):  # clips already on disk join at once (a warm start is final at the first call)
             p, needed, done = self._lay_out()
-            late_s = max(needed.values(), default=0.0) + 1.0
-            self.renderer.want(needed | {text: late_s for text in self.extra})  # said after the session
+            self.renderer.want(needed)
             if len(self.renderer.done) == len(done):
                 break
         self._seen = len(self.renderer.done)
@@ -194,7 +206,7 @@ class SpeechStream:
         if final:
             speech.update((text, self.renderer.clip(text)) for text in self.extra if text in self.renderer.done)
             self.session.plan, self.session.speech = p, speech
-            self.final = True
+            self.final, self._final_at = True, time.monotonic()
         self.horizon_s = horizon_s
         heard = p if final else replace(p, cues=tuple(c for c in p.cues if c.at_s < horizon_s))
         self.latest = (p, self.session.mixer_of(heard, speech), horizon_s, final)

@@ -135,6 +135,8 @@ def _ask_pain(session: Session, stdin: TextIO, stderr: TextIO) -> int | None:
     from coach.audio.pcm import to_pcm16
 
     clip = session.speech.get(session.script.PAIN_QUESTION)
+    if clip is None and session.stream is not None and session.script.PAIN_QUESTION in session.stream.renderer.made():
+        clip = session.stream.renderer.clip(session.script.PAIN_QUESTION)
     if clip is not None and len(clip):
         try:
             SimpleaudioOutput().play(to_pcm16(clip * session.options.voice_volume_pct / 100.0))

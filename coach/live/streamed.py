@@ -201,6 +201,7 @@ class Feed:
     def turn(self, player: StreamingPlayer) -> None:
         """One look at the stream: a newer plan and mixer, and how far the session is made."""
         if player.final:
+            self.stream(False)  # what is said after the session is made in good time
             player.top_up()
             return
         urgent = player.waiting_at is not None or player.horizon_s - player.position_s() < URGENT_S
