@@ -213,13 +213,15 @@ def start_session(routine: Routine, options: SessionOptions,
 
     made: list[Renderer] = []
 
-    def start_engines(engine: SpeechEngine, cache: ClipCache, factory: Callable[[], SpeechEngine]) -> None:
-        # The engines start (a Piper voice loads) as soon as a clip is missing: see session.stream below.
+    def start_engines(engine: SpeechEngine, cache: ClipCache, factory: Callable[[], SpeechEngine],
+                      first_line: str | None) -> None:
         piper = hasattr(engine, "sibling")
         make = (lambda: engine.sibling(threads=1)) if piper else factory
         first = (lambda: engine.sibling(threads=0)) if piper else None  # 0: every core
         made.append(Renderer(cache, make, workers or os.cpu_count() or 1, close_too=engine, make_first=first,
                              first=None if piper else engine))
+        if first_line is not None and not cache.path(first_line).is_file():
+            made[0].start()  # its first words are not made: start (a Piper voice loads) while the rest is worked out
 
     try:
         parts = _prepare(routine, options, engine_factory, cache_dir, None, start_engines)
@@ -245,7 +247,8 @@ class _Parts:
 
 def _prepare(routine: Routine, options: SessionOptions, engine_factory: Callable[[], SpeechEngine],
              cache_dir: Path | None, close_for: tuple[tuple[str, ...], int] | None,
-             engine_ready: Callable[[SpeechEngine, ClipCache, Callable[[], SpeechEngine]], None] | None = None
+             engine_ready: Callable[[SpeechEngine, ClipCache, Callable[[], SpeechEngine], str | None], None]
+             | None = None
              ) -> _Parts:
     """The session's language, sounds, settings, engine and clip cache, and its estimated minutes and level."""
     from coach.audio.sounds import check_cues_kept, load_sounds, sound_durations_s  # the audio stack, when needed
@@ -272,7 +275,7 @@ def _prepare(routine: Routine, options: SessionOptions, engine_factory: Callable
     try:
         cache = speech_cache(engine, options, language, clips_dir)
         if engine_ready is not None:
-            engine_ready(engine, cache, engine_factory)
+            engine_ready(engine, cache, engine_factory, next(iter(script.intro_lines(routine, 1)), None))
     except BaseException:
         close = getattr(engine, "close", None)
         if close is not None:

@@ -160,7 +160,9 @@ def test_a_session_already_made_plays_at_once_and_is_mixed_a_stretch_at_a_time(s
     monkeypatch.setattr(streamed, "_mix_pcm16", lambda mixer, lo, hi: mixed.append((lo, hi)) or original(mixer, lo, hi))
     result, session, starts, waits = live(short_routine, tmp_path, monkeypatch, delay_s=0.0)
     assert result.finished and waits == [] and len(starts) == 1 and session.plan == final
-    assert mixed[0] == (0, to_samples(5.0)) and len(mixed) > 3  # the rest was mixed while it played
+    assert mixed[0][0] == 0 and to_samples(5.0) <= mixed[0][1] < to_samples(12.0) and len(mixed) > 3
+    for _, hi in mixed[:-1]:  # each stretch ends in a silence, the rest mixed while it played
+        assert not any(to_samples(c.at_s) <= hi < to_samples(c.end_s) for c in final.cues)
     (frame, samples), = heard(starts, final.duration_s)
     assert frame == 0 and np.array_equal(samples, pcm)
 

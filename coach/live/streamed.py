@@ -54,7 +54,7 @@ class StreamingPlayer(_Player):
             return super()._mix(start_s)
         if self.final:  # a buffer started now is mixed a stretch at a time while it plays (top_up)
             seam_s = seam_position_s(self.plan, start_s, self.window_s)
-            horizon_s = min(seam_s, start_s + FIRST_FILL_S)
+            horizon_s = min(seam_s, _silent_from(self.plan, start_s + FIRST_FILL_S))
         else:
             estimate_s = self.plan.duration_s
             seam_s = to_samples(min(start_s + self.window_s, max(estimate_s * SPARE, estimate_s + 60.0))) / SAMPLE_RATE
@@ -71,7 +71,8 @@ class StreamingPlayer(_Player):
         if self._buffer is None or not self.sounding or self.waiting_at is not None:
             return
         end = self._end_frame()
-        lo, hi = self._filled, min(self._filled + to_samples(TOP_UP_S), end)
+        lo = self._filled
+        hi = min(to_samples(_silent_from(self.plan, lo / SAMPLE_RATE + TOP_UP_S)), end)
         if hi > lo and lo / SAMPLE_RATE - self.position_s() >= FILL_AHEAD_S:
             self._buffer[lo - self._buffer_frame:hi - self._buffer_frame] = _mix_pcm16(self.mixer, lo, hi)
             self._filled = hi
@@ -177,6 +178,14 @@ class StreamingPlayer(_Player):
         self.waiting_at, self._waiting_chapter = at_s, chapter
         self._wait_began = self.clock.now()
         self._buffer, self.seam_s = None, math.inf  # no seam to hurry towards while waiting
+
+
+def _silent_from(plan: Plan, at_s: float) -> float:
+    """The first moment from at_s on where nothing sounds (so a buffer filled up to there ends in a silence)."""
+    for cue in plan.cues:
+        if cue.at_s <= at_s < cue.end_s:
+            at_s = cue.end_s
+    return to_samples(at_s) / SAMPLE_RATE + 1 / SAMPLE_RATE
 
 
 def _chapter_at(plan: Plan, at_s: float) -> int | None:
