@@ -257,11 +257,16 @@ def _prepare(routine: Routine, options: SessionOptions, engine_factory: Callable
     routine, script, warning = localize(routine, options.language)
     language = routine.language if options.language is None else validate_language(options.language)
     about = {"language": language, "script": script, "warnings": (warning,) if warning else ()}
-    sounds = load_sounds(options.sounds_dir)
-    settings = Settings(speech=not options.no_voice, sound_s=sound_durations_s(sounds), script=script)
-    if close_for is not None:
-        settings = replace(settings, skipped=close_for[0], intro_minutes=close_for[1])
+
+    def sounds_and_settings() -> tuple[dict, Settings]:
+        sounds = load_sounds(options.sounds_dir)
+        settings = Settings(speech=not options.no_voice, sound_s=sound_durations_s(sounds), script=script)
+        if close_for is not None:
+            settings = replace(settings, skipped=close_for[0], intro_minutes=close_for[1])
+        return sounds, settings
+
     if options.no_voice:
+        sounds, settings = sounds_and_settings()
         p = plan(routine, settings, lambda text: 0.0)
         check_cues_kept(p, options.sounds_dir)
         return _Parts(Session(routine, p, {}, sounds, None, options, settings=settings, **about))
@@ -276,6 +281,7 @@ def _prepare(routine: Routine, options: SessionOptions, engine_factory: Callable
         cache = speech_cache(engine, options, language, clips_dir)
         if engine_ready is not None:
             engine_ready(engine, cache, engine_factory, next(iter(script.intro_lines(routine, 1)), None))
+        sounds, settings = sounds_and_settings()  # after the engines start: they take longest
     except BaseException:
         close = getattr(engine, "close", None)
         if close is not None:

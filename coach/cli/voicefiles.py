@@ -122,17 +122,15 @@ def download_command(
     """Download a voice from Piper's public catalogue, check it, and add it (no NAME: your language's default)."""
     from coach.speech.voicedownload import DEFAULT_VOICES, default_voice, download_voice
 
+    wanted, chosen = "", None
     if name is None:
         wanted = _user_language(language)
         if first_run and wanted.split("-")[0] not in DEFAULT_VOICES:
             wanted = "en"  # a language coach does not coach in: its sessions are in English
         chosen = default_voice(wanted)
         name = chosen.key
-        if first_run:
-            if not _first_run_wanted(chosen.key, wanted):
-                return
-        else:
-            print(f"coach: the default voice for {wanted!r} is {name} ({chosen.licence})", file=sys.stderr)
+        if first_run and not _first_run_wanted(chosen.key, wanted):
+            return
     elif first_run or language is not None:
         raise OptionError("--language", "give either a voice NAME or --language, not both")
     progress = byte_progress(f"downloading {_clean(name)}")
@@ -148,7 +146,9 @@ def download_command(
         if progress is not None:
             sys.stderr.write("\n")
     licence = f"; its licence: {_clean(found.licence)}" if found.licence else ""
-    print(f"added {found.name} ({found.language}, {found.quality or 'quality unknown'}){licence}", file=sys.stderr)
+    default = f", the default voice for {wanted!r}" if chosen is not None else ""
+    print(f"added {found.name} ({found.language}, {found.quality or 'quality unknown'}){default}{licence}",
+          file=sys.stderr)
 
 
 def _user_language(language: str | None) -> str:
