@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from coach.speech.clipcache import ClipCache
     from coach.audio.clipfigures import ClipMeasures
     from coach.audio.mixer import Mixer
+    from coach.streaming import Renderer, SpeechStream
 
 
 @dataclass(frozen=True)
@@ -61,12 +62,18 @@ class Session:
     warnings: tuple[str, ...] = ()  # one line each, for the command to print
     lift_db: float | None = None  # the level the mixer planned (None until a mixer is made), kept by a new close
     measures: ClipMeasures | None = None  # the clips' figures and limited forms (the clip cache keeps them)
+    settings: Settings | None = None  # what the plan was made with (its introduction's minutes among them)
+    stream: SpeechStream | None = None  # for a live session whose sentences are still being made
 
     def mixer(self) -> Mixer:
         """The one timeline both sinks play."""
+        return self.mixer_of(self.plan, self.speech)
+
+    def mixer_of(self, plan: Plan, speech: dict[str, np.ndarray]) -> Mixer:
+        """The timeline of `plan` (this session's, or the part of it already made) at this session's level."""
         from coach.audio.mixer import Mixer
 
-        mixer = Mixer(self.plan, self.speech, self.sounds, self.options.voice_volume_pct / 100.0,
+        mixer = Mixer(plan, speech, self.sounds, self.options.voice_volume_pct / 100.0,
                       self.options.beep_volume_pct / 100.0, self.options.loudness_lufs, self.lift_db,
                       measures=self.measures)
         self.lift_db = mixer.lift_db
@@ -190,22 +197,99 @@ def build_session(routine: Routine, options: SessionOptions,
     rendered too (into Session.speech) for things said outside the timeline. close_for=(skipped names,
     intro minutes) plans a close that names the skipped exercises, keeping the introduction as it was.
     With the default engine, an installed Piper voice may speak instead (see choose_voice_engine); its
-    missing clips are rendered first on all cores, reporting progress(done, total).
+    missing clips are rendered first on all cores, reporting progress(done, total). The introduction's
+    minutes and the level are estimated (timing_estimates), so a live session that starts before its
+    sentences are made plays exactly this.
     """
+    from coach.audio.sounds import check_cues_kept
+
+    parts = _prepare(routine, options, engine_factory, cache_dir, close_for)
+    if parts.engine is None:
+        return parts.session
+    engine, cache, settings, session = parts.engine, parts.cache, parts.session.settings, parts.session
+    script = session.script
+    try:
+        if hasattr(engine, "sibling"):  # an engine that can render in several processes at once
+            prepare_in_parallel(cache, engine, session.routine, settings, [*extra_texts(script)], progress)
+        p = plan(session.routine, settings, cache.duration_s)
+        check_cues_kept(p, session.options.sounds_dir)
+        speech = {c.text: cache.clip(c.text) for c in p.cues if c.text is not None}
+        speech.update((text, cache.clip(text)) for text in extra_texts(script))
+    finally:
+        close = getattr(engine, "close", None)
+        if close is not None:
+            close()
+    session.plan, session.speech = p, speech
+    return session
+
+
+def start_session(routine: Routine, options: SessionOptions,
+                  engine_factory: Callable[[], SpeechEngine] = default_engine, cache_dir: Path | None = None,
+                  extra_texts: Callable[[Script], Iterable[str]] = lambda script: (),
+                  workers: int | None = None) -> Session:
+    """A live session that renders nothing yet: session.stream makes its sentences, soonest needed first, on
+    `workers` engines (one per core) while it plays; session.plan is its estimate until the stream is final."""
+    from coach.streaming import Renderer, SpeechStream, estimated_length_s
+
+    made: list[Renderer] = []
+
+    def start_engines(engine: SpeechEngine, cache: ClipCache, factory: Callable[[], SpeechEngine],
+                      first_line: str | None) -> None:
+        piper = hasattr(engine, "sibling")
+        make = (lambda: engine.sibling(threads=1)) if piper else factory
+        first = (lambda: engine.sibling(threads=0)) if piper else None  # 0: every core
+        made.append(Renderer(cache, make, workers or os.cpu_count() or 1, close_too=engine, make_first=first,
+                             first=None if piper else engine))
+        if first_line is not None and not cache.path(first_line).is_file():
+            made[0].start()  # its first words are not made: start (a Piper voice loads) while the rest is worked out
+
+    try:
+        parts = _prepare(routine, options, engine_factory, cache_dir, None, start_engines)
+    except BaseException:
+        for renderer in made:
+            renderer.close()
+        raise
+    if parts.engine is None:
+        return parts.session
+    cache, session = parts.cache, parts.session
+    session.stream = SpeechStream(session, cache, made[0], lambda text: estimated_length_s(text, cache.rate_wpm),
+                                  extra_texts(session.script))
+    session.stream(True)  # the first texts are asked for at once: the engines start if any is missing
+    return session
+
+
+@dataclass
+class _Parts:
+    session: Session
+    engine: SpeechEngine | None = None  # None: a session without speech, already complete
+    cache: ClipCache | None = None
+
+
+def _prepare(routine: Routine, options: SessionOptions, engine_factory: Callable[[], SpeechEngine],
+             cache_dir: Path | None, close_for: tuple[tuple[str, ...], int] | None,
+             engine_ready: Callable[[SpeechEngine, ClipCache, Callable[[], SpeechEngine], str | None], None]
+             | None = None
+             ) -> _Parts:
+    """The session's language, sounds, settings, engine and clip cache, and its estimated minutes and level."""
     from coach.audio.sounds import check_cues_kept, load_sounds, sound_durations_s  # the audio stack, when needed
 
     check_options(options)
     routine, script, warning = localize(routine, options.language)
     language = routine.language if options.language is None else validate_language(options.language)
     about = {"language": language, "script": script, "warnings": (warning,) if warning else ()}
-    sounds = load_sounds(options.sounds_dir)
-    settings = Settings(speech=not options.no_voice, sound_s=sound_durations_s(sounds), script=script)
-    if close_for is not None:
-        settings = replace(settings, skipped=close_for[0], intro_minutes=close_for[1])
+
+    def sounds_and_settings() -> tuple[dict, Settings]:
+        sounds = load_sounds(options.sounds_dir)
+        settings = Settings(speech=not options.no_voice, sound_s=sound_durations_s(sounds), script=script)
+        if close_for is not None:
+            settings = replace(settings, skipped=close_for[0], intro_minutes=close_for[1])
+        return sounds, settings
+
     if options.no_voice:
+        sounds, settings = sounds_and_settings()
         p = plan(routine, settings, lambda text: 0.0)
         check_cues_kept(p, options.sounds_dir)
-        return Session(routine, p, {}, sounds, None, options, **about)
+        return _Parts(Session(routine, p, {}, sounds, None, options, settings=settings, **about))
     from coach.speech.clipcache import default_cache_dir
 
     clips_dir = cache_dir if cache_dir is not None else default_cache_dir()
@@ -215,17 +299,25 @@ def build_session(routine: Routine, options: SessionOptions,
     engine = engine_factory()
     try:
         cache = speech_cache(engine, options, language, clips_dir)
-        if hasattr(engine, "sibling"):  # an engine that can render in several processes at once
-            prepare_in_parallel(cache, engine, routine, settings, [*extra_texts(script)], progress)
-        p = plan(routine, settings, cache.duration_s)
-        check_cues_kept(p, options.sounds_dir)
-        speech = {c.text: cache.clip(c.text) for c in p.cues if c.text is not None}
-        speech.update((text, cache.clip(text)) for text in extra_texts(script))
-    finally:
+        if engine_ready is not None:
+            engine_ready(engine, cache, engine_factory, next(iter(script.intro_lines(routine, 1)), None))
+        sounds, settings = sounds_and_settings()  # after the engines start: they take longest
+    except BaseException:
         close = getattr(engine, "close", None)
         if close is not None:
             close()
-    return Session(routine, p, speech, sounds, cache.voice, options, **about, measures=cache)
+        raise
+    from coach.streaming import estimated_length_s, timing_estimates
+
+    lift_db = None
+    if close_for is None:
+        minutes, lift_db = timing_estimates(routine, settings, options, sounds, cache.rate_wpm)
+        settings = replace(settings, intro_minutes=minutes)
+    estimated = plan(routine, settings, lambda text: estimated_length_s(text, cache.rate_wpm))
+    check_cues_kept(estimated, options.sounds_dir)
+    session = Session(routine, estimated, {}, sounds, cache.voice, options, lift_db=lift_db, settings=settings,
+                      measures=cache, **about)
+    return _Parts(session, engine, cache)
 
 
 def prepare_in_parallel(cache: ClipCache, engine, routine: Routine, settings: Settings, extra: list[str],

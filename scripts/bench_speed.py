@@ -133,7 +133,7 @@ def _before_leveling(path: str, name: str):
 
 
 def _mix_before_leveling(mixer, start_frame: int, end_frame: int, block_frames: int = 65536):
-    """How the live player mixed its first buffer before leveling (coach/live/player.py's _mix_pcm16 then)."""
+    """How the live player mixed its first buffer before leveling (coach/live/player.py then)."""
     import numpy as np
 
     from coach.audio.pcm import to_pcm16
@@ -147,7 +147,7 @@ def _mix_before_leveling(mixer, start_frame: int, end_frame: int, block_frames: 
 
 def first_buffer(routine: str) -> bool:
     """Making the mixer and mixing the first window, now and with the mixer from before leveling."""
-    from coach.live.player import _mix_pcm16
+    from coach.live.player import mix_pcm16
     from coach.plan.model import to_samples
     from coach.plan.positions import seam_position_s
     from coach.routine import load_routine
@@ -165,7 +165,7 @@ def first_buffer(routine: str) -> bool:
             started = time.perf_counter()
             if which == "ours":
                 mixer = session.mixer()
-                _mix_pcm16(mixer, 0, min(end, mixer.total_frames))
+                mix_pcm16(mixer, 0, min(end, mixer.total_frames))
             else:
                 mixer = old_mixer(session.plan, session.speech, session.sounds)
                 _mix_before_leveling(mixer, 0, min(end, mixer.total_frames))

@@ -15,7 +15,7 @@ FLOORS = [
     {"audio"},
     {"speech"},  # a clip is cached as 16-bit samples through audio.pcm
     {"export", "live", "log"},
-    {"session", "config"},
+    {"session", "config", "streaming"},
     {"cli"},
     {"__main__"},
 ]

@@ -18,7 +18,7 @@ from coach.errors import AudioDeviceError
 from coach.i18n import _, format_number, ngettext
 from coach.plan.model import CueKind
 from coach.routine import Routine, load_routine
-from coach.session import Session, SessionOptions, build_session, check_options
+from coach.session import Session, SessionOptions, build_session, check_options, start_session
 from coach.speech.engine import DEFAULT_RATE_WPM
 from coach.terminal import printable
 from coach.timefmt import clock, cue_stamp
@@ -190,7 +190,7 @@ def run_command(
     stopped session coach asks how much pain you feel, from 0 to 10 (Enter skips).
     """
     from coach.live.player import start_position_s
-    from coach.cli.runner import run_logged
+    from coach.cli.runner import run_logged, show_header
 
     choices = resolve_options(voice=voice, rate=rate, pitch=pitch, voice_volume=voice_volume,
                               beep_volume=beep_volume, loudness=loudness, language=language, routine=routine,
@@ -198,16 +198,13 @@ def run_command(
     with choices.blame():
         options = choices.session_options(no_voice, sounds)
         check_options(options)
-        session = _session(choices.load_routine(), options, extra_texts=lambda script: (script.PAIN_QUESTION,),
-                           progress=count_progress(_("preparing the voice"), quiet=quiet))
+        session = start_session(choices.load_routine(), options,
+                                extra_texts=lambda script: (script.PAIN_QUESTION,))
+        for warning in session.warnings:
+            print(printable(warning), file=sys.stderr)
     start_s = start_position_s(session.plan, from_exercise)
     if not quiet:
-        from coach.live.status import StatusLine
-
-        fit = StatusLine(sys.stderr).fit
-        print(fit(printable(f"{session.plan.title} · {clock(session.plan.duration_s - start_s)}")), file=sys.stderr)
-        if sys.stdin.isatty():
-            print(fit(_("space pause · n next · p back · q quit")), file=sys.stderr)
+        show_header(session, start_s)
     debug = bool(ctx.find_root().params.get("debug"))  # coach's global --debug
     try:
         run_logged(session, start_s, quiet=quiet, log=not no_log, mpris=choices.mpris, debug=debug)

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Optional
 
 import typer
 
-from coach.i18n import _, format_number
+from coach.i18n import N_, _, format_number
 from coach.cli import voicefiles
 from coach.cli.shared import LanguageOpt, PitchOpt, RateOpt, VoiceOpt
 from coach.config import Choices, resolve_options
@@ -25,6 +25,7 @@ from coach.speech.voices import (Voice, check_pitch_support, engine_variants, fi
 if TYPE_CHECKING:
     import numpy as np  # loaded by the commands that play audio, not by `coach voices`
 
+NATURAL_VOICE_HINT = N_("Only espeak-ng speaks here. For a natural voice in your language: coach voices download")
 SAMPLE_GAP_S = 0.4  # between a voice saying its name and the sample sentence
 POLL_S = 0.02  # how often we look whether playback has finished
 
@@ -114,6 +115,8 @@ def voices_command(
             print(line)
     if tty:
         print(_("Hear one: coach say 'Hello' --voice ID    keep it: coach config set voice ID"), file=sys.stderr)
+    if not piper and not listed_piper(None, None):
+        print(_(NATURAL_VOICE_HINT), file=sys.stderr)
 
 
 voices_app = typer.Typer(add_completion=False)

@@ -5,12 +5,13 @@ from __future__ import annotations
 import shutil
 import sys
 from pathlib import Path
-from typing import Callable, TextIO
+from typing import Callable, Optional, TextIO
 
 import typer
 
-from coach.i18n import _
 from coach.cli.shared import is_terminal
+from coach.errors import CoachError, OptionError
+from coach.i18n import _
 from coach.speech.voicefiles import PiperVoiceFile, installed_piper_voices, voices_folder
 
 ENGINE_ESPEAK = "espeak-ng"
@@ -97,23 +98,84 @@ def remove_command(name: str = typer.Argument(..., help="The voice's name, or a 
     print(_clean(_("removed {name}").format(name=found.name)), file=sys.stderr)
 
 
-def download_command(name: str = typer.Argument(..., help="A voice of Piper's catalogue, e.g. en_US-lessac-medium.")) -> None:
-    """Download a voice from Piper's public catalogue, check it, and add it."""
-    from coach.speech.voicedownload import download_voice
+def download_command(
+    name: Optional[str] = typer.Argument(None, help="A voice of Piper's catalogue, e.g. en_US-ljspeech-medium "
+                                         "(not given: the default voice for your language)."),
+    language: Optional[str] = typer.Option(None, "--language", help="With no NAME: the default voice for this "
+                                           "language (en, fr, de, es) instead of yours."),
+    first_run: bool = typer.Option(False, "--first-run", hidden=True, help="For ./scripts/run: fetch the default "
+                                   "voice only if none speaks the language yet, and never fail."),
+) -> None:
+    """Download a voice from Piper's public catalogue, check it, and add it (no NAME: your language's default)."""
+    from coach.speech.voicedownload import DEFAULT_VOICES, default_voice, download_voice
 
+    wanted, chosen = "", None
+    if name is None:
+        wanted = _user_language(language)
+        if first_run and wanted.split("-")[0] not in DEFAULT_VOICES:
+            wanted = "en"  # a language coach does not coach in: its sessions are in English
+        chosen = default_voice(wanted)
+        name = chosen.key
+        if first_run and not _first_run_wanted(chosen.key, wanted):
+            return
+    elif first_run or language is not None:
+        raise OptionError("--language", _("give either a voice NAME or --language, not both"))
     progress = byte_progress(_("downloading {name}").format(name=_clean(name)))
     try:
         found = download_voice(name, progress=progress)
+    except CoachError as exc:
+        if not first_run:
+            raise
+        print(_("coach: no natural voice this time ({reason}); espeak-ng speaks. Later: coach voices download")
+              .format(reason=exc), file=sys.stderr)
+        return
     finally:
         if progress is not None:
             sys.stderr.write("\n")
     quality = found.quality or _("quality unknown")
-    if found.licence:
+    if chosen is not None and found.licence:
+        line = _("added {name} ({language}, {quality}), the default voice for {wanted}; its licence: {licence}")
+    elif chosen is not None:
+        line = _("added {name} ({language}, {quality}), the default voice for {wanted}")
+    elif found.licence:
         line = _("added {name} ({language}, {quality}); its licence: {licence}")
     else:
         line = _("added {name} ({language}, {quality})")
-    print(_clean(line.format(name=found.name, language=found.language, quality=quality, licence=found.licence or "")),
-          file=sys.stderr)
+    print(_clean(line.format(name=found.name, language=found.language, quality=quality, wanted=repr(wanted),
+                             licence=found.licence or "")), file=sys.stderr)
+
+
+def _user_language(language: str | None) -> str:
+    """--language, else the language setting, else the locale's (LANGUAGE, LC_ALL, LC_MESSAGES, LANG)."""
+    from coach.speech.voicedownload import locale_language
+    from coach.speech.voices import validate_language
+
+    if language is not None:
+        return validate_language(language)
+    from coach.config import load_settings
+
+    setting = load_settings().values.get("language")
+    return str(setting) if setting else locale_language()
+
+
+def _first_run_wanted(key: str, language: str) -> bool:
+    """Whether a first run should download `key`: piper-tts works, no voice speaks the language, the catalogue answers.
+
+    Offline it says in one line how to get a natural voice later.
+    """
+    from coach.speech.choice import best_piper_for
+    from coach.speech.voicedownload import catalogue_reachable
+    from coach.speech.voicefiles import piper_available
+
+    if not piper_available() or best_piper_for(installed_piper_voices(), language) is not None:
+        return False
+    if not catalogue_reachable():
+        print(_("coach: Piper's voice catalogue cannot be reached, so espeak-ng speaks for now; for a natural voice "
+                "later: coach voices download  (or ./scripts/run again when online)"), file=sys.stderr)
+        return False
+    print(_("coach: downloading the natural voice for {language} ({key}), once").format(
+        language=repr(language), key=key), file=sys.stderr)
+    return True
 
 
 def register(group: typer.Typer) -> None:
@@ -121,3 +183,25 @@ def register(group: typer.Typer) -> None:
     group.command("add")(add_command)
     group.command("remove")(remove_command)
     group.command("download")(download_command)
+
+
+MENTIONED_FILE = "natural-voice-mentioned"  # in the cache folder: a live session says it once, not every time
+
+
+def mention_natural_voice_once(stream: TextIO | None = None) -> bool:
+    """Before a live session that espeak-ng speaks for want of any Piper voice: one line on getting one, once."""
+    from coach.cachedir import cache_root
+
+    if installed_piper_voices():
+        return False
+    marker = cache_root() / MENTIONED_FILE
+    if marker.exists():
+        return False
+    try:
+        marker.parent.mkdir(parents=True, exist_ok=True)
+        marker.touch()
+    except OSError:
+        return False  # could not remember it: better unsaid than said every time
+    print(_("Tip: espeak-ng speaks this session; for a natural voice in your language: coach voices download"),
+          file=sys.stderr if stream is None else stream)
+    return True

@@ -132,7 +132,7 @@ class SessionResult:
 
 # --- the session ------------------------------------------------------------------------------
 
-def _mix_pcm16(mixer, start_frame: int, end_frame: int) -> np.ndarray:
+def mix_pcm16(mixer, start_frame: int, end_frame: int) -> np.ndarray:
     """The mix of [start_frame, end_frame) as int16, with no float copy of it all (silence costs nothing)."""
     return mixer.pcm16(start_frame, end_frame)
 
@@ -159,7 +159,7 @@ class _Background:
         return self._value
 
 
-class _Player:
+class BufferPlayer:
     """Keeps the buffers that are sounding and the audio position they imply."""
 
     def __init__(self, plan: Plan, mixer, output: AudioOutput, clock: Clock, window_s: float,
@@ -176,7 +176,7 @@ class _Player:
     def _mix(self, start_s: float) -> tuple[float, float, np.ndarray]:
         seam_s = seam_position_s(self.plan, start_s, self.window_s)
         end = min(to_samples(seam_s), self.mixer.total_frames)
-        return start_s, seam_s, _mix_pcm16(self.mixer, min(to_samples(start_s), end), end)
+        return start_s, seam_s, mix_pcm16(self.mixer, min(to_samples(start_s), end), end)
 
     def _start(self, start_s: float, seam_s: float, frames: np.ndarray, lead_in_s: float = 0.0) -> None:
         if lead_in_s > 0:
@@ -253,7 +253,7 @@ def run_session(plan: Plan, mixer, *, start_s: float = 0.0, output: AudioOutput 
                 clock: Clock | None = None, keys: Keys | None = None, status: StatusLine | None = None,
                 window_s: float = WINDOW_S, lead_in_s: float = LEAD_IN_S,
                 progress: Progress | None = None, updates: Updates | None = None,
-                controls: Controls | None = None) -> SessionResult:
+                controls: Controls | None = None, feed=None) -> SessionResult:
     """Plays the plan's mixed timeline live from start_s, answering commands, until the end or a stop.
 
     Commands come from `controls` (see coach.live.control: keys, MPRIS and anything else that submits
@@ -263,7 +263,8 @@ def run_session(plan: Plan, mixer, *, start_s: float = 0.0, output: AudioOutput 
     caller exits 130). No audio device raises AudioDeviceError. Each fresh stream starts with
     lead_in_s of silence. progress, when given, hears every position played and how the session ended.
     updates, when given, is asked on every turn for a (plan, mixer, from_s) to play from from_s on
-    instead (see _Player.retime); it returns None while there is none.
+    instead (see BufferPlayer.retime); it returns None while there is none. feed, when given, plays a session
+    whose sentences are still being made (coach.live.streamed.Feed).
     """
     clock = clock or MonotonicClock()
     output = output or SimpleaudioOutput()
@@ -275,13 +276,14 @@ def run_session(plan: Plan, mixer, *, start_s: float = 0.0, output: AudioOutput 
             controls.keys = keys if keys is not None else stack.enter_context(open_keys())
         if status is not None:
             stack.callback(status.clear)
-        player = _Player(plan, mixer, output, clock, window_s, lead_in_s)
+        make = feed.player if feed is not None else BufferPlayer
+        player = make(plan, mixer, output, clock, window_s, lead_in_s)
         stack.callback(player.stop)
         player.play_from(min(max(start_s, 0.0), plan.duration_s))
         if progress is not None:
             progress.started()
         try:
-            finished, quit_ = _loop(player, controls, status, progress, updates)
+            finished, quit_ = _loop(player, controls, status, progress, updates, feed)
         except BaseException:
             controls.show(player.plan, player.position_s(), Status.STOPPED)
             if progress is not None:
@@ -293,8 +295,8 @@ def run_session(plan: Plan, mixer, *, start_s: float = 0.0, output: AudioOutput 
         return SessionResult(elapsed_s=clock.now() - began, finished=finished, quit=quit_)
 
 
-def _loop(player: _Player, controls: Controls, status: StatusLine | None, progress: Progress | None,
-          updates: Updates | None) -> tuple[bool, bool]:
+def _loop(player: BufferPlayer, controls: Controls, status: StatusLine | None, progress: Progress | None,
+          updates: Updates | None, feed=None) -> tuple[bool, bool]:
     """Carries out commands until the end (True, False) or STOP (False, True): the one place they act."""
     paused_at: float | None = None
 
@@ -308,6 +310,8 @@ def _loop(player: _Player, controls: Controls, status: StatusLine | None, progre
             progress.jumped(from_s, to_s)
 
     while True:
+        if feed is not None:
+            feed.turn(player)
         plan = player.plan
         update = updates() if updates is not None else None
         if update is not None:

@@ -55,6 +55,12 @@ class Progress:
         self._credited: set[int] = set()  # indexes into _doses, so a rep heard twice counts once
         self.skipped_positions: set[int] = set()  # exercises with a side left out with `n`
 
+    def replan(self, plan: Plan) -> None:
+        """A newer plan of the same session (a live session's sentences made since): the same doses, retimed."""
+        self.plan = plan
+        self._doses = [s for s in plan.steps if s.kind.is_dose]
+        self._dose_ends_s = [s.end_s for s in self._doses]
+
     def started(self) -> None:
         """The first sound is playing: the session exists from now on, so the log is opened."""
         if self.log is None:

@@ -28,6 +28,7 @@ REPLAN_LIMIT = 4  # rounds of the introduction's minutes at most (see plan())
 
 # Free cues of a rest are said in this order.
 SEQ_BEEP, SEQ_MILESTONE, SEQ_NEXT, SEQ_TIP = range(4)
+INTRO, BODY, CLOSE = range(3)  # the parts a text's length is asked in; the body counts from its own start
 
 
 class _Builder:
@@ -52,11 +53,16 @@ class _Builder:
         self.clips: dict[str, Clip] = {}  # each text is measured once
         self.sounds: dict[str, Clip] = {}
         self.fits: dict = {}  # fit's memo: series repeat the same steps
+        self.needed: dict[str, tuple[int, int]] = {}  # each text's earliest use: (part, frame)
+        self.asking: tuple[int, int] | None = None  # where in_turn is placing a line; else the body's cursor
+        self.shift_frames = 0  # where the body starts, once plan() put the introduction before it
 
     # -- sources of sound -------------------------------------------------------------------
     def speech(self, text: str) -> Clip | None:
         if not self.settings.speech:
             return None
+        at = self.asking if self.asking is not None else (BODY, self.cursor_frames)
+        self.needed[text] = min(self.needed.get(text, at), at)  # the parts follow one another in time
         if text not in self.clips:
             seconds = float(self.clip_duration(text))
             self.clips[text] = Clip(CueKind.SPEECH, text, None, seconds, length_frames(seconds))
@@ -86,10 +92,15 @@ class _Builder:
         self.add_step(kind, end_frames, where)
 
     def in_turn(self, at_frames: int, clips: list[Clip], lines: list[str], speech: Speech,
-                end_sound: str | None = None) -> tuple[list[tuple[int, Clip]], int]:
+                end_sound: str | None = None, part: int = BODY) -> tuple[list[tuple[int, Clip]], int]:
         """`clips` and `lines` one after another from `at_frames`, maybe a closing sound: where each starts, the end."""
         placed = []
-        for clip in clips + [clip for line in lines if (clip := speech(line)) is not None]:
+        for item in clips + lines:  # each line measured where it goes: nothing before it depends on its length
+            self.asking = (part, at_frames)
+            clip = speech(item) if isinstance(item, str) else item
+            self.asking = None
+            if clip is None:
+                continue
             placed.append((at_frames, clip))
             at_frames += clip.length_frames + frames(TALK_GAP_S)
         if end_sound is not None:
@@ -288,7 +299,7 @@ class _Builder:
 
     def intro(self, minutes: int, speech: Speech) -> tuple[list, int]:
         """The introduction's cues and its end: its sentences in turn, a second at least."""
-        placed, end_frames = self.in_turn(0, [], self.script.intro_lines(self.routine, minutes), speech)
+        placed, end_frames = self.in_turn(0, [], self.script.intro_lines(self.routine, minutes), speech, part=INTRO)
         return placed, max(end_frames, frames(1.0))
 
     def close(self, start_frames: int, speech: Speech) -> tuple[list, int]:
@@ -296,7 +307,7 @@ class _Builder:
         lines = [self.done(self.routine.exercises[-1])] + self.script.close_lines(
             self.routine, start_frames / SAMPLE_RATE, self.settings.skipped)
         clips = [self.pending_stop[0][1]] if self.pending_stop else []
-        return self.in_turn(start_frames, clips, lines, speech, SOUND_END)
+        return self.in_turn(start_frames, clips, lines, speech, SOUND_END, part=CLOSE)
 
     def minutes(self, minutes: int, speech: Speech) -> int:
         """The minutes the session lasts (at least 1) if the introduction says `minutes`."""
@@ -320,6 +331,7 @@ class _Builder:
     def plan(self, minutes: int) -> Plan:
         """The whole session: the introduction saying `minutes`, the body after it, then the close."""
         intro_cues, shift_frames = self.intro(minutes, self.speech)
+        self.shift_frames = shift_frames
         close_start = shift_frames + self.cursor_frames
         close_cues, end_frames = self.close(close_start, self.speech)
         steps = [(StepKind.INTRO, 0, shift_frames, {})] + [
@@ -345,6 +357,11 @@ class _Builder:
             intro_minutes=minutes,
         )
 
+    def needed_s(self) -> dict[str, float]:
+        """Each text measured, and the session time from which the plan depends on its length."""
+        return {text: (at + self.shift_frames * (part == BODY)) / SAMPLE_RATE
+                for text, (part, at) in self.needed.items()}
+
 
 def _cue(at_frames: int, clip: Clip) -> Cue:
     return Cue(at_s=at_frames / SAMPLE_RATE, duration_s=clip.duration_s, kind=clip.kind, text=clip.text,
@@ -353,17 +370,25 @@ def _cue(at_frames: int, clip: Clip) -> Cue:
 
 def plan(routine: Routine, settings: Settings, clip_duration: ClipDuration) -> Plan:
     """The timed plan of a session: steps, cues and chapters. Pure and deterministic."""
+    return plan_with_needs(routine, settings, clip_duration)[0]
+
+
+def plan_with_needs(routine: Routine, settings: Settings, clip_duration: ClipDuration
+                    ) -> tuple[Plan, dict[str, float]]:
+    """The plan, and for each text it measured the session time from which the plan depends on its length:
+    what lies before the earliest such time of a text only estimated is what the real lengths give."""
     body = _Builder(routine, settings, clip_duration)
     for index, ex in enumerate(routine.exercises, start=1):  # laid out from frame 0, the introduction put before
         body.exercise(index, ex, index == len(routine.exercises))
     if settings.intro_minutes is not None:
-        return body.plan(settings.intro_minutes)
+        return body.plan(settings.intro_minutes), body.needed_s()
     # The introduction says "about N minutes", but N is only known once the session is laid out, and the
     # sentence's own length can move the total across a minute boundary. So start from a guess, measure the
     # session with it (only the introduction and the close change), and stop once the two agree. The sentence
     # changes by a word at most, so this settles in a round or two; REPLAN_LIMIT only guards against a
     # flip-flop right on a boundary, where either answer is within half a minute.
-    return body.plan(_settle(body.guess_minutes(), lambda minutes: body.minutes(minutes, body.speech)))
+    minutes = _settle(body.guess_minutes(), lambda minutes: body.minutes(minutes, body.speech))
+    return body.plan(minutes), body.needed_s()
 
 
 def _settle(minutes: int, measure: Callable[[int], int]) -> int:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from coach.errors import OptionError
-from coach.plan.model import SAMPLE_RATE, Plan, to_samples
+from coach.plan.model import SAMPLE_RATE, CueKind, Plan, StepKind, to_samples
 from coach.i18n import _
 
 WINDOW_S = 1800.0  # longest stretch mixed ahead of the listener
@@ -80,3 +80,25 @@ def seam_position_s(plan: Plan, start_s: float, window_s: float = WINDOW_S) -> f
             best_gap_s, best_s = hi - lo, (lo + hi) / 2
         silence_from_s = max(silence_from_s, end_s)
     return to_samples(best_s) / SAMPLE_RATE  # on a frame, so buffer lengths and positions agree
+
+
+def wait_points_s(plan: Plan, min_silence_s: float = 0.1) -> list[float]:
+    """Where live playback may wait for sentences still being made, in time order: mid-way in the silence
+    before a sentence of the introduction, an announcement or the close (not a step's first sound, which
+    may end a count-down or a hold), and before a set-up's "get ready". Never inside a hold or count-down."""
+    talk, prepare = (StepKind.INTRO, StepKind.ANNOUNCE, StepKind.CLOSE), StepKind.PREPARE
+    starts = {to_samples(s.start_s): s for s in plan.steps}
+    points, step, heard_until_s = [], None, 0.0
+    steps = iter(plan.steps)
+    for cue in plan.cues:
+        while step is None or cue.at_s >= step.end_s - 1e-9:
+            step = next(steps, None)
+            if step is None:
+                return points
+        begins = starts.get(to_samples(cue.at_s))
+        waits = ((step.kind in talk and cue.kind == CueKind.SPEECH and cue.at_s > step.start_s + 1e-9)
+                 or (begins is not None and begins.kind == prepare))
+        if waits and cue.at_s - heard_until_s >= min_silence_s:
+            points.append(to_samples((heard_until_s + cue.at_s) / 2) / SAMPLE_RATE)
+        heard_until_s = max(heard_until_s, cue.end_s)
+    return points

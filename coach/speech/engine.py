@@ -160,6 +160,12 @@ class WorkerEngine:
             shutil.rmtree(self._workdir, ignore_errors=True)
             self._workdir = None
 
+    def start(self) -> None:
+        """Start the worker now rather than at the first request (a session about to speak starts it early)."""
+        if self._proc is None or self._proc.poll() is not None:
+            self._stop_worker()
+            self._start_worker()
+
     @property
     def worker_pid(self) -> int | None:
         """The worker's process id while one is running."""

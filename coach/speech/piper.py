@@ -155,6 +155,10 @@ class PiperEngine:
         """Another engine of the same voice, with a worker of its own."""
         return PiperEngine(self.voice_file, threads=threads, timeout_s=self._timeout_s, name=self.name)
 
+    def start(self) -> None:
+        """Start the worker (and load the model) now rather than at the first clip."""
+        self._worker.start()
+
     def voices(self) -> list[Voice]:
         """The voice, from its files: no worker is started for this."""
         return [self.voice_file.voice()]

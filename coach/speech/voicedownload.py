@@ -14,8 +14,9 @@ import tempfile
 import urllib.error
 import urllib.parse
 import urllib.request
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Mapping
 
 from coach.errors import CoachError, OptionError
 from coach.speech.voicefiles import CARD_SUFFIX, PiperVoiceFile, add_voice, voices_folder
@@ -151,3 +152,61 @@ def download_voice(name: str, folder: Path | None = None,
         return add_voice(staging / (key + ".onnx"), folder)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
+
+
+# --- the voice a newcomer gets -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DefaultVoice:
+    """The voice `coach voices download` fetches for a language when no name is given, and why."""
+
+    key: str  # in Piper's catalogue
+    licence: str  # as its model card states it
+    why: str
+
+
+# One per language coach coaches in: the best-sounding voice whose model card lets anyone use what it
+# says (public domain, CC0, CC-BY), not research-only or non-commercial, and not fine-tuned from a voice
+# that is (many Piper voices are fine-tuned from en_US-lessac, whose recordings are research-only).
+DEFAULT_VOICES = {
+    "en": DefaultVoice("en_US-ljspeech-medium", "public domain (LJ Speech)",
+                       "trained from scratch on public-domain recordings; lessac is research-only, joe is "
+                       "fine-tuned from it, ryan and hfc_female are non-commercial"),
+    "fr": DefaultVoice("fr_FR-mls-medium", "CC-BY 4.0 (Multilingual LibriSpeech)",
+                       "trained from scratch; siwis and upmc are fine-tuned from lessac, gilles from ryan "
+                       "(non-commercial)"),
+    "de": DefaultVoice("de_DE-mls-medium", "CC-BY 4.0 (Multilingual LibriSpeech)",
+                       "trained from scratch; thorsten's recordings are CC0 but its models are fine-tuned "
+                       "from lessac, pavoque is non-commercial"),
+    "es": DefaultVoice("es_ES-carlfm-x_low", "public domain",
+                       "trained from scratch; davefx, sharvard and ald are fine-tuned from lessac; claude-high's "
+                       "card names no training origin"),
+}
+PROBE_TIMEOUT_S = 3.0  # how long `voices download --first-run` waits for the catalogue before going on
+
+
+def locale_language(environ: Mapping[str, str] | None = None) -> str:
+    """The user's language as gettext reads it from the locale (coach.i18n), "en" when none is useful."""
+    from coach.i18n import locale_language as from_locale
+
+    return from_locale(environ) or "en"
+
+
+def default_voice(language: str) -> DefaultVoice:
+    """The default voice for a language code ("fr", "fr-ca"); OptionError for a language without one."""
+    code = language.strip().lower().replace("_", "-").split("-")[0]
+    if code not in DEFAULT_VOICES:
+        raise OptionError("--language", _("coach has no default natural voice for {language}; choose one of: "
+                                          "{languages}, or name a voice").format(language=repr(language),
+                                                                                 languages=", ".join(DEFAULT_VOICES)))
+    return DEFAULT_VOICES[code]
+
+
+def catalogue_reachable(timeout_s: float = PROBE_TIMEOUT_S) -> bool:
+    """Whether the catalogue answers within timeout_s (a quick look before a first-run download)."""
+    try:
+        with urllib.request.urlopen(catalogue_url() + "voices.json", timeout=timeout_s):  # noqa: S310
+            return True
+    except (urllib.error.URLError, socket.timeout, OSError, ValueError):
+        return False
