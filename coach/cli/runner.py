@@ -100,7 +100,8 @@ def _streamed(session: Session, progress: Progress, say: Callable[[str], object]
     session.plan = plan
 
     def waited(at_s: float, seconds: float) -> None:
-        say(f"waited {seconds:.1f} s at {clock(at_s)} for the voice to make what comes next")
+        say(_("waited {seconds} s at {at} for the voice to make what comes next").format(
+            seconds=f"{seconds:.1f}", at=clock(at_s)))
 
     feed = Feed(stream, progress, waited)
     feed.horizon_s, feed.final = horizon_s, final
