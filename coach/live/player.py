@@ -34,7 +34,7 @@ import numpy as np
 from coach.errors import AudioDeviceError
 from coach.live.control import Command, Controls, Status
 from coach.live.keys import Keys, open_keys
-from coach.live.priority import urgent_thread
+from coach.live.priority import lifting_threads_started
 from coach.plan.model import SAMPLE_RATE, Plan, to_samples
 from coach.plan.positions import (  # noqa: F401 (start_position_s is part of this module's interface)
     WINDOW_S, next_position_s, previous_position_s, resume_position_s, seam_position_s, start_position_s,
@@ -108,7 +108,7 @@ class SimpleaudioOutput:
             raise AudioDeviceError(_("no audio output device (simpleaudio cannot be loaded: {reason})").format(reason=exc)) from exc
         _quiet_alsa()
         try:
-            with urgent_thread():
+            with lifting_threads_started():
                 return simpleaudio.play_buffer(np.ascontiguousarray(frames, dtype=np.int16), 1, 2, SAMPLE_RATE)
         except Exception as exc:  # simpleaudio raises its own SimpleaudioError, not exported
             reason = " ".join(str(exc).split()) or type(exc).__name__
