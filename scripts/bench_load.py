@@ -57,12 +57,7 @@ args = json.loads(sys.argv[1])
 if not args["urgent"]:
     player.lifting_threads_started = lambda: contextlib.nullcontext([])
 probes = []
-
-class Probe(stall.StallProbe):
-    def __post_init__(self):
-        probes.append(self)
-
-player.StallProbe = Probe
+player.StallProbe = lambda *given: probes.append(stall.StallProbe(*given)) or probes[-1]
 output = player.SimpleaudioOutput()
 output.notices_stalls = args.get("watch", True)
 plan, sounds = make_plan(exercises=args["exercises"])
@@ -256,7 +251,9 @@ def bench_stopped_server() -> dict:
         show(run, which)
         print(f"  {'':22} {late_after} cues heard more than {LATE_MS:g} ms late")
         run["late_cues"] = late_after
-    ok = runs[0]["late_cues"] <= 1 and runs[0]["missing"] == 0
+    # The stall is noticed when the probe sounding through it ends, and a silence between two tones
+    # (1.8 s) holds only part of a 2 s stall: the two cues after it may come late, none after them.
+    ok = runs[0]["late_cues"] <= 2 and abs(runs[0]["drift_ms"]) < LATE_MS and runs[0]["missing"] == 0
     print(f"  back on time at the next silence: {'ok' if ok else 'FAIL'}")
     return {"runs": runs, "ok": ok}
 
