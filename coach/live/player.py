@@ -247,10 +247,10 @@ class BufferPlayer:
             self.say(f"the sound device stalled for {stalled_s:.2f} s before {clock(self.position_s())}")
         here_s = self.position_s()
         gain_s = catch_up_s(self.mixer, here_s, self.behind_s, self.lead_in_s) if self.sounding else 0.0
-        if gain_s > 0:
-            self._silence()
-            self._start(*self._mix(here_s + gain_s))
-            self.behind_s = self.behind_s - gain_s if self.behind_s - gain_s > 0.01 else 0.0
+        if gain_s > 0:  # a fresh stream whose lead-in takes the place of silence, on the plan's schedule
+            behind_s = self.behind_s - gain_s if self.behind_s - gain_s > 0.01 else 0.0
+            self.play_from(here_s + gain_s + self.lead_in_s)
+            self.behind_s = behind_s
             self.say(f"caught up {gain_s:.2f} s in the silence at {clock(here_s)}; {self.behind_s:.2f} s still behind")
 
     def until_seam_s(self) -> float:
@@ -263,11 +263,8 @@ class BufferPlayer:
 
     def stop(self) -> None:
         """Silences every buffer (and the probe) at once."""
-        self._silence()
         if self.probe is not None:
             self.probe.stop()
-
-    def _silence(self) -> None:
         for playback in self.sounding:
             playback.stop()
         self.sounding = []
@@ -291,8 +288,7 @@ def run_session(plan: Plan, mixer, *, start_s: float = 0.0, output: AudioOutput 
     lead_in_s of silence. progress, when given, hears every position played and how the session ended.
     updates, when given, is asked on every turn for a (plan, mixer, from_s) to play from from_s on
     instead (see BufferPlayer.retime); it returns None while there is none. feed, when given, plays a session
-    whose sentences are still being made (coach.live.streamed.Feed). say hears what the player noticed
-    and did about a stalled device, in one line each (for --debug).
+    whose sentences are still being made (coach.live.streamed.Feed). say hears each stall noticed (--debug).
     """
     clock = clock or MonotonicClock()
     output = output or SimpleaudioOutput()
