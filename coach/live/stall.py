@@ -5,7 +5,7 @@ again beside the session's, through the same device: while the device runs, each
 it was asked for plus a start-up and drain time that barely varies. When the device stops for a while
 (a starved or stopped sound server), the probe sounding then ends that much late, and so does
 everything the session's stream still holds: every later cue would come that much late. The player
-then catches up in the next silence long enough for it, never cutting a sound (see `silence_ahead_s`).
+then catches up in the next silence long enough for it, never cutting a sound (see `catch_up_s`).
 """
 
 from __future__ import annotations
