@@ -2,7 +2,7 @@
 
 simpleaudio says of a stream only whether it still plays. So a short stream of silence plays again and
 again beside the session's, through the same device: while the device runs, each one ends PROBE_S after
-it was asked for plus a start-up and drain time that barely varies. When the device stops for a while
+it started plus a start-up and drain time that barely varies. When the device stops for a while
 (a starved or stopped sound server), the probe sounding then ends that much late, and so does
 everything the session's stream still holds: every later cue would come that much late. The player
 then catches up in the next silence long enough for it, never cutting a sound (see `catch_up_s`).
@@ -40,7 +40,7 @@ class StallProbe:
     stall_s: float = STALL_S
     stalls: list[Stall] = field(default_factory=list)
     _playing: object = None
-    _asked_at_s: float = 0.0
+    _started_at_s: float = 0.0
     _seen_playing_s: float = 0.0  # the last check that found the probe still playing
     _earliest_s: float | None = None  # the smallest lateness seen: start-up and drain of a running device
     _broken: bool = False
@@ -56,22 +56,20 @@ class StallProbe:
         stalled_s = 0.0
         if self._playing is not None:
             # It ended between the last check that saw it play and now (a busy loop may look late). The
-            # stall counted is the least that fits, so catching up never makes a cue early; the
-            # lateness is counted from when the probe was asked for, as an open that waits for a
-            # stopped server stalls the session too.
-            least_s = self._seen_playing_s - self._asked_at_s - self.probe_s
-            most_s = now_s - self._asked_at_s - self.probe_s
+            # stall counted is the least that fits, so catching up never makes a cue early; lateness
+            # counts from when the probe's open returned, as a slow open on a busy machine is no stall.
+            least_s = self._seen_playing_s - self._started_at_s - self.probe_s
+            most_s = now_s - self._started_at_s - self.probe_s
             if self._earliest_s is None or most_s < self._earliest_s:
                 self._earliest_s = most_s
             if least_s - self._earliest_s >= self.stall_s:
                 stalled_s = least_s - self._earliest_s
                 self.stalls.append(Stall(now_s, stalled_s))
-        self._asked_at_s = now_s
         try:
             self._playing = self.output.play(np.zeros(to_samples(self.probe_s), dtype=np.int16))
         except AudioDeviceError:  # no second stream on this device: the session plays on, unwatched
             self._playing, self._broken = None, True
-        self._seen_playing_s = self.clock.now()
+        self._started_at_s = self._seen_playing_s = self.clock.now()
         return stalled_s
 
     def stop(self) -> None:
