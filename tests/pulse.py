@@ -57,6 +57,7 @@ class PulseServer:
         self.env.update(alsa_env(root, _ALSA_TO_PULSE))
         self.log = root / "pulseaudio.log"
         self.process: subprocess.Popen | None = None
+        self.options: tuple[str, ...] = ()  # more pulseaudio options, e.g. ("--realtime=no",)
 
     def start(self) -> None:
         """Starts the server (no default.pa, never exits on idle) and waits until it answers."""
@@ -67,7 +68,7 @@ class PulseServer:
             self.process = subprocess.Popen(
                 ["pulseaudio", "-n", "--daemonize=no", "--system=no", "--exit-idle-time=-1", "--disallow-exit",
                  "-L", f"module-null-sink sink_name={SINK} rate={SAMPLE_RATE} channels=1 norewinds=1",
-                 "-L", "module-native-protocol-unix"],
+                 "-L", "module-native-protocol-unix", *self.options],
                 env=self.env, stdout=log, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:

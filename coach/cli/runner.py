@@ -63,7 +63,8 @@ def run_logged(session: Session, start_s: float, *, quiet: bool, log: bool, mpri
         try:
             with sigterm_unwinds(), serving_mpris(controls, mpris, lambda line: debug and warn(f"coach: {line}")):
                 result = run_session(plan, mixer, start_s=start_s, status=status, progress=progress,
-                                     updates=updates, controls=controls, feed=feed, **playback)
+                                     updates=updates, controls=controls, feed=feed,
+                                     say=lambda line: debug and warn(f"coach: {line}"), **playback)
         except KeyboardInterrupt:
             if not quiet:  # typer turns Ctrl+C into exit 130 before our own error path could say anything
                 stopped = SessionResult(clock.now() - began_s, finished=False, quit=False)

@@ -34,12 +34,13 @@ import numpy as np
 from coach.errors import AudioDeviceError
 from coach.live.control import Command, Controls, Status
 from coach.live.keys import Keys, open_keys
-from coach.live.priority import urgent_thread
+from coach.live.priority import lifting_threads_started
 from coach.plan.model import SAMPLE_RATE, Plan, to_samples
 from coach.plan.positions import (  # noqa: F401 (start_position_s is part of this module's interface)
     WINDOW_S, next_position_s, previous_position_s, resume_position_s, seam_position_s, start_position_s,
 )
 from coach.live.progress import Progress
+from coach.live.stall import StallProbe, catch_up_s
 from coach.live.status import StatusLine
 from coach.timefmt import clock
 from coach.i18n import _
@@ -100,6 +101,8 @@ def _quiet_alsa() -> None:
 class SimpleaudioOutput:
     """Plays int16 mono buffers at SAMPLE_RATE through simpleaudio (ALSA on Linux)."""
 
+    notices_stalls = True  # the player watches the device with a silent probe stream (coach.live.stall)
+
     def play(self, frames: np.ndarray) -> Playback:
         """Starts playing frames and returns at once; AudioDeviceError when no device can be opened."""
         try:
@@ -108,7 +111,7 @@ class SimpleaudioOutput:
             raise AudioDeviceError(_("no audio output device (simpleaudio cannot be loaded: {reason})").format(reason=exc)) from exc
         _quiet_alsa()
         try:
-            with urgent_thread():
+            with lifting_threads_started():
                 return simpleaudio.play_buffer(np.ascontiguousarray(frames, dtype=np.int16), 1, 2, SAMPLE_RATE)
         except Exception as exc:  # simpleaudio raises its own SimpleaudioError, not exported
             reason = " ".join(str(exc).split()) or type(exc).__name__
@@ -163,9 +166,11 @@ class BufferPlayer:
     """Keeps the buffers that are sounding and the audio position they imply."""
 
     def __init__(self, plan: Plan, mixer, output: AudioOutput, clock: Clock, window_s: float,
-                 lead_in_s: float = LEAD_IN_S):
+                 lead_in_s: float = LEAD_IN_S, say: Callable[[str], object] = lambda line: None):
         self.plan, self.mixer, self.output, self.clock, self.window_s = plan, mixer, output, clock, window_s
-        self.lead_in_s = lead_in_s
+        self.lead_in_s, self.say = lead_in_s, say
+        self.probe = StallProbe(output, clock) if getattr(output, "notices_stalls", False) else None
+        self.behind_s = 0.0  # how far what is heard lags the plan's schedule after a stalled device
         self.sounding: list[Playback] = []
         self.base_s = 0.0
         self.started_at = 0.0
@@ -189,6 +194,7 @@ class BufferPlayer:
     def play_from(self, start_s: float) -> None:
         """Stops everything and plays from start_s (nothing when that is the end)."""
         self.stop()
+        self.behind_s = 0.0
         if start_s >= self.plan.duration_s:
             self.base_s, self.seam_s, self.started_at = self.plan.duration_s, self.plan.duration_s, self.clock.now()
             return
@@ -232,6 +238,21 @@ class BufferPlayer:
             self.seam_s, self._cut_at_seam = from_s, bool(self.sounding)
         return True
 
+    def notice_stalls(self) -> None:
+        """Asks the probe whether the device stalled; catches up with the plan in the next silence long enough."""
+        stalled_s = self.probe.check() if self.probe is not None else 0.0
+        if stalled_s > 0:
+            self.started_at += stalled_s  # the position follows what is heard again
+            self.behind_s += stalled_s
+            self.say(f"the sound device stalled for {stalled_s:.2f} s before {clock(self.position_s())}")
+        here_s = self.position_s()
+        gain_s = catch_up_s(self.mixer, here_s, self.behind_s, self.lead_in_s) if self.sounding else 0.0
+        if gain_s > 0:  # a fresh stream whose lead-in takes the place of silence, on the plan's schedule
+            behind_s = self.behind_s - gain_s if self.behind_s - gain_s > 0.01 else 0.0
+            self.play_from(here_s + gain_s + self.lead_in_s)
+            self.behind_s = behind_s
+            self.say(f"caught up {gain_s:.2f} s in the silence at {clock(here_s)}; {self.behind_s:.2f} s still behind")
+
     def until_seam_s(self) -> float:
         return self.seam_s - self.position_s()
 
@@ -241,7 +262,9 @@ class BufferPlayer:
         return not self.sounding
 
     def stop(self) -> None:
-        """Silences every buffer at once."""
+        """Silences every buffer (and the probe) at once."""
+        if self.probe is not None:
+            self.probe.stop()
         for playback in self.sounding:
             playback.stop()
         self.sounding = []
@@ -253,7 +276,8 @@ def run_session(plan: Plan, mixer, *, start_s: float = 0.0, output: AudioOutput 
                 clock: Clock | None = None, keys: Keys | None = None, status: StatusLine | None = None,
                 window_s: float = WINDOW_S, lead_in_s: float = LEAD_IN_S,
                 progress: Progress | None = None, updates: Updates | None = None,
-                controls: Controls | None = None, feed=None) -> SessionResult:
+                controls: Controls | None = None, feed=None,
+                say: Callable[[str], object] = lambda line: None) -> SessionResult:
     """Plays the plan's mixed timeline live from start_s, answering commands, until the end or a stop.
 
     Commands come from `controls` (see coach.live.control: keys, MPRIS and anything else that submits
@@ -264,7 +288,7 @@ def run_session(plan: Plan, mixer, *, start_s: float = 0.0, output: AudioOutput 
     lead_in_s of silence. progress, when given, hears every position played and how the session ended.
     updates, when given, is asked on every turn for a (plan, mixer, from_s) to play from from_s on
     instead (see BufferPlayer.retime); it returns None while there is none. feed, when given, plays a session
-    whose sentences are still being made (coach.live.streamed.Feed).
+    whose sentences are still being made (coach.live.streamed.Feed). say hears each stall noticed (--debug).
     """
     clock = clock or MonotonicClock()
     output = output or SimpleaudioOutput()
@@ -277,7 +301,7 @@ def run_session(plan: Plan, mixer, *, start_s: float = 0.0, output: AudioOutput 
         if status is not None:
             stack.callback(status.clear)
         make = feed.player if feed is not None else BufferPlayer
-        player = make(plan, mixer, output, clock, window_s, lead_in_s)
+        player = make(plan, mixer, output, clock, window_s, lead_in_s, say)
         stack.callback(player.stop)
         player.play_from(min(max(start_s, 0.0), plan.duration_s))
         if progress is not None:
@@ -320,6 +344,7 @@ def _loop(player: BufferPlayer, controls: Controls, status: StatusLine | None, p
             plan = player.plan
         if paused_at is None:
             player.hand_off_if_due()
+            player.notice_stalls()
             position_s = player.position_s()
             heard(min(position_s, plan.duration_s))
             if position_s >= plan.duration_s - DUE_S:
