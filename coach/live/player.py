@@ -244,14 +244,15 @@ class BufferPlayer:
         if stalled_s > 0:
             self.started_at += stalled_s  # the position follows what is heard again
             self.behind_s += stalled_s
-            self.say(f"the sound device stalled for {stalled_s:.2f} s before {clock(self.position_s())}")
+            self.say(_("the sound device stalled for {seconds} s before {at}").format(seconds=f"{stalled_s:.2f}", at=clock(self.position_s())))
         here_s = self.position_s()
         gain_s = catch_up_s(self.mixer, here_s, self.behind_s, self.lead_in_s) if self.sounding else 0.0
         if gain_s > 0:  # a fresh stream whose lead-in takes the place of silence, on the plan's schedule
             behind_s = self.behind_s - gain_s if self.behind_s - gain_s > 0.01 else 0.0
             self.play_from(here_s + gain_s + self.lead_in_s)
             self.behind_s = behind_s
-            self.say(f"caught up {gain_s:.2f} s in the silence at {clock(here_s)}; {self.behind_s:.2f} s still behind")
+            self.say(_("caught up {gain} s in the silence at {at}; {behind} s still behind").format(
+                gain=f"{gain_s:.2f}", at=clock(here_s), behind=f"{self.behind_s:.2f}"))
 
     def until_seam_s(self) -> float:
         return self.seam_s - self.position_s()
