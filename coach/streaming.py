@@ -259,6 +259,9 @@ def timing_estimates(routine: Routine, settings: Settings, options: SessionOptio
     return minutes, estimated_lift_db(estimated, options.loudness_lufs, sounds, measures), estimated
 
 
+LIFT_VERSION = 1  # of how estimated_lift_db works the lift out: a new one must not read the old ones kept
+
+
 def estimated_lift_db(estimated: Plan, target_lufs: float, sounds: dict, measures: ClipMeasures | None = None
                       ) -> float:
     """The level lift the mixer would plan for `estimated` at target_lufs, each sentence standing in as syllables.
@@ -266,7 +269,26 @@ def estimated_lift_db(estimated: Plan, target_lufs: float, sounds: dict, measure
     Syllables come four a second, each sounding a little over half of it, and their K-weighted energy
     gives a speech clip's level, as clips are leveled. As the mixer plans a level
     (coach.audio.loudness.planned_lufs), each cue's energy is shared between the session's 100 ms steps.
+    `measures` (the clip cache) keeps the lift under a digest of all it depends on.
     """
+    import hashlib
+
+    import numpy as np
+
+    from coach.audio.levels import BEEP_OFFSET_LU, SPEECH_CLIP_LUFS
+
+    if measures is None:
+        return _lift_db(estimated, target_lufs, sounds, measures)
+    # Where each cue plays, how long, and what (a sentence, or the samples of a sound): all a lift depends on.
+    cues = [(c.at_s, c.duration_s, c.text is not None, c.sound) for c in estimated.cues]
+    digest = hashlib.sha256(repr((LIFT_VERSION, SPEECH_CLIP_LUFS, BEEP_OFFSET_LU, target_lufs,
+                                  estimated.duration_s, cues)).encode())
+    for name in sorted({c.sound for c in estimated.cues if c.sound is not None}):
+        digest.update(name.encode() + b"\0" + np.ascontiguousarray(sounds[name], dtype="<f4").tobytes())
+    return measures.estimate("lift-" + digest.hexdigest(), lambda: _lift_db(estimated, target_lufs, sounds, measures))
+
+
+def _lift_db(estimated: Plan, target_lufs: float, sounds: dict, measures: ClipMeasures | None) -> float:
     import numpy as np
 
     from coach.audio.levels import BEEP_OFFSET_LU, SPEECH_CLIP_LUFS

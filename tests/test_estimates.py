@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import struct
+import zlib
 from dataclasses import replace
 
 import numpy as np
@@ -76,3 +78,32 @@ def test_the_estimates_plan_is_the_plan_that_says_their_minutes(sounds):
     again = plan(routine, replace(settings, intro_minutes=minutes), lambda text: estimated_length_s(text, 300))
     assert estimated == again and estimated.intro_minutes == again.intro_minutes == minutes
     assert lift_db == estimated_lift_db(again, SessionOptions().loudness_lufs, sounds)
+
+
+def test_the_clip_cache_keeps_the_level_under_all_it_depends_on(sounds, tmp_path):
+    from coach.speech.clipcache import ClipCache
+    from coach.speech.voices import Voice
+
+    class NoEngine:
+        name = "none"
+
+    def cache():
+        return ClipCache(NoEngine(), Voice("none/en", "None", ("en",), None), 160, tmp_path)
+
+    routine, settings = settings_for("back-pain-daily", "en", sounds)
+    estimated = plan(routine, settings, lambda text: estimated_length_s(text, 160))
+    first = estimated_lift_db(estimated, -19.0, sounds, cache())
+    assert first == estimated_lift_db(estimated, -19.0, sounds) and len(list(tmp_path.glob("*.estimate"))) == 1
+    kept = next(tmp_path.glob("*.estimate"))
+    intact = kept.read_bytes()
+    other = struct.pack("<d", 1.5)
+    kept.write_bytes(other + struct.pack("<I", zlib.crc32(other)))  # another figure under its name: read back
+    assert estimated_lift_db(estimated, -19.0, sounds, cache()) == 1.5 != first
+    kept.write_bytes(intact[:-1] + b"?")  # damaged: worked out again, and kept whole
+    assert estimated_lift_db(estimated, -19.0, sounds, cache()) == first and kept.read_bytes() == intact
+    # Another level, another sound, a cue moved: each its own figure.
+    louder = {**sounds, "pip": sounds["pip"] * np.float32(2)}
+    moved = replace(estimated, cues=(replace(estimated.cues[0], at_s=estimated.cues[0].at_s + 0.5),) + estimated.cues[1:])
+    for count, args in enumerate(((estimated, -23.0, sounds), (estimated, -19.0, louder), (moved, -19.0, sounds)), 2):
+        assert estimated_lift_db(*args, cache()) == estimated_lift_db(*args)
+        assert len(list(tmp_path.glob("*.estimate"))) == count
