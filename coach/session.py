@@ -311,9 +311,11 @@ def _prepare(routine: Routine, options: SessionOptions, engine_factory: Callable
 
     lift_db = None
     if close_for is None:
-        minutes, lift_db = timing_estimates(routine, settings, options, sounds, cache.rate_wpm)
+        # The estimates' plan settled its introduction's minutes: planned again saying them, it is the same.
+        minutes, lift_db, estimated = timing_estimates(routine, settings, options, sounds, cache.rate_wpm, cache)
         settings = replace(settings, intro_minutes=minutes)
-    estimated = plan(routine, settings, lambda text: estimated_length_s(text, cache.rate_wpm))
+    else:
+        estimated = plan(routine, settings, lambda text: estimated_length_s(text, cache.rate_wpm))
     check_cues_kept(estimated, options.sounds_dir)
     session = Session(routine, estimated, {}, sounds, cache.voice, options, lift_db=lift_db, settings=settings,
                       measures=cache, **about)

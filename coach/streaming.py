@@ -22,6 +22,7 @@ from coach.plan.positions import wait_points_s
 
 if TYPE_CHECKING:
     from coach.plan.model import Plan
+    from coach.audio.clipfigures import ClipMeasures
     from coach.plan.settings import Settings
     from coach.routine import Routine
     from coach.speech.clipcache import ClipCache
@@ -241,39 +242,100 @@ def estimated_length_s(text: str, rate_wpm: int) -> float:
 
 
 def timing_estimates(routine: Routine, settings: Settings, options: SessionOptions, sounds: dict,
-                     rate_wpm: int) -> tuple[int, float]:
-    """The introduction's minutes and the session's level lift, from sentence lengths estimated from their text.
+                     rate_wpm: int, measures: ClipMeasures | None = None) -> tuple[int, float, Plan]:
+    """The introduction's minutes and the session's level lift, from sentence lengths estimated from their text,
+    and the estimated plan they come from (the one plan() gives with settings that say those minutes).
 
     They do not depend on which clips are made yet, so a live session that starts before its sentences
-    are made and an export agree. Each sentence stands in as syllables (four a second, each sounding a
-    little over half of it) whose K-weighted energy gives a speech clip's level, as clips are leveled.
+    are made and an export agree. `measures` keeps the sounds' loudness (the clip cache, on disk).
     """
-    import numpy as np
-
-    from coach.audio.levels import BEEP_OFFSET_LU, SPEECH_CLIP_LUFS
-    from coach.audio.loudness import gain_to, gated_lufs, k_weighted
-    from coach.plan.model import SAMPLE_RATE, to_samples
     from coach.plan.planner import plan
 
     estimated = plan(routine, settings, lambda text: estimated_length_s(text, rate_wpm))
-    loudness = options.loudness_lufs
-    # As the mixer plans a level (coach.audio.loudness.planned_lufs), with one filtered stand-in for speech.
+    minutes = estimated.intro_minutes or 1
+    if minutes != estimated.intro_minutes:  # the planner settles on a minute at least: never, but then say it
+        estimated = plan(routine, replace(settings, intro_minutes=minutes),
+                         lambda text: estimated_length_s(text, rate_wpm))
+    return minutes, estimated_lift_db(estimated, options.loudness_lufs, sounds, measures), estimated
+
+
+LIFT_VERSION = 1  # of how estimated_lift_db works the lift out: a new one must not read the old ones kept
+
+
+def estimated_lift_db(estimated: Plan, target_lufs: float, sounds: dict, measures: ClipMeasures | None = None
+                      ) -> float:
+    """The level lift the mixer would plan for `estimated` at target_lufs, each sentence standing in as syllables.
+
+    Syllables come four a second, each sounding a little over half of it, and their K-weighted energy
+    gives a speech clip's level, as clips are leveled. As the mixer plans a level
+    (coach.audio.loudness.planned_lufs), each cue's energy is shared between the session's 100 ms steps.
+    `measures` (the clip cache) keeps the lift under a digest of all it depends on.
+    """
+    import hashlib
+
+    import numpy as np
+
+    from coach.audio.levels import BEEP_OFFSET_LU, SPEECH_CLIP_LUFS
+
+    if measures is None:
+        return _lift_db(estimated, target_lufs, sounds, measures)
+    # Where each cue plays, how long, and what (a sentence, or the samples of a sound): all a lift depends on.
+    cues = [(c.at_s, c.duration_s, c.text is not None, c.sound) for c in estimated.cues]
+    digest = hashlib.sha256(repr((LIFT_VERSION, SPEECH_CLIP_LUFS, BEEP_OFFSET_LU, target_lufs,
+                                  estimated.duration_s, cues)).encode())
+    for name in sorted({c.sound for c in estimated.cues if c.sound is not None}):
+        digest.update(name.encode() + b"\0" + np.ascontiguousarray(sounds[name], dtype="<f4").tobytes())
+    return measures.estimate("lift-" + digest.hexdigest(), lambda: _lift_db(estimated, target_lufs, sounds, measures))
+
+
+def _lift_db(estimated: Plan, target_lufs: float, sounds: dict, measures: ClipMeasures | None) -> float:
+    import numpy as np
+
+    from coach.audio.levels import BEEP_OFFSET_LU, SPEECH_CLIP_LUFS
+    from coach.audio.loudness import SILENT_LUFS, gated_lufs, k_weighted, loudness_lufs
+    from coach.plan.model import SAMPLE_RATE, to_samples
+
     longest_s = max((c.duration_s for c in estimated.cues if c.text is not None), default=0.0)
     syllables = np.sin(2 * np.pi * 4.0 * np.arange(to_samples(longest_s + 0.1)) / SAMPLE_RATE) > -0.2
     sounding = 10 ** ((SPEECH_CLIP_LUFS + 0.691) / 10) / max(float(syllables.mean()), 1e-9)  # a 400 ms block's
-    energy = {None: (np.cumsum(syllables * sounding, dtype=np.float64), 10 ** ((loudness - SPEECH_CLIP_LUFS) / 10))}
-    for name, clip in sounds.items():
-        energy[name] = (np.cumsum(np.square(k_weighted(clip)), dtype=np.float64),
-                        gain_to(clip, loudness + BEEP_OFFSET_LU) ** 2)
+    # Each source's cumulative energy after a 0, all in one array: a cue's energy between two offsets is
+    # the difference of two of its values. Sounds are measured only if the plan plays them.
+    parts = [np.zeros(1), np.cumsum(syllables * sounding, dtype=np.float64)]
+    where = {None: (0, len(parts[1]), 10 ** ((target_lufs - SPEECH_CLIP_LUFS) / 10))}
+    at = 1 + len(parts[1])
+    for name in dict.fromkeys(c.sound for c in estimated.cues if c.sound is not None):
+        clip = sounds[name]
+        measured = measures.loudness(("sound", name), clip) if measures is not None else loudness_lufs(clip)
+        gain = 1.0 if measured < SILENT_LUFS else 10 ** ((target_lufs + BEEP_OFFSET_LU - measured) / 20)
+        parts += [np.zeros(1), np.cumsum(np.square(k_weighted(clip)), dtype=np.float64)]
+        where[name] = (at, len(parts[-1]), gain ** 2)
+        at += 1 + len(parts[-1])
+    found = np.concatenate(parts)
     step, total = SAMPLE_RATE // 10, estimated.duration_samples
-    steps = np.zeros(total // step + 1)
+    offsets, lengths, powers, starts = [], [], [], []
     for cue in estimated.cues:
-        found, power = energy[cue.sound]
-        found = np.concatenate(([0.0], found[:to_samples(cue.duration_s) if cue.text is not None else None]))
+        offset, length, power = where[cue.sound]
+        if cue.text is not None:
+            length = min(length, to_samples(cue.duration_s))
         start = to_samples(cue.at_s)
-        end = min(start + len(found) - 1, total)
-        if end > start:
-            bounds = np.clip(np.arange(start // step, (end - 1) // step + 2) * step, start, end) - start
-            steps[start // step:(end - 1) // step + 1] += np.diff(found[bounds]) * power
+        offsets.append(offset)
+        lengths.append(min(length, total - start))
+        powers.append(power)
+        starts.append(start)
+    start, length = np.array(starts, dtype=np.int64), np.array(lengths, dtype=np.int64)
+    keep = length > 0
+    start, length = start[keep], length[keep]
+    offset, power = np.array(offsets, dtype=np.int64)[keep], np.array(powers)[keep]
+    # Each cue touches the steps first to last; its bounds are the step edges between, clipped to the cue.
+    first, last = start // step, (start + length - 1) // step
+    counts = last - first + 2  # bounds per cue, one more than the steps it touches
+    cue = np.repeat(np.arange(len(start)), counts)
+    index = first[cue] + np.arange(len(cue)) - np.repeat(np.cumsum(counts) - counts, counts)
+    bounds = np.clip(index * step, start[cue], start[cue] + length[cue]) - start[cue]
+    energy = np.diff(found[offset[cue] + bounds])
+    inside = cue[1:] == cue[:-1]  # not the step from one cue's last bound to the next one's first
+    steps = np.zeros(total // step + 1)
+    # In cue order, as one cue after another adds to the steps it shares with others.
+    np.add.at(steps, index[:-1][inside], (energy * power[cue[1:]])[inside])
     measured = gated_lufs(steps[:total // step], step)
-    return estimated.intro_minutes or 1, (loudness - measured) if np.isfinite(measured) else 0.0
+    return (target_lufs - measured) if np.isfinite(measured) else 0.0

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import bisect
 import struct
-from collections.abc import Hashable
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 
 import numpy as np
@@ -176,6 +176,14 @@ class ClipMeasures:
         self._figures: dict[int, tuple[np.ndarray, ClipFigures]] = {}
         self._limited: dict[tuple[int, float], tuple[np.ndarray, Limited]] = {}
         self._loudness: dict[int, tuple[np.ndarray, float]] = {}
+        self._estimates: dict[str, float] = {}
+
+    def estimate(self, key: str, compute: Callable[[], float]) -> float:
+        """compute(), whose result `key` (a digest of everything it depends on) names: worked out once."""
+        found = self._estimates.get(key)
+        if found is None:
+            found = self._estimates[key] = self._estimate(key, compute)
+        return found
 
     def figures(self, name: Hashable, clip: np.ndarray) -> ClipFigures:
         """The figures of `clip` (called `name`, as ("speech", text) or ("sound", name))."""
@@ -201,6 +209,9 @@ class ClipMeasures:
             found = (clip, self._limit(name, clip, np.float32(gain)))
             self._limited[key] = found
         return found[1]
+
+    def _estimate(self, key: str, compute: Callable[[], float]) -> float:
+        return compute()
 
     def _measure(self, name: Hashable, clip: np.ndarray) -> ClipFigures:
         return measure(clip)

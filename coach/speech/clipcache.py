@@ -15,7 +15,7 @@ import tempfile
 import time
 import zlib
 from pathlib import Path
-from collections.abc import Hashable
+from collections.abc import Callable, Hashable
 from typing import Iterable
 
 import numpy as np
@@ -43,6 +43,7 @@ LIMITED_GAINS = 4  # gains kept per clip: a few routines and volumes, each with 
 # CRC-32 of them.
 SOUND_MAGIC = b"COACHSND1\n"
 SOUND_SUFFIX = ".sound"
+ESTIMATE_SUFFIX = ".estimate"  # a figure worked out from a session's estimates (its name a digest of their inputs)
 _WARNED_FOLDERS: set[Path] = set()  # cache folders that could not be written, warned about once a run
 
 
@@ -287,6 +288,20 @@ class ClipCache(ClipMeasures):
                 self._keep(stem + SOUND_SUFFIX, encode_sound(loudness, figures))
                 found = (loudness, figures, encode_limited([]))
             self._sound_entries[stem] = found
+        return found
+
+    def _estimate(self, key: str, compute: Callable[[], float]) -> float:
+        """From the file `key` names if it is intact; else computed, and kept there."""
+        path = self.cache_dir / (key + ESTIMATE_SUFFIX)
+        try:
+            blob = path.read_bytes()
+        except OSError:
+            blob = b""
+        if len(blob) == 12 and struct.unpack_from("<I", blob, 8)[0] == zlib.crc32(blob[:8]):
+            return struct.unpack_from("<d", blob)[0]
+        found = float(compute())
+        body = struct.pack("<d", found)
+        self._keep(path.name, body + struct.pack("<I", zlib.crc32(body)))
         return found
 
     def _measure(self, name: Hashable, clip: np.ndarray) -> ClipFigures:
