@@ -158,7 +158,7 @@ def test_the_language_setting_wins_over_the_locale_in_show_and_plan(tmp_path):
     env = {"LANG": "fr_FR.UTF-8", "XDG_CONFIG_HOME": str(tmp_path)}
     assert coach("config", "set", "language", "de", env_extra=env).returncode == 0
     shown = coach("show", "back-pain-daily", env_extra=env).stdout
-    assert shown.startswith("Jeden Tag") and "Durée :" in shown  # the routine in German, coach's words in French
+    assert shown.startswith("Jeden Tag") and "Durée\u00a0:" in shown  # the routine in German, coach's words in French
     plan = coach("plan", "back-pain-daily", "--no-voice", "--json", env_extra=env).stdout
     assert json.loads(plan)["language"] == "de"
 
