@@ -7,7 +7,7 @@ from pathlib import Path
 
 import typer
 
-from coach.cli.shared import RoutineArg, estimated_plan
+from coach.cli.shared import RoutineArg, estimated_plan, is_terminal
 from coach.errors import CoachError, ExitStatus
 from coach.i18n import _, ngettext
 from coach.routine import (builtin_names, in_language, load_routine, load_routine_file, nominal_duration_s,
@@ -28,15 +28,27 @@ def routines_command() -> None:
             rows.append((path.stem, None, _("invalid: {reason}").format(reason=exc)))
     for name, routine, where in rows:
         if routine is None:
-            print(printable(f"{name:24}  {where}"))
+            print(_fitted(printable(f"{name:24}  {where}")))
             continue
         routine = in_language(routine, shown_language(routine))  # its title in the user's language
         n = len(routine.exercises)
         about = ngettext("{count} exercise, {length}", "{count} exercises, {length}", n).format(
             count=n, length=about_minutes(estimated_plan(routine).duration_s))
-        print(printable(f"{name:24}  {routine.title}  ({about})" + ("" if where is None else f"  [{where}]")))
+        print(_fitted(printable(f"{name:24}  {routine.title}  ({about})" + ("" if where is None else f"  [{where}]"))))
     if not user_routine_files():
-        print("\n" + _("Your own routines go in {folder} (one .toml file each).").format(folder=user_routine_dir()))
+        print("\n" + _fitted(_("Your own routines go in {folder} (one .toml file each).").format(folder=user_routine_dir())))
+
+
+def _fitted(line: str) -> str:
+    """On a terminal, the line broken between words to its width, continued under the title (or at the margin)."""
+    if not is_terminal(sys.stdout):
+        return line
+    import shutil
+    import textwrap
+
+    width = shutil.get_terminal_size().columns
+    indent = " " * 26 if width >= 60 and line[24:26] == "  " else ""
+    return textwrap.fill(line, width=width, subsequent_indent=indent, break_on_hyphens=False, break_long_words=False)
 
 
 def shown_language(routine) -> str:
