@@ -8,7 +8,7 @@ import pytest
 from coach.audio.pcm import to_pcm16
 from coach.live.player import run_session
 from coach.plan.model import SAMPLE_RATE
-from test_live import FakeClock, make_mixer, make_plan
+from test_live import FakeClock, FakePlayback, make_mixer, make_plan
 
 STALL_AT, STALL_S = 102.6, 0.8  # the device stops for 0.8 s, 2.6 s after the session began (in a silence)
 
@@ -25,13 +25,8 @@ def heard_at(started_at: float, offset_s: float) -> float:
     return at + STALL_S if started_at < STALL_AT + STALL_S and at >= STALL_AT else at
 
 
-class StallingPlayback:
-    def __init__(self, clock: FakeClock, frames: np.ndarray):
-        self.clock, self.frames, self.started_at, self.stopped_at = clock, frames, clock.now(), None
-
-    def stop(self) -> None:
-        if self.stopped_at is None:
-            self.stopped_at = self.clock.now()
+class StallingPlayback(FakePlayback):
+    """A fake device buffer that plays nothing while the device stalls."""
 
     def is_playing(self) -> bool:
         return self.stopped_at is None and played_s(self.started_at, self.clock.now()) < len(self.frames) / SAMPLE_RATE
