@@ -7,7 +7,7 @@ from pathlib import Path
 
 import typer
 
-from coach.cli.shared import RoutineArg, estimated_plan, is_terminal
+from coach.cli.shared import RoutineArg, estimated_plan, fitted
 from coach.errors import CoachError, ExitStatus
 from coach.i18n import _, ngettext
 from coach.routine import (builtin_names, in_language, load_routine, load_routine_file, nominal_duration_s,
@@ -40,15 +40,11 @@ def routines_command() -> None:
 
 
 def _fitted(line: str) -> str:
-    """On a terminal, the line broken between words to its width, continued under the title (or at the margin)."""
-    if not is_terminal(sys.stdout):
-        return line
+    """The line fitted to a terminal, continued under the title (or at the margin when the terminal is narrow)."""
     import shutil
-    import textwrap
 
-    width = shutil.get_terminal_size().columns
-    indent = " " * 26 if width >= 60 and line[24:26] == "  " else ""
-    return textwrap.fill(line, width=width, subsequent_indent=indent, break_on_hyphens=False, break_long_words=False)
+    under_title = shutil.get_terminal_size().columns >= 60 and line[24:26] == "  "
+    return fitted(line, sys.stdout, " " * 26 if under_title else "")
 
 
 def shown_language(routine) -> str:

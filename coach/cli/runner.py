@@ -6,6 +6,7 @@ import sys
 from typing import Any, Callable, TextIO
 
 from coach.cli.closing import SkippedClose
+from coach.cli.shared import is_terminal
 from coach.live.control import Controls
 from coach.live.mpris import serving_mpris
 from coach.live.player import MonotonicClock, SessionResult, SimpleaudioOutput, run_session
@@ -72,7 +73,7 @@ def run_logged(session: Session, start_s: float, *, quiet: bool, log: bool, mpri
             raise
         if not quiet:
             print(result.summary(), file=stderr)
-        if logger.logging and not quiet and _is_terminal(stdin):
+        if logger.logging and not quiet and is_terminal(stdin):
             logger.set_pain(_ask_pain(session, stdin, stderr))
         return result
     finally:
@@ -123,13 +124,6 @@ def show_header(session: Session, start_s: float) -> None:
     print(fit(printable(f"{session.plan.title} · {length}")), file=sys.stderr)
     if sys.stdin.isatty():
         print(fit(_("space pause · n next · p back · q quit")), file=sys.stderr)
-
-
-def _is_terminal(stream: TextIO) -> bool:
-    try:
-        return stream.isatty()
-    except (AttributeError, ValueError):
-        return False
 
 
 def _ask_pain(session: Session, stdin: TextIO, stderr: TextIO) -> int | None:

@@ -12,7 +12,7 @@ import typer
 
 from coach.audio.levels import DEFAULT_LOUDNESS_LUFS
 from coach.cli.shared import (BeepVolumeOpt, DefaultRoutineArg, LanguageOpt, LoudnessOpt, NoVoiceOpt, PitchOpt,
-                              RateOpt, RoutineArg, SoundsOpt, VoiceOpt, VoiceVolumeOpt, count_progress)
+                              RateOpt, RoutineArg, SoundsOpt, VoiceOpt, VoiceVolumeOpt, count_progress, fitted)
 from coach.config import resolve_options
 from coach.errors import AudioDeviceError
 from coach.i18n import _, format_number, ngettext
@@ -118,18 +118,7 @@ def export_command(
                         "wrote {output} ({length}, {count} chapters, {loudness})", chapters)
     line = line.format(output=output, length=clock(session.plan.duration_s), count=chapters,
                        loudness=_loudness(mixer), captions=captions)
-    print(_fitted(line, sys.stderr), file=sys.stderr)
-
-
-def _fitted(line: str, stream) -> str:
-    """The line broken between words to fit a terminal's width (a value such as -19.2 never split)."""
-    if not stream.isatty():
-        return line
-    import shutil
-    import textwrap
-
-    return textwrap.fill(line, width=shutil.get_terminal_size().columns, break_on_hyphens=False,
-                         break_long_words=False)
+    print(fitted(line, sys.stderr), file=sys.stderr)
 
 
 def _loudness(mixer) -> str:

@@ -104,9 +104,23 @@ def all_sessions(routine: str | None = None) -> list[LoggedSession]:
 
 
 def is_terminal(stream: TextIO) -> bool:
-    """Whether the stream is a terminal (a stream without isatty is not)."""
-    isatty = getattr(stream, "isatty", None)
-    return bool(isatty and isatty())
+    """Whether the stream is a terminal (a stream without isatty, or a closed one, is not)."""
+    try:
+        return bool(stream.isatty())
+    except (AttributeError, ValueError):
+        return False
+
+
+def fitted(line: str, stream: TextIO, indent: str = "") -> str:
+    """On a terminal, the line broken between words to its width (a value such as -19.2 never split),
+    its continuations after `indent`; elsewhere the line as it is."""
+    if not is_terminal(stream):
+        return line
+    import shutil
+    import textwrap
+
+    return textwrap.fill(line, width=shutil.get_terminal_size().columns, subsequent_indent=indent,
+                         break_on_hyphens=False, break_long_words=False)
 
 
 def count_progress(label: str, stream: TextIO | None = None, quiet: bool = False) -> Callable[[int, int], None] | None:
