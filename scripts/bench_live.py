@@ -25,7 +25,7 @@ sys.path[:0] = [str(ROOT), str(TESTS)]
 
 from coach.live.player import WINDOW_S  # noqa: E402
 from coach.plan.model import SAMPLE_RATE  # noqa: E402
-from pulse import PulseServer, dominant_hz, onsets_s, read_recording  # noqa: E402
+from pulse import PulseServer, dominant_hz, onsets_s, read_recording, running_server  # noqa: E402
 from test_live import cue_hz, make_plan  # noqa: E402
 
 ONSET_TARGET_MS = 5.0
@@ -158,12 +158,7 @@ def bench_live() -> bool:
     """Both live benchmarks against one private PulseAudio server."""
     with tempfile.TemporaryDirectory(prefix="coach-bench-live-") as tmp:
         folder = Path(tmp)
-        (folder / "pulse").mkdir()
-        server = PulseServer(folder / "pulse")
-        server.start()
-        try:
+        with running_server(folder / "pulse") as server:
             ok = bench_onsets(server, folder)
             ok &= bench_first_sound(server, folder)
-        finally:
-            server.stop()
     return ok

@@ -36,7 +36,7 @@ TESTS = ROOT / "tests"
 sys.path[:0] = [str(ROOT), str(TESTS)]
 
 from coach.plan.model import SAMPLE_RATE  # noqa: E402
-from pulse import SINK, PulseServer, dominant_hz, onsets_s, read_recording  # noqa: E402
+from pulse import SINK, PulseServer, dominant_hz, onsets_s, read_recording, running_server  # noqa: E402
 from test_live import cue_hz, make_plan  # noqa: E402
 
 HOGS_PER_CPU = 3
@@ -171,15 +171,10 @@ def bench_load() -> dict:
           f"{len(EXERCISES) * 8 + 3.5:g} s tone session):")
     with tempfile.TemporaryDirectory(prefix="coach-bench-load-") as tmp:
         folder = Path(tmp)
-        (folder / "pulse").mkdir()
-        server = PulseServer(folder / "pulse")
-        server.start()
-        try:
+        with running_server(folder / "pulse") as server:
             realtime(server.process.pid)  # type: ignore[union-attr]
             with hogs(count):
                 runs = [play_once(server, folder, urgent) for urgent in (True, False)]  # "now" first: it gets no less load
-        finally:
-            server.stop()
     runs.reverse()  # before, then now
     for run in runs:
         show(run)
@@ -198,19 +193,12 @@ def bench_steered() -> dict:
           f"pauses, {TOGGLES} rapid play/pause toggles, next past the end, stops, its server killed and restarted):")
     with tempfile.TemporaryDirectory(prefix="coach-bench-steered-") as tmp:
         folder = Path(tmp)
-        (folder / "pulse").mkdir()
-        server = PulseServer(folder / "pulse")
-        server.options = NO_REALTIME
-        server.start()
-        try:
-            with steered_sessions(folder, STEERED) as sessions:
-                began = time.monotonic()
-                run = play_once(server, folder, urgent=True, label="-steered")
-                took_s = time.monotonic() - began
-                commands = sum(s.commands for s in sessions)
-                restarts = sum(s.restarts for s in sessions)
-        finally:
-            server.stop()
+        with running_server(folder / "pulse", NO_REALTIME) as server, steered_sessions(folder, STEERED) as sessions:
+            began = time.monotonic()
+            run = play_once(server, folder, urgent=True, label="-steered")
+            took_s = time.monotonic() - began
+            commands = sum(s.commands for s in sessions)
+            restarts = sum(s.restarts for s in sessions)
     run["job"] = {"sessions": STEERED, "commands_per_s": round(commands / took_s, 1), "server_restarts": restarts}
     show(run, f"beside them")
     print(f"  {'':22} the job: {commands / took_s:.0f} playerctl commands a second, "
@@ -228,10 +216,7 @@ def bench_stopped_server() -> dict:
     runs = []
     with tempfile.TemporaryDirectory(prefix="coach-bench-stopped-") as tmp:
         folder = Path(tmp)
-        (folder / "pulse").mkdir()
-        server = PulseServer(folder / "pulse")
-        server.start()
-        try:
+        with running_server(folder / "pulse") as server:
             realtime(server.process.pid)  # type: ignore[union-attr]
             for watch in (True, False):
                 def stall(pid=server.process.pid) -> None:  # type: ignore[union-attr]
@@ -244,8 +229,6 @@ def bench_stopped_server() -> dict:
                 runs.append(play_once(server, folder, True, label=f"-stopped-{watch}", exercises=exercises,
                                       watch=watch))
                 timer.join()
-        finally:
-            server.stop()
     for run, which in zip(runs, ("catching up", "not catching up")):
         late_after = sum(1 for o in run["offsets_ms"].values() if o - min(run["offsets_ms"].values()) > LATE_MS)
         show(run, which)

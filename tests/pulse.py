@@ -115,7 +115,16 @@ class PulseServer:
 @pytest.fixture(scope="module")
 def pulse_server(tmp_path_factory) -> PulseServer:
     """A private PulseAudio server for the test module, stopped afterwards."""
-    server = PulseServer(tmp_path_factory.mktemp("pulse"))
+    with running_server(tmp_path_factory.mktemp("pulse")) as server:
+        yield server
+
+
+@contextmanager
+def running_server(folder: Path, options: tuple[str, ...] = ()):
+    """A private PulseAudio server in `folder` (made if missing) for the block, stopped afterwards."""
+    folder.mkdir(parents=True, exist_ok=True)
+    server = PulseServer(folder)
+    server.options = options
     server.start()
     try:
         yield server
