@@ -27,9 +27,9 @@ from coach.timefmt import clock, cue_stamp
 # commands that use them, so the others start without paying for it.
 
 
-def _session(routine: Routine, options: SessionOptions, **kwargs) -> Session:
-    """build_session, with its warnings (one line each) on stderr."""
-    session = build_session(routine, options, **kwargs)
+def _session(routine: Routine, options: SessionOptions, build=build_session, **kwargs) -> Session:
+    """build_session (or start_session), with its warnings (one line each) on stderr."""
+    session = build(routine, options, **kwargs)
     for warning in session.warnings:
         print(printable(warning), file=sys.stderr)
     return session
@@ -187,10 +187,8 @@ def run_command(
     with choices.blame():
         options = choices.session_options(no_voice, sounds)
         check_options(options)
-        session = start_session(choices.load_routine(), options,
-                                extra_texts=lambda script: (script.PAIN_QUESTION,))
-        for warning in session.warnings:
-            print(printable(warning), file=sys.stderr)
+        session = _session(choices.load_routine(), options, build=start_session,
+                           extra_texts=lambda script: (script.PAIN_QUESTION,))
     start_s = start_position_s(session.plan, from_exercise)
     if not quiet:
         show_header(session, start_s)
