@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import errno
 import json
 import os
 import re
@@ -19,6 +18,7 @@ from coach.session import SessionOptions, check_language, check_voice, check_vol
 from coach.speech.engine import DEFAULT_RATE_WPM, validate_rate
 from coach.speech.voices import DEFAULT_LANGUAGE, validate_language, validate_pitch
 from coach.i18n import N_, _
+from coach.terminal import os_reason
 
 FILE_NAME = "config.toml"
 DEFAULT_ROUTINE = "back-pain-feet"
@@ -217,9 +217,8 @@ def _edit(path: Path, change) -> None:
             with atomic_output(target) as tmp:
                 tmp.write_text(tomlkit.dumps(doc), encoding="utf-8")
     except OSError as exc:
-        reason = _("no space left on device") if exc.errno == errno.ENOSPC else (exc.strerror or str(exc)).lower()
         raise ConfigError(str(path), _("cannot be saved in {folder} ({reason})").format(folder=target.parent,
-                                                                                      reason=reason)) from None
+                                                                                      reason=os_reason(exc))) from None
 
 
 def write_setting(key: str, value: object, path: Path | None = None) -> Path:

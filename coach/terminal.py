@@ -37,6 +37,13 @@ _WRITE_FAILURES = {errno.ENOSPC: N_("no space left on device"), errno.EDQUOT: N_
                    errno.EROFS: N_("read-only file system")}  # shown through _()
 
 
+def os_reason(exc: OSError) -> str:
+    """Why a file operation failed, in a few lowercase words (those of a failed write in the user's language)."""
+    if exc.errno in _WRITE_FAILURES:
+        return _(_WRITE_FAILURES[exc.errno])
+    return (exc.strerror or str(exc)).lower()
+
+
 def write_failure(exc: BaseException) -> str | None:
     """The one line for an OSError that a failed write raised (naming its file when known), else None.
 
@@ -45,7 +52,7 @@ def write_failure(exc: BaseException) -> str | None:
     if not isinstance(exc, OSError) or exc.errno not in _WRITE_FAILURES:
         return None
     _drop_stdout()
-    reason = _(_WRITE_FAILURES[exc.errno])
+    reason = os_reason(exc)
     if exc.filename:
         return _("cannot write {path}: {reason}").format(path=printable(exc.filename), reason=reason)
     return _("cannot write the output: {reason}").format(reason=reason)

@@ -15,7 +15,7 @@ from coach.cli.shared import all_sessions, local_now, parse_day, routines_with_f
 from coach.errors import InputError, OptionError
 from coach.i18n import _, format_date, ngettext
 from coach.log.pain import PAIN_MAX, PAIN_MIN
-from coach.terminal import printable
+from coach.terminal import os_reason, printable
 
 if TYPE_CHECKING:
     from coach.log.adherence import SessionFacts
@@ -123,7 +123,7 @@ def _write_csv(target: str, sessions: list[LoggedSession]) -> None:
             temp.write_text(text, encoding="utf-8", newline="")
     except OSError as exc:
         raise OptionError("--csv", _("cannot write {path}: {reason}").format(
-            path=path, reason=(exc.strerror or str(exc)).lower())) from None
+            path=path, reason=os_reason(exc))) from None
     print(ngettext("wrote {path} ({count} session)", "wrote {path} ({count} sessions)", len(sessions)).format(
         path=printable(path), count=len(sessions)), file=sys.stderr)
 

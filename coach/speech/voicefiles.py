@@ -15,6 +15,7 @@ from coach.errors import CoachError, InputError, OptionError
 from coach.files import open_regular_file, read_regular_file
 from coach.speech.voices import Voice
 from coach.i18n import N_, _
+from coach.terminal import os_reason
 
 PIPER_INSTALL_HINT = N_("install Piper with: pip install 'coach[piper]' (from coach's folder: .venv/bin/pip install -e "
                         "'.[piper]')")  # shown through _()
@@ -232,7 +233,7 @@ def add_voice(model: Path, folder: Path | None = None) -> PiperVoiceFile:
                 copies.append((_copy_in(source, final), final))
             except OSError as exc:  # a full disk above all: one line naming the file, nothing left behind
                 raise CoachError(_("{path}: cannot copy {source} there: {reason}").format(
-                    path=final, source=source, reason=(exc.strerror or str(exc)).lower())) from None
+                    path=final, source=source, reason=os_reason(exc))) from None
         for temporary, final in copies:
             os.replace(temporary, final)
     finally:
