@@ -6,7 +6,7 @@ import sys
 from typing import Any, Callable, TextIO
 
 from coach.cli.closing import SkippedClose
-from coach.cli.shared import is_terminal
+from coach.cli.shared import fitted, is_terminal
 from coach.live.control import Controls
 from coach.live.mpris import serving_mpris
 from coach.live.player import MonotonicClock, SessionResult, SimpleaudioOutput, run_session
@@ -38,7 +38,7 @@ def run_logged(session: Session, start_s: float, *, quiet: bool, log: bool, mpri
     def warn(message: str) -> None:
         if status is not None:
             status.clear()
-        print(message, file=stderr, flush=True)
+        print(fitted(message, stderr), file=stderr, flush=True)
 
     def open_log():
         nonlocal logger

@@ -9,7 +9,7 @@ from typing import Callable, Optional, TextIO
 
 import typer
 
-from coach.cli.shared import is_terminal
+from coach.cli.shared import fitted, is_terminal
 from coach.errors import CoachError, OptionError
 from coach.i18n import _
 from coach.speech.voicefiles import PiperVoiceFile, installed_piper_voices, voices_folder
@@ -202,6 +202,7 @@ def mention_natural_voice_once(stream: TextIO | None = None) -> bool:
         marker.touch()
     except OSError:
         return False  # could not remember it: better unsaid than said every time
-    print(_("Tip: espeak-ng speaks this session; for a natural voice in your language: coach voices download"),
-          file=sys.stderr if stream is None else stream)
+    stream = sys.stderr if stream is None else stream
+    print(fitted(_("Tip: espeak-ng speaks this session; for a natural voice in your language: coach voices download"),
+                 stream), file=stream)
     return True
